@@ -1,0 +1,72 @@
+using Talus.Protocol;
+using Talus.Server.Host;
+using Talus.Storage;
+
+namespace Talus.Server.Commands;
+
+/// <summary>
+/// Everything one command invocation may touch: its arguments, the reply writer, the client's session and
+/// the server's services. One instance per connection, reused for every command.
+/// </summary>
+public sealed class CommandContext
+{
+    public CommandContext(ServerContext server, ClientSession session, RespWriter writer)
+    {
+        Server = server;
+        Session = session;
+        Writer = writer;
+    }
+
+    public ServerContext Server { get; }
+
+    public ClientSession Session { get; }
+
+    public RespWriter Writer { get; }
+
+    public CommandArgs Args { get; set; } = null!;
+
+    public CommandDescriptor Command { get; set; } = null!;
+
+    /// <summary>The database the client has selected.</summary>
+    public Database Db => Server.Dataset[Session.DbIndex];
+
+    /// <summary>
+    /// Set by a blocking command that could not answer yet: the connection awaits it, then continues with the
+    /// next command, so replies stay in order.
+    /// </summary>
+    public Task? Pending { get; set; }
+
+    public int Argc => Args.Count;
+
+    /// <summary>Redis' "wrong number of arguments" error for the current command (or a subcommand like "config|get").</summary>
+    public void WrongArity(string? fullName = null) =>
+        Writer.WriteError($"ERR wrong number of arguments for '{fullName ?? Command.Name.ToLowerInvariant()}' command");
+
+    public void SyntaxError() => Writer.WriteError(Errors.Syntax);
+
+    public void WrongType() => Writer.WriteError(Errors.WrongType);
+
+    /// <summary>Parses argument <paramref name="index"/> as an integer, or writes Redis' error and returns false.</summary>
+    public bool TryGetLong(int index, out long value)
+    {
+        if (Args.TryGetLong(index, out value))
+        {
+            return true;
+        }
+        Writer.WriteError(Errors.NotInteger);
+        return false;
+    }
+
+    /// <summary>Writes the standard reply for a failed storage status.</summary>
+    public void WriteStatusError(OpStatus status) => Writer.WriteError(status switch
+    {
+        OpStatus.WrongType => Errors.WrongType,
+        OpStatus.NotInteger => Errors.NotInteger,
+        OpStatus.NotFloat => Errors.NotFloat,
+        OpStatus.Overflow => Errors.Overflow,
+        OpStatus.NaNOrInfinity => Errors.NaNOrInfinity,
+        OpStatus.TooLarge => Errors.StringTooLong,
+        OpStatus.NotFound => Errors.NoSuchKey,
+        _ => "ERR " + status,
+    });
+}

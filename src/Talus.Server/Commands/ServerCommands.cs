@@ -1,0 +1,130 @@
+using System.Globalization;
+using Microsoft.Extensions.Logging;
+
+namespace Talus.Server.Commands;
+
+/// <summary>Server commands: INFO (ServerCommands.Info.cs), TIME, LASTSAVE, BGSAVE, SHUTDOWN, SLOWLOG.</summary>
+public static partial class ServerCommands
+{
+    private static void Time(CommandContext ctx)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var micros = now.ToUnixTimeMilliseconds() * 1000 + (now.Ticks / 10 % 1000);
+        ctx.Writer.WriteArrayHeader(2);
+        ctx.Writer.WriteBulk((micros / 1_000_000).ToString(CultureInfo.InvariantCulture));
+        ctx.Writer.WriteBulk((micros % 1_000_000).ToString(CultureInfo.InvariantCulture));
+    }
+
+    private static void LastSave(CommandContext ctx) => ctx.Writer.WriteInteger(ctx.Server.LastSaveUnix);
+
+    /// <summary>
+    /// BGSAVE: a RocksDB checkpoint (hard links, near-instant) into a new directory of its own under
+    /// dir/backup/, named by time and a sequence so it is never reused or overwritten.
+    /// </summary>
+    private static void BgSave(CommandContext ctx)
+    {
+        if (ctx.Argc > 2 || (ctx.Argc == 2 && !ctx.Args.Is(1, "SCHEDULE")))
+        {
+            ctx.SyntaxError();
+            return;
+        }
+        var root = Path.Combine(ctx.Server.Options.Dir, "backup");
+        Directory.CreateDirectory(root);
+        var name = $"{DateTime.UtcNow:yyyyMMdd-HHmmss-fff}-{Interlocked.Increment(ref _backupSequence)}";
+        var target = Path.Combine(root, name);
+        var logger = ctx.Server.LoggerFactory.CreateLogger("Talus.Persistence");
+        try
+        {
+            ctx.Server.Dataset.Engine.Checkpoint(target);
+            ctx.Server.LastSaveUnix = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+            ctx.Server.LastBgsaveStatus = "ok";
+            logger.LogInformation("BGSAVE wrote checkpoint {Path}", target);
+            ctx.Writer.WriteSimpleString("Background saving started");
+        }
+        catch (Exception ex) when (ex is RocksDbSharp.RocksDbException or IOException)
+        {
+            ctx.Server.LastBgsaveStatus = "err";
+            logger.LogError(ex, "BGSAVE failed");
+            ctx.Writer.WriteError("ERR Background save failed: " + ex.Message);
+        }
+    }
+
+    private static long _backupSequence;
+
+    private static void Shutdown(CommandContext ctx)
+    {
+        for (var i = 1; i < ctx.Argc; i++)
+        {
+            if (!(ctx.Args.Is(i, "NOSAVE") || ctx.Args.Is(i, "SAVE") || ctx.Args.Is(i, "NOW") || ctx.Args.Is(i, "FORCE")))
+            {
+                ctx.SyntaxError();
+                return;
+            }
+        }
+        ctx.Server.RequestShutdown?.Invoke(true);
+        ctx.Session.CloseRequested = true;
+    }
+
+    private static void SlowLog(CommandContext ctx)
+    {
+        var sub = ctx.Args.GetString(1).ToUpperInvariant();
+        switch (sub)
+        {
+            case "GET" when ctx.Argc <= 3:
+                var count = 10L;
+                if (ctx.Argc == 3 && (!ctx.Args.TryGetLong(2, out count) || count < -1))
+                {
+                    ctx.Writer.WriteError("ERR count should be greater than or equal to -1");
+                    return;
+                }
+                var entries = ctx.Server.SlowLog.Get((int)Math.Min(count, int.MaxValue));
+                ctx.Writer.WriteArrayHeader(entries.Count);
+                foreach (var e in entries)
+                {
+                    ctx.Writer.WriteArrayHeader(6);
+                    ctx.Writer.WriteInteger(e.Id);
+                    ctx.Writer.WriteInteger(e.UnixSeconds);
+                    ctx.Writer.WriteInteger(e.DurationMicros);
+                    ctx.Writer.WriteArrayHeader(e.Args.Length);
+                    foreach (var a in e.Args)
+                    {
+                        ctx.Writer.WriteBulk(a);
+                    }
+                    ctx.Writer.WriteBulk(e.ClientAddress);
+                    ctx.Writer.WriteBulk(e.ClientName);
+                }
+                break;
+            case "LEN" when ctx.Argc == 2:
+                ctx.Writer.WriteInteger(ctx.Server.SlowLog.Length);
+                break;
+            case "RESET" when ctx.Argc == 2:
+                ctx.Server.SlowLog.Reset();
+                ctx.Writer.WriteOk();
+                break;
+            case "HELP" when ctx.Argc == 2:
+                ctx.Writer.WriteArrayHeader(3);
+                ctx.Writer.WriteSimpleString("SLOWLOG GET [<count>]");
+                ctx.Writer.WriteSimpleString("SLOWLOG LEN");
+                ctx.Writer.WriteSimpleString("SLOWLOG RESET");
+                break;
+            case "GET" or "LEN" or "RESET" or "HELP":
+                ctx.WrongArity("slowlog|" + sub.ToLowerInvariant());
+                break;
+            default:
+                ctx.Writer.WriteError($"ERR unknown subcommand '{ctx.Args.GetString(1)}'. Try SLOWLOG HELP.");
+                break;
+        }
+    }
+
+    private const CommandFlags AdminFlags = CommandFlags.Admin | CommandFlags.NoScript;
+
+    public static readonly CommandDescriptor[] Table =
+    [
+        new("INFO", -1, CommandFlags.Loading | CommandFlags.Stale, 0, 0, 0, Info, "server"),
+        new("TIME", 1, CommandFlags.Fast | CommandFlags.Loading | CommandFlags.Stale, 0, 0, 0, Time, "server"),
+        new("LASTSAVE", 1, CommandFlags.Fast | CommandFlags.Loading | CommandFlags.Stale, 0, 0, 0, LastSave, "server"),
+        new("BGSAVE", -1, AdminFlags, 0, 0, 0, BgSave, "server"),
+        new("SHUTDOWN", -1, AdminFlags | CommandFlags.Loading | CommandFlags.Stale, 0, 0, 0, Shutdown, "server"),
+        new("SLOWLOG", -2, AdminFlags | CommandFlags.Loading | CommandFlags.Stale, 0, 0, 0, SlowLog, "server"),
+    ];
+}

@@ -1,0 +1,400 @@
+using Talus.Protocol;
+using Talus.Storage;
+using Talus.Storage.Types;
+
+namespace Talus.Server.Commands;
+
+/// <summary>String commands (Redis 7 semantics). Storage: Storage/Types/RedisString.cs.</summary>
+public static class StringCommands
+{
+    private static void Get(CommandContext ctx)
+    {
+        var found = ctx.Db.Strings.Get(ctx.Args[1], out var value);
+        switch (found)
+        {
+            case KeyLookup.Found:
+                Interlocked.Increment(ref ctx.Server.Stats.KeyspaceHits);
+                ctx.Writer.WriteBulk(value);
+                break;
+            case KeyLookup.WrongType:
+                ctx.WrongType();
+                break;
+            default:
+                Interlocked.Increment(ref ctx.Server.Stats.KeyspaceMisses);
+                ctx.Writer.WriteNull();
+                break;
+        }
+    }
+
+    private static void Set(CommandContext ctx)
+    {
+        var args = ctx.Args;
+        long expireAt = 0;
+        var condition = SetCondition.Always;
+        bool keepTtl = false, returnOld = false, hasExpire = false;
+        for (var i = 3; i < args.Count; i++)
+        {
+            var next = i + 1 < args.Count;
+            if (args.Is(i, "NX") && condition == SetCondition.Always)
+            {
+                condition = SetCondition.IfMissing;
+            }
+            else if (args.Is(i, "XX") && condition == SetCondition.Always)
+            {
+                condition = SetCondition.IfExists;
+            }
+            else if (args.Is(i, "GET") && !returnOld)
+            {
+                returnOld = true;
+            }
+            else if (args.Is(i, "KEEPTTL") && !hasExpire && !keepTtl)
+            {
+                keepTtl = true;
+            }
+            else if (next && !hasExpire && !keepTtl && ExpireUnit(args, i) is { } unit)
+            {
+                if (!Expiration.TryParsePositive(ctx, ++i, unit, out expireAt))
+                {
+                    return;
+                }
+                hasExpire = true;
+            }
+            else
+            {
+                ctx.SyntaxError();
+                return;
+            }
+        }
+        if (condition == SetCondition.Always && !keepTtl && !returnOld)
+        {
+            ctx.Db.Strings.Set(args[1], args[2], expireAt);
+            ctx.Writer.WriteOk();
+            return;
+        }
+        var status = ctx.Db.Strings.Set(args[1], args[2], expireAt, condition, keepTtl, returnOld, out var old);
+        if (status == OpStatus.WrongType)
+        {
+            ctx.WrongType();
+        }
+        else if (returnOld)
+        {
+            WriteBulkOrNull(ctx.Writer, old);
+        }
+        else if (status == OpStatus.Ok)
+        {
+            ctx.Writer.WriteOk();
+        }
+        else
+        {
+            ctx.Writer.WriteNull();
+        }
+    }
+
+    private static Expiration.Unit? ExpireUnit(CommandArgs args, int i) =>
+        args.Is(i, "EX") ? Expiration.Unit.Seconds
+        : args.Is(i, "PX") ? Expiration.Unit.Milliseconds
+        : args.Is(i, "EXAT") ? Expiration.Unit.UnixSeconds
+        : args.Is(i, "PXAT") ? Expiration.Unit.UnixMilliseconds
+        : null;
+
+    private static void SetNx(CommandContext ctx)
+    {
+        var status = ctx.Db.Strings.Set(ctx.Args[1], ctx.Args[2], 0, SetCondition.IfMissing, false, false, out _);
+        ctx.Writer.WriteInteger(status == OpStatus.Ok ? 1 : 0);
+    }
+
+    private static void SetEx(CommandContext ctx) => SetWithExpiry(ctx, Expiration.Unit.Seconds);
+
+    private static void PSetEx(CommandContext ctx) => SetWithExpiry(ctx, Expiration.Unit.Milliseconds);
+
+    private static void SetWithExpiry(CommandContext ctx, Expiration.Unit unit)
+    {
+        if (!Expiration.TryParsePositive(ctx, 2, unit, out var expireAt))
+        {
+            return;
+        }
+        ctx.Db.Strings.Set(ctx.Args[1], ctx.Args[3], expireAt);
+        ctx.Writer.WriteOk();
+    }
+
+    private static void GetSet(CommandContext ctx)
+    {
+        var status = ctx.Db.Strings.Set(ctx.Args[1], ctx.Args[2], 0, SetCondition.Always, false, true, out var old);
+        if (status == OpStatus.WrongType)
+        {
+            ctx.WrongType();
+            return;
+        }
+        WriteBulkOrNull(ctx.Writer, old);
+    }
+
+    private static void GetDel(CommandContext ctx)
+    {
+        var status = ctx.Db.Strings.GetDel(ctx.Args[1], out var value);
+        if (status == OpStatus.WrongType)
+        {
+            ctx.WrongType();
+            return;
+        }
+        WriteBulkOrNull(ctx.Writer, value);
+    }
+
+    private static void GetEx(CommandContext ctx)
+    {
+        var args = ctx.Args;
+        long? expireAt = null;
+        var persist = false;
+        for (var i = 2; i < args.Count; i++)
+        {
+            if (args.Is(i, "PERSIST") && expireAt is null && !persist)
+            {
+                persist = true;
+            }
+            else if (i + 1 < args.Count && expireAt is null && !persist && ExpireUnit(args, i) is { } unit)
+            {
+                if (!Expiration.TryParsePositive(ctx, ++i, unit, out var at))
+                {
+                    return;
+                }
+                expireAt = at;
+            }
+            else
+            {
+                ctx.SyntaxError();
+                return;
+            }
+        }
+        var status = ctx.Db.Strings.GetEx(args[1], expireAt, persist, out var value);
+        if (status == OpStatus.WrongType)
+        {
+            ctx.WrongType();
+            return;
+        }
+        WriteBulkOrNull(ctx.Writer, value);
+    }
+
+    private static void MGet(CommandContext ctx)
+    {
+        ctx.Writer.WriteArrayHeader(ctx.Argc - 1);
+        for (var i = 1; i < ctx.Argc; i++)
+        {
+            if (ctx.Db.Strings.Get(ctx.Args[i], out var value) == KeyLookup.Found)
+            {
+                ctx.Writer.WriteBulk(value);
+            }
+            else
+            {
+                ctx.Writer.WriteNull();
+            }
+        }
+    }
+
+    private static void MSet(CommandContext ctx) => MSetCore(ctx, false);
+
+    private static void MSetNx(CommandContext ctx) => MSetCore(ctx, true);
+
+    private static void MSetCore(CommandContext ctx, bool onlyIfNoneExist)
+    {
+        if (ctx.Argc % 2 == 0)
+        {
+            ctx.WrongArity();
+            return;
+        }
+        var pairs = new List<(byte[], byte[])>((ctx.Argc - 1) / 2);
+        for (var i = 1; i < ctx.Argc; i += 2)
+        {
+            pairs.Add((ctx.Args.ToArray(i), ctx.Args.ToArray(i + 1)));
+        }
+        var done = ctx.Db.Strings.SetMany(pairs, onlyIfNoneExist);
+        if (onlyIfNoneExist)
+        {
+            ctx.Writer.WriteInteger(done ? 1 : 0);
+        }
+        else
+        {
+            ctx.Writer.WriteOk();
+        }
+    }
+
+    private static void Append(CommandContext ctx)
+    {
+        var status = ctx.Db.Strings.Append(ctx.Args[1], ctx.Args[2], out var length);
+        WriteLengthOrError(ctx, status, length);
+    }
+
+    private static void StrLen(CommandContext ctx)
+    {
+        switch (ctx.Db.Strings.Get(ctx.Args[1], out var value))
+        {
+            case KeyLookup.WrongType:
+                ctx.WrongType();
+                break;
+            case KeyLookup.Found:
+                ctx.Writer.WriteInteger(value.Length);
+                break;
+            default:
+                ctx.Writer.WriteInteger(0);
+                break;
+        }
+    }
+
+    private static void Incr(CommandContext ctx) => IncrByCore(ctx, 1);
+
+    private static void Decr(CommandContext ctx) => IncrByCore(ctx, -1);
+
+    private static void IncrBy(CommandContext ctx)
+    {
+        if (ctx.TryGetLong(2, out var delta))
+        {
+            IncrByCore(ctx, delta);
+        }
+    }
+
+    private static void DecrBy(CommandContext ctx)
+    {
+        if (!ctx.TryGetLong(2, out var delta))
+        {
+            return;
+        }
+        if (delta == long.MinValue)
+        {
+            ctx.Writer.WriteError("ERR decrement would overflow");
+            return;
+        }
+        IncrByCore(ctx, -delta);
+    }
+
+    private static void IncrByCore(CommandContext ctx, long delta)
+    {
+        var status = ctx.Db.Strings.IncrBy(ctx.Args[1], delta, out var result);
+        if (status == OpStatus.Ok)
+        {
+            ctx.Writer.WriteInteger(result);
+        }
+        else
+        {
+            ctx.WriteStatusError(status);
+        }
+    }
+
+    private static void IncrByFloat(CommandContext ctx)
+    {
+        if (!RedisString.TryParseFloat(ctx.Args[2], out var delta))
+        {
+            ctx.Writer.WriteError(Errors.NotFloat);
+            return;
+        }
+        var status = ctx.Db.Strings.IncrByFloat(ctx.Args[1], delta, out var result);
+        if (status == OpStatus.Ok)
+        {
+            ctx.Writer.WriteBulk(result);
+        }
+        else
+        {
+            ctx.WriteStatusError(status);
+        }
+    }
+
+    private static void GetRange(CommandContext ctx)
+    {
+        if (!ctx.TryGetLong(2, out var start) || !ctx.TryGetLong(3, out var end))
+        {
+            return;
+        }
+        var found = ctx.Db.Strings.Get(ctx.Args[1], out var value);
+        if (found == KeyLookup.WrongType)
+        {
+            ctx.WrongType();
+            return;
+        }
+        var length = value.Length;
+        if (start < 0 && end < 0 && start > end)
+        {
+            ctx.Writer.WriteBulk(ReadOnlySpan<byte>.Empty);
+            return;
+        }
+        if (start < 0)
+        {
+            start = Math.Max(0, length + start);
+        }
+        if (end < 0)
+        {
+            end = Math.Max(0, length + end);
+        }
+        end = Math.Min(end, length - 1);
+        if (start > end || length == 0)
+        {
+            ctx.Writer.WriteBulk(ReadOnlySpan<byte>.Empty);
+            return;
+        }
+        ctx.Writer.WriteBulk(value.Slice((int)start, (int)(end - start + 1)));
+    }
+
+    private static void SetRange(CommandContext ctx)
+    {
+        if (!ctx.TryGetLong(2, out var offset))
+        {
+            return;
+        }
+        if (offset < 0)
+        {
+            ctx.Writer.WriteError(Errors.OffsetOutOfRange);
+            return;
+        }
+        var status = ctx.Db.Strings.SetRange(ctx.Args[1], offset, ctx.Args[3], out var length);
+        WriteLengthOrError(ctx, status, length);
+    }
+
+    private static void WriteLengthOrError(CommandContext ctx, OpStatus status, long length)
+    {
+        if (status == OpStatus.Ok)
+        {
+            ctx.Writer.WriteInteger(length);
+        }
+        else
+        {
+            ctx.WriteStatusError(status);
+        }
+    }
+
+    internal static void WriteBulkOrNull(RespWriter writer, byte[]? value)
+    {
+        if (value is null)
+        {
+            writer.WriteNull();
+        }
+        else
+        {
+            writer.WriteBulk(value);
+        }
+    }
+
+    private const CommandFlags ReadFast = CommandFlags.ReadOnly | CommandFlags.Fast;
+    private const CommandFlags WriteFast = CommandFlags.Write | CommandFlags.DenyOom | CommandFlags.Fast;
+    private const CommandFlags WriteSlow = CommandFlags.Write | CommandFlags.DenyOom;
+
+    public static readonly CommandDescriptor[] Table =
+    [
+        new("GET", 2, ReadFast, 1, 1, 1, Get, "string"),
+        new("SET", -3, WriteSlow, 1, 1, 1, Set, "string"),
+        new("SETNX", 3, WriteFast, 1, 1, 1, SetNx, "string"),
+        new("SETEX", 4, WriteSlow, 1, 1, 1, SetEx, "string"),
+        new("PSETEX", 4, WriteSlow, 1, 1, 1, PSetEx, "string"),
+        new("GETSET", 3, WriteFast, 1, 1, 1, GetSet, "string"),
+        new("GETDEL", 2, CommandFlags.Write | CommandFlags.Fast, 1, 1, 1, GetDel, "string"),
+        new("GETEX", -2, CommandFlags.Write | CommandFlags.Fast, 1, 1, 1, GetEx, "string"),
+        new("MGET", -2, ReadFast, 1, -1, 1, MGet, "string"),
+        new("MSET", -3, WriteSlow, 1, -1, 2, MSet, "string"),
+        new("MSETNX", -3, WriteSlow, 1, -1, 2, MSetNx, "string"),
+        new("APPEND", 3, WriteFast, 1, 1, 1, Append, "string"),
+        new("STRLEN", 2, ReadFast, 1, 1, 1, StrLen, "string"),
+        new("INCR", 2, WriteFast, 1, 1, 1, Incr, "string"),
+        new("DECR", 2, WriteFast, 1, 1, 1, Decr, "string"),
+        new("INCRBY", 3, WriteFast, 1, 1, 1, IncrBy, "string"),
+        new("DECRBY", 3, WriteFast, 1, 1, 1, DecrBy, "string"),
+        new("INCRBYFLOAT", 3, WriteFast, 1, 1, 1, IncrByFloat, "string"),
+        new("GETRANGE", 4, CommandFlags.ReadOnly, 1, 1, 1, GetRange, "string"),
+        new("SUBSTR", 4, CommandFlags.ReadOnly, 1, 1, 1, GetRange, "string"),
+        new("SETRANGE", 4, WriteSlow, 1, 1, 1, SetRange, "string"),
+    ];
+}

@@ -1,0 +1,149 @@
+using System.Diagnostics;
+using System.Text;
+using Microsoft.Extensions.Logging;
+using RocksDbSharp;
+using Talus.Server.Commands;
+using Talus.Server.Host;
+
+namespace Talus.Server.Dispatch;
+
+/// <summary>Lets a subsystem take over a command before it runs (MULTI queues it, subscribe mode restricts it).</summary>
+public interface ICommandInterceptor
+{
+    /// <summary>Returns true when it handled the command (and wrote its reply).</summary>
+    bool TryIntercept(CommandContext ctx, CommandDescriptor command);
+}
+
+/// <summary>
+/// Runs one parsed command through the gates in order:
+/// lookup → arity → auth → interceptors (MULTI, subscribe mode) → read-only replica → execute.
+/// There is no separate "append to binlog" step: every write is one RocksDB WriteBatch, and the WAL that
+/// batch goes to is the binlog replication reads.
+/// </summary>
+public sealed class CommandDispatcher
+{
+    private readonly ServerContext _server;
+    private readonly ILogger _logger;
+    private readonly List<ICommandInterceptor> _interceptors = [];
+
+    public CommandDispatcher(ServerContext server)
+    {
+        _server = server;
+        _logger = server.LoggerFactory.CreateLogger("Talus.Dispatch");
+    }
+
+    public void AddInterceptor(ICommandInterceptor interceptor) => _interceptors.Add(interceptor);
+
+    public void Execute(CommandContext ctx)
+    {
+        var args = ctx.Args;
+        var session = ctx.Session;
+        var writer = ctx.Writer;
+        session.LastInteraction = Environment.TickCount64;
+
+        var command = _server.Commands.Find(args[0]);
+        if (command is null)
+        {
+            UnknownCommand(ctx);
+            return;
+        }
+        ctx.Command = command;
+        if (!command.ArityMatches(args.Count))
+        {
+            ctx.WrongArity();
+            Interlocked.Increment(ref _server.Stats.ErrorReplies);
+            return;
+        }
+        if (!session.Authenticated && (command.Flags & CommandFlags.NoAuth) == 0)
+        {
+            writer.WriteError(Errors.NoAuth);
+            Interlocked.Increment(ref _server.Stats.ErrorReplies);
+            return;
+        }
+        foreach (var interceptor in _interceptors)
+        {
+            if (interceptor.TryIntercept(ctx, command))
+            {
+                return;
+            }
+        }
+        if (command.IsWrite && _server.Replication.IsReplica && _server.Options.ReplicaReadOnly && session.Kind != ClientKind.Master)
+        {
+            writer.WriteError(Errors.ReadOnlyReplica);
+            Interlocked.Increment(ref _server.Stats.ErrorReplies);
+            return;
+        }
+        Run(ctx, command);
+    }
+
+    /// <summary>Executes a command that passed the gates (also used by EXEC for queued commands).</summary>
+    public void Run(CommandContext ctx, CommandDescriptor command)
+    {
+        ctx.Command = command;
+        ctx.Session.LastCommand = command.Name.ToLowerInvariant();
+        var start = Stopwatch.GetTimestamp();
+        var gate = _server.ExecutionGate;
+        gate.EnterReadLock();
+        try
+        {
+            command.Handler(ctx);
+        }
+        catch (Exception ex) when (ex is RocksDbException or IOException or ObjectDisposedException)
+        {
+            // Storage failure (disk full, I/O error): the write did not happen; say so and keep serving.
+            _logger.LogError(ex, "Command {Command} failed in storage", command.Name);
+            ctx.Writer.WriteError("ERR storage error: " + ex.Message);
+        }
+        finally
+        {
+            gate.ExitReadLock();
+        }
+        Interlocked.Increment(ref _server.Stats.CommandsProcessed);
+        var micros = (long)Stopwatch.GetElapsedTime(start).TotalMicroseconds;
+        var threshold = _server.Options.SlowlogLogSlowerThan;
+        if (threshold >= 0 && micros >= threshold)
+        {
+            RecordSlow(ctx, micros);
+        }
+    }
+
+    private void RecordSlow(CommandContext ctx, long micros)
+    {
+        // Redis keeps at most 32 arguments of at most 128 bytes each in a slowlog entry.
+        var args = ctx.Args;
+        var count = Math.Min(args.Count, 32);
+        var kept = new string[count];
+        for (var i = 0; i < count; i++)
+        {
+            if (i == 31 && args.Count > 32)
+            {
+                kept[i] = $"... ({args.Count - 31} more arguments)";
+                break;
+            }
+            var arg = args[i];
+            kept[i] = arg.Length > 128
+                ? Encoding.UTF8.GetString(arg[..128]) + $"... ({arg.Length - 128} more bytes)"
+                : Encoding.UTF8.GetString(arg);
+        }
+        _server.SlowLog.Add(kept, micros, ctx.Session.Address, ctx.Session.Name ?? "", _server.Options.SlowlogMaxLen);
+    }
+
+    private void UnknownCommand(CommandContext ctx)
+    {
+        var args = ctx.Args;
+        var list = new StringBuilder();
+        for (var i = 1; i < args.Count && list.Length < 128; i++)
+        {
+            var arg = Encoding.UTF8.GetString(args[i]);
+            var room = 128 - list.Length;
+            list.Append('\'').Append(arg.Length > room ? arg[..room] : arg).Append("' ");
+        }
+        var name = Encoding.UTF8.GetString(args[0]);
+        if (name.Length > 128)
+        {
+            name = name[..128];
+        }
+        ctx.Writer.WriteError($"ERR unknown command '{name}', with args beginning with: {list}");
+        Interlocked.Increment(ref _server.Stats.ErrorReplies);
+    }
+}

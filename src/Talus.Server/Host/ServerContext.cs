@@ -1,0 +1,87 @@
+using Microsoft.Extensions.Logging;
+using Talus.Server.Commands;
+using Talus.Server.Config;
+using Talus.Storage;
+
+namespace Talus.Server.Host;
+
+/// <summary>
+/// The services a command may use: the dataset, settings, clients, counters and the hooks into the host
+/// (shutdown) and into replication. One per server process.
+/// </summary>
+public sealed class ServerContext
+{
+    public ServerContext(ServerOptions options, Dataset dataset, ILoggerFactory loggerFactory)
+    {
+        Options = options;
+        Dataset = dataset;
+        LoggerFactory = loggerFactory;
+        RunId = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(20));
+    }
+
+    public ServerOptions Options { get; }
+
+    public Dataset Dataset { get; }
+
+    public ILoggerFactory LoggerFactory { get; }
+
+    public CommandTable Commands { get; } = new();
+
+    public ClientRegistry Clients { get; } = new();
+
+    public ServerStats Stats { get; } = new();
+
+    public SlowLog SlowLog { get; } = new();
+
+    /// <summary>40 hex characters identifying this process run (INFO run_id).</summary>
+    public string RunId { get; }
+
+    public DateTimeOffset StartedAt { get; } = DateTimeOffset.UtcNow;
+
+    /// <summary>Unix seconds of the last successful BGSAVE (LASTSAVE); the start time until then.</summary>
+    public long LastSaveUnix { get; set; } = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+
+    public string LastBgsaveStatus { get; set; } = "ok";
+
+    /// <summary>
+    /// Serialises whole-dataset operations (EXEC, dataset swap) against ordinary commands: commands hold it
+    /// shared, those hold it exclusively.
+    /// </summary>
+    public ReaderWriterLockSlim ExecutionGate { get; } = new(LockRecursionPolicy.SupportsRecursion);
+
+    /// <summary>Asks the host to stop (SHUTDOWN). The argument says whether to save first (ignored: data is always durable).</summary>
+    public Action<bool>? RequestShutdown { get; set; }
+
+    /// <summary>Role and state of replication, read by the dispatcher's read-only gate, INFO and ROLE.</summary>
+    public IReplicationView Replication { get; set; } = StandaloneReplicationView.Instance;
+}
+
+/// <summary>What the command layer needs to know about replication without depending on its internals.</summary>
+public interface IReplicationView
+{
+    /// <summary>True when this node follows a master (writes from clients are then refused when replica-read-only).</summary>
+    bool IsReplica { get; }
+
+    /// <summary>Lines of INFO replication (field:value), in Redis' order.</summary>
+    IEnumerable<(string Field, string Value)> InfoFields();
+}
+
+/// <summary>The view of a node that has never been configured for replication.</summary>
+public sealed class StandaloneReplicationView : IReplicationView
+{
+    public static readonly StandaloneReplicationView Instance = new();
+
+    public bool IsReplica => false;
+
+    public IEnumerable<(string Field, string Value)> InfoFields() =>
+    [
+        ("role", "master"),
+        ("connected_slaves", "0"),
+        ("master_failover_state", "no-failover"),
+        ("master_replid", new string('0', 40)),
+        ("master_replid2", new string('0', 40)),
+        ("master_repl_offset", "0"),
+        ("second_repl_offset", "-1"),
+        ("repl_backlog_active", "0"),
+    ];
+}

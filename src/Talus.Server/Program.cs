@@ -1,0 +1,138 @@
+using System.Net.Sockets;
+using System.Reflection;
+using System.Runtime.InteropServices;
+using Microsoft.Extensions.Logging;
+using Talus.Server.Config;
+using Talus.Server.Dispatch;
+using Talus.Server.Host;
+using Talus.Server.Logging;
+using Talus.Storage;
+using Talus.Storage.Expiry;
+
+namespace Talus.Server;
+
+/// <summary>The talus executable: arguments → options → dataset → listener; signals; exit codes.</summary>
+public static class Program
+{
+    public static string Version =>
+        typeof(Program).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
+
+    public static int Main(string[] args)
+    {
+        if (args.Length > 0 && args[0] is "--version" or "-v")
+        {
+            Console.WriteLine($"Talus server v={Version} rocksdb=11.12.0 dotnet={Environment.Version} bits={IntPtr.Size * 8}");
+            return 0;
+        }
+        if (args.Length > 0 && args[0] is "--help" or "-h")
+        {
+            Console.WriteLine("Usage: talus [/path/to/talus.conf] [--config file] [--<option> <value> ...]");
+            Console.WriteLine("       talus --version");
+            Console.WriteLine("Every option of conf/talus.conf can be given as --name value, e.g. --port 7000 --dir /data");
+            return 0;
+        }
+        ServerOptions options;
+        try
+        {
+            options = ConfigFile.FromCommandLine(args);
+        }
+        catch (Exception ex) when (ex is FormatException or FileNotFoundException or IOException)
+        {
+            Console.Error.WriteLine("*** FATAL CONFIG FILE ERROR ***");
+            Console.Error.WriteLine(ex.Message);
+            return 1;
+        }
+        return Run(options);
+    }
+
+    private static int Run(ServerOptions options)
+    {
+        LineLoggerProvider provider;
+        try
+        {
+            provider = new LineLoggerProvider(options.LogFile);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"Can't open the log file: {ex.Message}");
+            return 1;
+        }
+        provider.MinimumLevel = LineLoggerProvider.FromRedisLevel(options.LogLevel);
+        using var loggerFactory = LoggerFactory.Create(b => b.AddProvider(provider).SetMinimumLevel(LogLevel.Trace));
+        var logger = loggerFactory.CreateLogger("Talus");
+        logger.LogInformation("Talus {Version} starting, pid={Pid}, port={Port}, dir={Dir}", Version, Environment.ProcessId, options.Port, Path.GetFullPath(options.Dir));
+
+        Dataset dataset;
+        try
+        {
+            Directory.CreateDirectory(options.Dir);
+            dataset = Dataset.Open(options.ToStorageOptions(), loggerFactory.CreateLogger("Talus.Storage"));
+        }
+        catch (Exception ex)
+        {
+            logger.LogCritical("Can't open the data directory {Dir}: {Reason}", Path.GetFullPath(options.Dir), ex.Message);
+            return 1;
+        }
+
+        var context = new ServerContext(options, dataset, loggerFactory);
+        var dispatcher = new CommandDispatcher(context);
+        using var sweeper = new ExpiredKeySweeper(dataset, loggerFactory.CreateLogger("Talus.Expiry"), TimeSpan.FromMilliseconds(100));
+        options.Changed += name =>
+        {
+            switch (name)
+            {
+                case "appendfsync":
+                    dataset.Engine.Options.Fsync = options.AppendFsync;
+                    break;
+                case "loglevel":
+                    provider.MinimumLevel = LineLoggerProvider.FromRedisLevel(options.LogLevel);
+                    break;
+            }
+        };
+
+        var server = new TalusServer(context, dispatcher);
+        try
+        {
+            server.Start();
+        }
+        catch (SocketException ex)
+        {
+            logger.LogCritical("Could not create server TCP listening socket {Bind}:{Port}: {Reason}", string.Join(' ', options.Bind), options.Port, ex.Message);
+            dataset.Dispose();
+            return 1;
+        }
+        if (options.PidFile is { } pidFile)
+        {
+            File.WriteAllText(pidFile, Environment.ProcessId + "\n");
+        }
+
+        var shutdown = new TaskCompletionSource();
+        context.RequestShutdown = _ => shutdown.TrySetResult();
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c =>
+        {
+            c.Cancel = true;
+            logger.LogWarning("Received SIGTERM scheduling shutdown...");
+            shutdown.TrySetResult();
+        });
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c =>
+        {
+            c.Cancel = true;
+            logger.LogWarning("Received SIGINT scheduling shutdown...");
+            shutdown.TrySetResult();
+        });
+
+        shutdown.Task.Wait();
+        logger.LogWarning("User requested shutdown...");
+        sweeper.Dispose();
+        server.DisposeAsync().AsTask().Wait();
+        // No command may be running when the dataset closes: the binding crashes on use after dispose.
+        context.ExecutionGate.EnterWriteLock();
+        dataset.Dispose();
+        if (options.PidFile is { } pid)
+        {
+            File.Delete(pid);
+        }
+        logger.LogWarning("Talus is now ready to exit, bye bye...");
+        return 0;
+    }
+}

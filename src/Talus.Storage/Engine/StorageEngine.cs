@@ -1,0 +1,308 @@
+using System.Globalization;
+using Microsoft.Extensions.Logging;
+using RocksDbSharp;
+using Talus.Storage.Expiry;
+
+namespace Talus.Storage.Engine;
+
+/// <summary>
+/// Owns the one RocksDB instance of a dataset: its column families, its write path and its lifetime.
+/// Every data change of every command goes through <see cref="Write"/> as one WriteBatch, which makes the
+/// RocksDB WAL a complete, ordered log of effects whose sequence numbers replication uses as offsets.
+/// After <see cref="Dispose"/> begins, calls throw instead of touching a freed native handle (the binding
+/// segfaults on use after dispose); callers still stop their own work first.
+/// </summary>
+public sealed class StorageEngine : IDisposable
+{
+    private readonly ILogger _logger;
+    private readonly RocksDb _db;
+    private readonly DbOptions _dbOptions;
+    private readonly CompactionFilters _filters;
+    private readonly WriteOptions _syncWrite = new WriteOptions().SetSync(true);
+    private readonly WriteOptions _asyncWrite = new WriteOptions().SetSync(false);
+    private readonly ReadOptions _readOptions = new();
+    private readonly Timer? _walSyncTimer;
+    private long _writesSinceSync;
+    private long _lastVersion;
+    private volatile bool _disposed;
+
+    private StorageEngine(StorageOptions options, ILogger logger, RocksDb db, DbOptions dbOptions, CompactionFilters filters)
+    {
+        Options = options;
+        _logger = logger;
+        _db = db;
+        _dbOptions = dbOptions;
+        _filters = filters;
+        Meta = db.GetColumnFamily(StorageFormat.MetaFamily);
+        Sub = db.GetColumnFamily(StorageFormat.SubFamily);
+        ZScore = db.GetColumnFamily(StorageFormat.ZScoreFamily);
+        Sys = db.GetColumnFamily(StorageFormat.SysFamily);
+        _lastVersion = DateTime.UtcNow.Ticks;
+        _walSyncTimer = new Timer(_ => SyncWalIfDirty(), null, 1000, 1000);
+    }
+
+    public StorageOptions Options { get; }
+
+    public string Path => Options.Path;
+
+    public ColumnFamilyHandle Meta { get; }
+
+    public ColumnFamilyHandle Sub { get; }
+
+    public ColumnFamilyHandle ZScore { get; }
+
+    public ColumnFamilyHandle Sys { get; }
+
+    /// <summary>The RocksDB handle, for replication (WAL tailing, checkpoints). Never dispose it.</summary>
+    public RocksDb Db
+    {
+        get
+        {
+            ThrowIfDisposed();
+            return _db;
+        }
+    }
+
+    /// <summary>Sequence number of the last committed write: the dataset's binlog offset.</summary>
+    public ulong LatestSequence
+    {
+        get
+        {
+            ThrowIfDisposed();
+            return _db.GetLatestSequenceNumber();
+        }
+    }
+
+    /// <summary>Opens (or creates) the dataset at <see cref="StorageOptions.Path"/>.</summary>
+    public static StorageEngine Open(StorageOptions options, ILogger logger)
+    {
+        if (options.CreateIfMissing)
+        {
+            Directory.CreateDirectory(options.Path);
+        }
+        var filters = new CompactionFilters();
+        var cache = Cache.CreateLru((ulong)options.BlockCacheBytes);
+        ColumnFamilyOptions Family(bool bloom, IntPtr filter)
+        {
+            var table = new BlockBasedTableOptions()
+                .SetBlockCache(cache)
+                .SetCacheIndexAndFilterBlocks(true)
+                .SetPinL0FilterAndIndexBlocksInCache(true)
+                .SetFormatVersion(6)
+                .SetBlockSize(16 * 1024);
+            if (bloom && options.BloomBitsPerKey > 0)
+            {
+                table.SetFilterPolicy(BloomFilterPolicy.Create(options.BloomBitsPerKey, false));
+            }
+            var cf = new ColumnFamilyOptions()
+                .SetBlockBasedTableFactory(table)
+                .SetWriteBufferSize((ulong)options.WriteBufferBytes)
+                .SetMaxWriteBufferNumber(options.MaxWriteBufferNumber)
+                .SetCompression(Compression.Lz4)
+                .SetLevelCompactionDynamicLevelBytes(true);
+            if (filter != IntPtr.Zero)
+            {
+                cf.SetCompactionFilter(filter);
+            }
+            return cf;
+        }
+
+        var dbOptions = new DbOptions()
+            .SetCreateIfMissing(options.CreateIfMissing)
+            .SetCreateMissingColumnFamilies(options.CreateIfMissing)
+            .IncreaseParallelism(Math.Max(2, Environment.ProcessorCount))
+            .SetWalTtlSeconds(options.WalTtlSeconds)
+            .SetWalSizeLimitMB(options.WalSizeLimitMb)
+            .SetMaxTotalWalSize(1024UL * 1024 * 1024);
+        Native.Instance.rocksdb_options_set_max_background_jobs(dbOptions.Handle, options.MaxBackgroundJobs);
+
+        var families = new ColumnFamilies(Family(false, IntPtr.Zero))
+        {
+            { StorageFormat.MetaFamily, Family(true, filters.MetaFilter.Handle) },
+            { StorageFormat.SubFamily, Family(true, filters.SubFilter.Handle) },
+            { StorageFormat.ZScoreFamily, Family(false, filters.ZScoreFilter.Handle) },
+            { StorageFormat.SysFamily, Family(false, IntPtr.Zero) },
+        };
+        var db = RocksDb.Open(dbOptions, options.Path, families);
+        var engine = new StorageEngine(options, logger, db, dbOptions, filters);
+        filters.Attach(engine);
+        try
+        {
+            engine.CheckFormatVersion();
+        }
+        catch
+        {
+            engine.Dispose();
+            throw;
+        }
+        return engine;
+    }
+
+    private void CheckFormatVersion()
+    {
+        var stored = _db.Get(StorageFormat.FormatVersionKey, Sys);
+        if (stored is null)
+        {
+            using var batch = new WriteBatch();
+            batch.Put(StorageFormat.FormatVersionKey, System.Text.Encoding.ASCII.GetBytes(StorageFormat.Version.ToString(CultureInfo.InvariantCulture)), Sys);
+            Write(batch);
+            return;
+        }
+        var version = int.Parse(System.Text.Encoding.ASCII.GetString(stored), CultureInfo.InvariantCulture);
+        if (version != StorageFormat.Version)
+        {
+            throw new InvalidDataException($"dataset at {Path} has storage format {version}; this build reads format {StorageFormat.Version}");
+        }
+    }
+
+    /// <summary>Reads a value into a per-thread buffer. The span is valid until the next read on this thread.</summary>
+    public bool TryGet(ColumnFamilyHandle family, ReadOnlySpan<byte> key, out ReadOnlySpan<byte> value)
+    {
+        ThrowIfDisposed();
+        var capture = ValueCapture.Current;
+        if (_db.Get(key, capture, family, _readOptions))
+        {
+            value = capture.Span;
+            return true;
+        }
+        value = default;
+        return false;
+    }
+
+    /// <summary>Reads a value into a new array, for values that must outlive the next read.</summary>
+    public byte[]? Get(ColumnFamilyHandle family, ReadOnlySpan<byte> key)
+    {
+        ThrowIfDisposed();
+        return _db.Get(key, family, _readOptions);
+    }
+
+    /// <summary>Commits one batch atomically, with the durability the fsync policy asks for.</summary>
+    public void Write(WriteBatch batch)
+    {
+        ThrowIfDisposed();
+        if (Options.Fsync == FsyncPolicy.Always)
+        {
+            _db.Write(batch, _syncWrite);
+            return;
+        }
+        _db.Write(batch, _asyncWrite);
+        Interlocked.Increment(ref _writesSinceSync);
+    }
+
+    /// <summary>An iterator over <paramref name="family"/> bounded to [lower, upper). Always dispose it.</summary>
+    public Iterator NewIterator(ColumnFamilyHandle family, byte[]? lower, byte[]? upper, Snapshot? snapshot = null)
+    {
+        ThrowIfDisposed();
+        var ro = new ReadOptions();
+        if (lower is not null)
+        {
+            ro.SetIterateLowerBound(lower);
+        }
+        if (upper is not null)
+        {
+            ro.SetIterateUpperBound(upper);
+        }
+        if (snapshot is not null)
+        {
+            ro.SetSnapshot(snapshot);
+        }
+        return _db.NewIterator(family, ro);
+    }
+
+    /// <summary>A new, unique, increasing version for a collection created now (sub-keys of older versions become garbage).</summary>
+    public ulong NextVersion()
+    {
+        while (true)
+        {
+            var last = Interlocked.Read(ref _lastVersion);
+            var next = Math.Max(last + 1, DateTime.UtcNow.Ticks);
+            if (Interlocked.CompareExchange(ref _lastVersion, next, last) == last)
+            {
+                return (ulong)next;
+            }
+        }
+    }
+
+    public string? Property(string name, ColumnFamilyHandle? family = null)
+    {
+        ThrowIfDisposed();
+        return family is null ? _db.GetProperty(name) : _db.GetProperty(name, family);
+    }
+
+    /// <summary>Writes a consistent checkpoint (hard-linked SST files) into <paramref name="directory"/>, which must not exist.</summary>
+    public void Checkpoint(string directory)
+    {
+        ThrowIfDisposed();
+        using var checkpoint = _db.Checkpoint();
+        checkpoint.Save(directory);
+    }
+
+    /// <summary>Compacts every column family (reclaims expired keys and orphaned sub-keys).</summary>
+    public void CompactAll()
+    {
+        ThrowIfDisposed();
+        foreach (var family in new[] { Meta, Sub, ZScore })
+        {
+            _db.CompactRange((byte[]?)null, (byte[]?)null, family);
+        }
+    }
+
+    /// <summary>Forces the WAL to disk now.</summary>
+    public void SyncWal()
+    {
+        ThrowIfDisposed();
+        Native.Instance.rocksdb_flush_wal(_db.Handle, 1);
+    }
+
+    /// <summary>Whether the compaction filter may drop keys because their expiry passed (off on replicas, which wait for the master's DEL).</summary>
+    public bool ExpireInCompaction
+    {
+        get => _filters.ExpireInCompaction;
+        set => _filters.ExpireInCompaction = value;
+    }
+
+    private void SyncWalIfDirty()
+    {
+        if (_disposed || Options.Fsync != FsyncPolicy.EverySec || Interlocked.Exchange(ref _writesSinceSync, 0) == 0)
+        {
+            return;
+        }
+        try
+        {
+            SyncWal();
+        }
+        catch (Exception ex) when (ex is RocksDbException or ObjectDisposedException)
+        {
+            _logger.LogError(ex, "WAL fsync failed");
+        }
+    }
+
+    private void ThrowIfDisposed()
+    {
+        if (_disposed)
+        {
+            throw new ObjectDisposedException(nameof(StorageEngine), "the dataset is closed");
+        }
+    }
+
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+        _disposed = true;
+        _walSyncTimer?.Dispose();
+        _filters.Detach();
+        try
+        {
+            Native.Instance.rocksdb_flush_wal(_db.Handle, 1);
+        }
+        catch (RocksDbException ex)
+        {
+            _logger.LogError(ex, "final WAL fsync failed");
+        }
+        _db.Dispose();
+        GC.KeepAlive(_dbOptions);
+    }
+}

@@ -1,0 +1,315 @@
+using System.Buffers.Text;
+using Talus.Storage.Encoding;
+using Talus.Storage.Util;
+
+namespace Talus.Storage.Types;
+
+/// <summary>Which existing-key condition a SET carries.</summary>
+public enum SetCondition
+{
+    Always,   // plain SET
+    IfMissing, // NX
+    IfExists, // XX
+}
+
+/// <summary>
+/// Strings: the value lives inline in the metadata record (<c>meta</c> CF: header + payload), so a GET is one
+/// point read and a SET one Put. Read-modify-write operations hold the key's stripe lock from the read to the
+/// write.
+/// </summary>
+public sealed class RedisString
+{
+    /// <summary>Redis' limit on a string value (also enforced by proto-max-bulk-len).</summary>
+    public const long MaxLength = 512L * 1024 * 1024;
+
+    private readonly Database _db;
+
+    internal RedisString(Database db) => _db = db;
+
+    /// <summary>Reads a string. The span is valid until the next read on this thread.</summary>
+    public KeyLookup Get(ReadOnlySpan<byte> key, out ReadOnlySpan<byte> value)
+    {
+        var found = _db.Lookup(key, RedisType.String, out _, out var raw);
+        value = found == KeyLookup.Found ? raw[Metadata.HeaderSize..] : default;
+        return found;
+    }
+
+    /// <summary>Reads a string into a new array; null when missing. <paramref name="lookup"/> tells missing from wrong type.</summary>
+    public byte[]? GetCopy(ReadOnlySpan<byte> key, out KeyLookup lookup)
+    {
+        lookup = Get(key, out var value);
+        return lookup == KeyLookup.Found ? value.ToArray() : null;
+    }
+
+    /// <summary>Unconditional SET with an optional absolute expiry (0 = none).</summary>
+    public void Set(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long expireAtMs = 0)
+    {
+        using (_db.Locks.Lock(_db.Index, key))
+        {
+            Put(key, value, expireAtMs);
+        }
+    }
+
+    /// <summary>
+    /// SET with NX/XX/KEEPTTL/GET. Returns Ok when written, NotPerformed when the condition failed, WrongType when
+    /// GET was asked and the old value is not a string (nothing is written then, as in Redis).
+    /// </summary>
+    public OpStatus Set(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long expireAtMs, SetCondition condition, bool keepTtl, bool returnOld, out byte[]? old)
+    {
+        old = null;
+        using (_db.Locks.Lock(_db.Index, key))
+        {
+            var lookup = _db.Lookup(key, RedisType.None, out var meta, out var raw);
+            if (returnOld && lookup == KeyLookup.Found)
+            {
+                if (meta.Type != RedisType.String)
+                {
+                    return OpStatus.WrongType;
+                }
+                old = raw[Metadata.HeaderSize..].ToArray();
+            }
+            var exists = lookup == KeyLookup.Found;
+            if ((condition == SetCondition.IfMissing && exists) || (condition == SetCondition.IfExists && !exists))
+            {
+                return OpStatus.NotPerformed;
+            }
+            if (keepTtl && exists)
+            {
+                expireAtMs = meta.ExpireAtMs;
+            }
+            Put(key, value, expireAtMs);
+            return OpStatus.Ok;
+        }
+    }
+
+    /// <summary>MSET / MSETNX: all keys in one batch, under all their locks.</summary>
+    public bool SetMany(IReadOnlyList<(byte[] Key, byte[] Value)> pairs, bool onlyIfNoneExist)
+    {
+        using (_db.Locks.LockMany(_db.Index, pairs.Select(p => p.Key)))
+        {
+            if (onlyIfNoneExist && pairs.Any(p => _db.Lookup(p.Key, RedisType.None, out _, out _) == KeyLookup.Found))
+            {
+                return false;
+            }
+            var batch = ThreadBuffers.Batch();
+            foreach (var (key, value) in pairs)
+            {
+                AddPut(batch, key, value, 0);
+            }
+            _db.Engine.Write(batch);
+            return true;
+        }
+    }
+
+    /// <summary>INCRBY/DECRBY/INCR/DECR.</summary>
+    public OpStatus IncrBy(ReadOnlySpan<byte> key, long delta, out long result)
+    {
+        result = 0;
+        using (_db.Locks.Lock(_db.Index, key))
+        {
+            var lookup = _db.Lookup(key, RedisType.String, out var meta, out var raw);
+            if (lookup == KeyLookup.WrongType)
+            {
+                return OpStatus.WrongType;
+            }
+            long current = 0;
+            if (lookup == KeyLookup.Found && !TryParseInteger(raw[Metadata.HeaderSize..], out current))
+            {
+                return OpStatus.NotInteger;
+            }
+            if ((delta > 0 && current > long.MaxValue - delta) || (delta < 0 && current < long.MinValue - delta))
+            {
+                return OpStatus.Overflow;
+            }
+            result = current + delta;
+            Span<byte> digits = stackalloc byte[20];
+            Utf8Formatter.TryFormat(result, digits, out var n);
+            Put(key, digits[..n], lookup == KeyLookup.Found ? meta.ExpireAtMs : 0);
+            return OpStatus.Ok;
+        }
+    }
+
+    /// <summary>INCRBYFLOAT: the result is stored in its shortest decimal form.</summary>
+    public OpStatus IncrByFloat(ReadOnlySpan<byte> key, double delta, out string result)
+    {
+        result = "";
+        using (_db.Locks.Lock(_db.Index, key))
+        {
+            var lookup = _db.Lookup(key, RedisType.String, out var meta, out var raw);
+            if (lookup == KeyLookup.WrongType)
+            {
+                return OpStatus.WrongType;
+            }
+            double current = 0;
+            if (lookup == KeyLookup.Found && !TryParseFloat(raw[Metadata.HeaderSize..], out current))
+            {
+                return OpStatus.NotFloat;
+            }
+            var sum = current + delta;
+            if (double.IsNaN(sum) || double.IsInfinity(sum))
+            {
+                return OpStatus.NaNOrInfinity;
+            }
+            result = Numbers.FormatFloat(sum);
+            Put(key, System.Text.Encoding.ASCII.GetBytes(result), lookup == KeyLookup.Found ? meta.ExpireAtMs : 0);
+            return OpStatus.Ok;
+        }
+    }
+
+    /// <summary>APPEND: returns the new length.</summary>
+    public OpStatus Append(ReadOnlySpan<byte> key, ReadOnlySpan<byte> suffix, out long newLength)
+    {
+        var tail = suffix.ToArray();
+        return Modify(key, long.MaxValue, tail.Length, (current, _) =>
+        {
+            var combined = new byte[current.Length + tail.Length];
+            current.CopyTo(combined);
+            tail.CopyTo(combined.AsSpan(current.Length));
+            return combined;
+        }, out newLength);
+    }
+
+    /// <summary>SETRANGE: overwrites from <paramref name="offset"/>, zero-padding; returns the new length.</summary>
+    public OpStatus SetRange(ReadOnlySpan<byte> key, long offset, ReadOnlySpan<byte> value, out long newLength)
+    {
+        var data = value.ToArray();
+        if (offset + data.Length > MaxLength)
+        {
+            newLength = 0;
+            return OpStatus.TooLarge;
+        }
+        return Modify(key, offset, data.Length, (current, _) =>
+        {
+            if (data.Length == 0)
+            {
+                return null; // SETRANGE with an empty value changes nothing (and creates nothing)
+            }
+            var length = Math.Max(current.Length, offset + data.Length);
+            var result = new byte[length];
+            current.CopyTo(result);
+            data.CopyTo(result.AsSpan((int)offset));
+            return result;
+        }, out newLength);
+    }
+
+    /// <summary>SETBIT: returns the previous bit.</summary>
+    public OpStatus SetBit(ReadOnlySpan<byte> key, long bitOffset, bool on, out int previous)
+    {
+        var prev = 0;
+        var status = Modify(key, bitOffset >> 3, 1, (current, _) =>
+        {
+            var byteIndex = (int)(bitOffset >> 3);
+            var length = Math.Max(current.Length, byteIndex + 1);
+            var result = new byte[length];
+            current.CopyTo(result);
+            var mask = (byte)(1 << (7 - (int)(bitOffset & 7)));
+            prev = (result[byteIndex] & mask) != 0 ? 1 : 0;
+            result[byteIndex] = on ? (byte)(result[byteIndex] | mask) : (byte)(result[byteIndex] & ~mask);
+            return result;
+        }, out _);
+        previous = prev;
+        return status;
+    }
+
+    /// <summary>GETDEL: the value, then deletes the key.</summary>
+    public OpStatus GetDel(ReadOnlySpan<byte> key, out byte[]? value)
+    {
+        value = null;
+        using (_db.Locks.Lock(_db.Index, key))
+        {
+            var lookup = Get(key, out var current);
+            if (lookup != KeyLookup.Found)
+            {
+                return lookup == KeyLookup.WrongType ? OpStatus.WrongType : OpStatus.NotFound;
+            }
+            value = current.ToArray();
+            var batch = ThreadBuffers.Batch();
+            batch.Delete(_db.MetaKeySpan(key), _db.Engine.Meta);
+            _db.Engine.Write(batch);
+            return OpStatus.Ok;
+        }
+    }
+
+    /// <summary>GETEX: the value, and optionally a new expiry (<paramref name="persist"/> removes it).</summary>
+    public OpStatus GetEx(ReadOnlySpan<byte> key, long? expireAtMs, bool persist, out byte[]? value)
+    {
+        value = null;
+        using (_db.Locks.Lock(_db.Index, key))
+        {
+            var lookup = _db.Lookup(key, RedisType.String, out var meta, out var raw);
+            if (lookup != KeyLookup.Found)
+            {
+                return lookup == KeyLookup.WrongType ? OpStatus.WrongType : OpStatus.NotFound;
+            }
+            value = raw[Metadata.HeaderSize..].ToArray();
+            if (expireAtMs is { } at && at <= Database.NowMs)
+            {
+                var batch = ThreadBuffers.Batch();
+                batch.Delete(_db.MetaKeySpan(key), _db.Engine.Meta);
+                _db.Engine.Write(batch);
+            }
+            else if (expireAtMs is { } newAt)
+            {
+                Put(key, value, newAt);
+            }
+            else if (persist && meta.HasExpiry)
+            {
+                Put(key, value, 0);
+            }
+            return OpStatus.Ok;
+        }
+    }
+
+    /// <summary>Writes a string record (header + payload). Caller holds the key's lock.</summary>
+    internal void Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long expireAtMs)
+    {
+        var batch = ThreadBuffers.Batch();
+        AddPut(batch, key, value, expireAtMs);
+        _db.Engine.Write(batch);
+    }
+
+    internal void AddPut(RocksDbSharp.WriteBatch batch, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long expireAtMs)
+    {
+        var record = ThreadBuffers.Value(Metadata.HeaderSize + value.Length);
+        new Metadata { Type = RedisType.String, ExpireAtMs = expireAtMs }.Encode(record);
+        value.CopyTo(record.AsSpan(Metadata.HeaderSize));
+        batch.Put(_db.MetaKeySpan(key), record.AsSpan(0, Metadata.HeaderSize + value.Length), _db.Engine.Meta);
+    }
+
+    private delegate byte[]? Transform(ReadOnlySpan<byte> current, long offset);
+
+    /// <summary>Shared read-modify-write for APPEND, SETRANGE and SETBIT; keeps the expiry.</summary>
+    private OpStatus Modify(ReadOnlySpan<byte> key, long offset, long growth, Transform transform, out long newLength)
+    {
+        newLength = 0;
+        using (_db.Locks.Lock(_db.Index, key))
+        {
+            var lookup = _db.Lookup(key, RedisType.String, out var meta, out var raw);
+            if (lookup == KeyLookup.WrongType)
+            {
+                return OpStatus.WrongType;
+            }
+            var current = lookup == KeyLookup.Found ? raw[Metadata.HeaderSize..].ToArray() : [];
+            var end = offset == long.MaxValue ? current.Length + growth : offset + growth; // MaxValue: append
+            if (Math.Max(current.Length, end) > MaxLength)
+            {
+                return OpStatus.TooLarge;
+            }
+            var updated = transform(current, offset);
+            if (updated is null)
+            {
+                newLength = current.Length;
+                return OpStatus.Ok;
+            }
+            Put(key, updated, lookup == KeyLookup.Found ? meta.ExpireAtMs : 0);
+            newLength = updated.Length;
+            return OpStatus.Ok;
+        }
+    }
+
+    /// <summary>Parses a stored integer as Redis' string2ll does.</summary>
+    public static bool TryParseInteger(ReadOnlySpan<byte> s, out long value) => Numbers.TryParseLong(s, out value);
+
+    /// <summary>Parses a stored float as Redis' string2ld: no spaces, no NaN.</summary>
+    public static bool TryParseFloat(ReadOnlySpan<byte> s, out double value) => Numbers.TryParseDouble(s, out value);
+}
