@@ -60,7 +60,8 @@ public sealed class Database
     /// </summary>
     public KeyLookup Lookup(ReadOnlySpan<byte> userKey, RedisType expected, out Metadata meta, out ReadOnlySpan<byte> raw)
     {
-        if (!Engine.TryGet(Engine.Meta, MetaKeySpan(userKey), out raw) || !Metadata.TryDecode(raw, out meta) || meta.IsExpired(NowMs))
+        // The clock is read only for keys that carry an expiry: most lookups never need it.
+        if (!Engine.TryGet(Engine.Meta, MetaKeySpan(userKey), out raw) || !Metadata.TryDecode(raw, out meta) || (meta.HasExpiry && meta.IsExpired(NowMs)))
         {
             meta = default;
             raw = default;

@@ -1,6 +1,9 @@
+using System.Diagnostics.CodeAnalysis;
+using RocksDbSharp;
 using Talus.Protocol;
 using Talus.Server.Host;
 using Talus.Storage;
+using Talus.Storage.Engine;
 
 namespace Talus.Server.Commands;
 
@@ -38,9 +41,66 @@ public sealed class CommandContext
 
     public int Argc => Args.Count;
 
+    /// <summary>
+    /// The connection's group commit (see <see cref="Storage.Engine.WriteGroup"/>); null where every write commits
+    /// alone. Set by the request loop; a handler reaches it through <see cref="TryGetWriteGroup"/>.
+    /// </summary>
+    public WriteGroup? WriteGroup { get; set; }
+
+    /// <summary>Why committing the write group failed; the connection closes without sending its unflushed replies.</summary>
+    public Exception? WriteGroupFailure { get; private set; }
+
+    /// <summary>
+    /// Stopwatch timestamp at which the previous command of the current batch ended (0: none yet), so the
+    /// dispatcher reads the clock once per command for SLOWLOG timings instead of twice.
+    /// </summary>
+    public long ClockMark { get; set; }
+
+    /// <summary>Nesting of the dispatcher's Run: 1 for a command from the client, 2 for one EXEC runs.</summary>
+    internal int Depth { get; set; }
+
+    /// <summary>
+    /// The write group a blind write of a top-level command may join. Commands EXEC runs never join: their
+    /// effects must be applied while EXEC holds the execution gate.
+    /// </summary>
+    public bool TryGetWriteGroup([NotNullWhen(true)] out WriteGroup? group)
+    {
+        group = Depth == 1 && WriteGroupFailure is null ? WriteGroup : null;
+        return group is not null;
+    }
+
+    /// <summary>
+    /// Commits the pending write group, so what follows sees its writes. Returns false when the commit failed
+    /// (or failed earlier): the caller must then do nothing more, not even reply, because the connection is
+    /// closed without sending the replies that already promised those writes.
+    /// </summary>
+    public bool CommitWrites()
+    {
+        if (WriteGroupFailure is not null)
+        {
+            return false;
+        }
+        var group = WriteGroup;
+        if (group is null || group.IsEmpty)
+        {
+            return true;
+        }
+        try
+        {
+            group.Commit(Server.Dataset);
+            return true;
+        }
+        catch (Exception ex) when (ex is RocksDbException or IOException or ObjectDisposedException)
+        {
+            WriteGroupFailure = ex;
+            Session.CloseRequested = true;
+            return false;
+        }
+    }
+
     /// <summary>Redis' "wrong number of arguments" error for the current command (or a subcommand like "config|get").</summary>
     public void WrongArity(string? fullName = null) =>
-        Writer.WriteError($"ERR wrong number of arguments for '{fullName ?? Command.Name.ToLowerInvariant()}' command");
+        Writer.WriteError($"ERR wrong number of arguments for '{fullName ?? Command.LowerName}' command");
 
     public void SyntaxError() => Writer.WriteError(Errors.Syntax);
 

@@ -16,6 +16,15 @@ public sealed record CommandDescriptor(
 {
     public bool IsWrite => (Flags & CommandFlags.Write) != 0;
 
+    /// <summary>The name as CLIENT LIST and SLOWLOG show it, computed once.</summary>
+    public string LowerName { get; } = Name.ToLowerInvariant();
+
+    /// <summary>
+    /// The handler may add its writes to the connection's write group (<see cref="CommandContext.TryGetWriteGroup"/>)
+    /// instead of committing them alone. Every other command commits the pending group before it runs.
+    /// </summary>
+    public bool GroupsWrites { get; init; }
+
     public bool ArityMatches(int argc) => Arity >= 0 ? argc == Arity : argc >= -Arity;
 
     /// <summary>Indices of the key arguments of one invocation (from the key positions above).</summary>

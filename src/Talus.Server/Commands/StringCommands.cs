@@ -67,8 +67,22 @@ public static class StringCommands
         }
         if (condition == SetCondition.Always && !keepTtl && !returnOld)
         {
-            ctx.Db.Strings.Set(args[1], args[2], expireAt);
+            // A plain SET reads nothing, so it can join the pipeline's group commit; the +OK goes out only
+            // after the group is committed.
+            if (!(ctx.TryGetWriteGroup(out var group) && ctx.Db.Strings.Set(args[1], args[2], expireAt, group)))
+            {
+                if (!ctx.CommitWrites())
+                {
+                    return;
+                }
+                ctx.Db.Strings.Set(args[1], args[2], expireAt);
+            }
             ctx.Writer.WriteOk();
+            return;
+        }
+        // NX/XX/GET/KEEPTTL read the key: they must see this connection's pending writes.
+        if (!ctx.CommitWrites())
+        {
             return;
         }
         var status = ctx.Db.Strings.Set(args[1], args[2], expireAt, condition, keepTtl, returnOld, out var old);
@@ -376,7 +390,7 @@ public static class StringCommands
     public static readonly CommandDescriptor[] Table =
     [
         new("GET", 2, ReadFast, 1, 1, 1, Get, "string"),
-        new("SET", -3, WriteSlow, 1, 1, 1, Set, "string"),
+        new("SET", -3, WriteSlow, 1, 1, 1, Set, "string") { GroupsWrites = true },
         new("SETNX", 3, WriteFast, 1, 1, 1, SetNx, "string"),
         new("SETEX", 4, WriteSlow, 1, 1, 1, SetEx, "string"),
         new("PSETEX", 4, WriteSlow, 1, 1, 1, PSetEx, "string"),

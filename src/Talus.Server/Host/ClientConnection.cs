@@ -9,22 +9,19 @@ using Talus.Server.Dispatch;
 namespace Talus.Server.Host;
 
 /// <summary>
-/// One client socket: a System.IO.Pipelines read loop that parses every complete command in the buffer,
-/// executes each in order, and flushes the replies once per read (pipelining). Commands run synchronously
-/// on the loop's thread; only a blocking command (BLPOP ...) makes the loop await before the next one.
+/// One client socket: a System.IO.Pipelines read loop that hands every read to its <see cref="RequestProcessor"/>
+/// (which parses and executes each complete command in order) and flushes the replies once per read
+/// (pipelining). Commands run synchronously on the loop's thread; only a blocking command (BLPOP ...) makes
+/// the loop await before the next one.
 /// </summary>
 public sealed class ClientConnection
 {
-    /// <summary>Flush replies mid-batch beyond this many bytes so a long pipeline does not buffer without bound.</summary>
-    private const int FlushThreshold = 256 * 1024;
-
     private readonly Socket _socket;
     private readonly ServerContext _server;
-    private readonly CommandDispatcher _dispatcher;
     private readonly ILogger _logger;
     private readonly PipeReader _reader;
     private readonly PipeWriter _writer;
-    private readonly CommandArgs _args = new();
+    private readonly RequestProcessor _processor;
     private readonly CommandContext _ctx;
     private readonly CancellationTokenSource _closed = new();
 
@@ -32,15 +29,14 @@ public sealed class ClientConnection
     {
         _socket = socket;
         _server = server;
-        _dispatcher = dispatcher;
         _logger = logger;
         var stream = new NetworkStream(socket, ownsSocket: true);
         _reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 16 * 1024, minimumReadSize: 4 * 1024));
         _writer = PipeWriter.Create(stream, new StreamPipeWriterOptions(minimumBufferSize: 16 * 1024));
         Session = new ClientSession(server.Clients.NextId(), socket.RemoteEndPoint, socket.LocalEndPoint, server.Options.RequirePass is null);
         Session.OnKill(Close);
-        var writer = new RespWriter(_writer);
-        _ctx = new CommandContext(server, Session, writer);
+        _processor = new RequestProcessor(server, dispatcher, Session, _writer);
+        _ctx = _processor.Context;
     }
 
     public ClientSession Session { get; }
@@ -66,9 +62,11 @@ public sealed class ClientConnection
         {
             _closed.Cancel();
             await _reader.CompleteAsync().ConfigureAwait(false);
-            await _writer.CompleteAsync().ConfigureAwait(false);
+            // Completing with an error discards the unflushed replies: after a failed group commit they
+            // would acknowledge writes that never happened.
+            await _writer.CompleteAsync(_processor.StorageFailure).ConfigureAwait(false);
             _socket.Dispose();
-            _args.Dispose();
+            _processor.Dispose();
         }
     }
 
@@ -80,7 +78,12 @@ public sealed class ClientConnection
             var result = await _reader.ReadAsync(token).ConfigureAwait(false);
             var buffer = result.Buffer;
             Interlocked.Add(ref _server.Stats.NetInputBytes, buffer.Length);
-            var outcome = ProcessBuffer(buffer, out var consumed);
+            var outcome = _processor.Process(buffer, out var consumed);
+            if (outcome == BatchOutcome.StorageFailure)
+            {
+                _logger.LogError(_processor.StorageFailure, "Closing client {Id} ({Address}): a group commit failed in storage", Session.Id, Session.Address);
+                break;
+            }
             Session.QueryBufferBytes = buffer.Slice(consumed).Length;
             if (outcome == BatchOutcome.NeedMoreData)
             {
@@ -119,80 +122,6 @@ public sealed class ClientConnection
             }
         }
     }
-
-    private enum BatchOutcome
-    {
-        NeedMoreData,  // everything complete was executed; the rest is a partial command
-        FlushFirst,    // replies piled up; flush, then continue with the same buffer
-        Blocked,       // a blocking command is pending; await it, then continue
-        ProtocolError, // framing broken: error written, close
-        Closing,       // QUIT or kill: stop reading
-    }
-
-    private BatchOutcome ProcessBuffer(ReadOnlySequence<byte> buffer, out SequencePosition consumed)
-    {
-        var reader = new SequenceReader<byte>(buffer);
-        consumed = buffer.Start;
-        var limits = Session.Authenticated ? LimitsFor() : RespLimits.Unauthenticated;
-        while (true)
-        {
-            ParseStatus status;
-            try
-            {
-                status = RespParser.TryParse(ref reader, _args, limits);
-            }
-            catch (RespProtocolException ex)
-            {
-                _ctx.Writer.WriteError(ex.Message);
-                Session.CloseRequested = true;
-                return BatchOutcome.ProtocolError;
-            }
-            if (status == ParseStatus.Incomplete)
-            {
-                _args.Trim();
-                return BatchOutcome.NeedMoreData;
-            }
-            consumed = reader.Position;
-            if (_args.Count == 0)
-            {
-                continue;
-            }
-            _ctx.Args = _args;
-            _dispatcher.Execute(_ctx);
-            if (_ctx.Pending is not null)
-            {
-                return BatchOutcome.Blocked;
-            }
-            if (Session.CloseRequested)
-            {
-                return BatchOutcome.Closing;
-            }
-            if (_writer.UnflushedBytes > FlushThreshold)
-            {
-                return BatchOutcome.FlushFirst;
-            }
-            if (!Session.Authenticated && limits != RespLimits.Unauthenticated)
-            {
-                limits = RespLimits.Unauthenticated;
-            }
-            else if (Session.Authenticated && limits == RespLimits.Unauthenticated)
-            {
-                limits = LimitsFor();
-            }
-        }
-    }
-
-    private RespLimits LimitsFor()
-    {
-        var current = _limits;
-        if (current is null || current.MaxBulkLength != _server.Options.ProtoMaxBulkLen)
-        {
-            current = _limits = new RespLimits { MaxBulkLength = _server.Options.ProtoMaxBulkLen };
-        }
-        return current;
-    }
-
-    private RespLimits? _limits;
 
     /// <summary>Closes the connection now (CLIENT KILL, idle timeout, shutdown).</summary>
     public void Close()

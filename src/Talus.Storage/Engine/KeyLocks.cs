@@ -57,6 +57,24 @@ public sealed class KeyLocks
         return new MultiScope(taken);
     }
 
+    /// <summary>Enters the given stripes, which must be distinct and in ascending order (a write group's keys).</summary>
+    internal void EnterStripes(ReadOnlySpan<int> ascending)
+    {
+        foreach (var i in ascending)
+        {
+            Monitor.Enter(_stripes[i]);
+        }
+    }
+
+    /// <summary>Leaves stripes taken with <see cref="EnterStripes"/>.</summary>
+    internal void ExitStripes(ReadOnlySpan<int> ascending)
+    {
+        for (var i = ascending.Length - 1; i >= 0; i--)
+        {
+            Monitor.Exit(_stripes[ascending[i]]);
+        }
+    }
+
     /// <summary>Locks every stripe (FLUSHDB, FLUSHALL, dataset swap): nothing else writes meanwhile.</summary>
     public MultiScope LockAll()
     {

@@ -1,5 +1,6 @@
 using System.Buffers.Text;
 using Talus.Storage.Encoding;
+using Talus.Storage.Engine;
 using Talus.Storage.Util;
 
 namespace Talus.Storage.Types;
@@ -48,6 +49,23 @@ public sealed class RedisString
         {
             Put(key, value, expireAtMs);
         }
+    }
+
+    /// <summary>
+    /// Unconditional SET added to <paramref name="group"/>: it takes effect when the group commits (the group
+    /// takes the key's lock then). Returns false, adding nothing, when the value is too large to group; the
+    /// caller then commits the group and uses the ungrouped <see cref="Set(ReadOnlySpan{byte}, ReadOnlySpan{byte}, long)"/>.
+    /// </summary>
+    public bool Set(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long expireAtMs, WriteGroup group)
+    {
+        if (value.Length >= WriteGroup.MaxValueBytes)
+        {
+            return false;
+        }
+        AddPut(group.Batch, key, value, expireAtMs);
+        group.AddKey(_db.Index, key, value.Length);
+        group.CommandAdded();
+        return true;
     }
 
     /// <summary>

@@ -1,0 +1,12 @@
+namespace Talus.Server.Host;
+
+/// <summary>Why <see cref="RequestProcessor.Process"/> stopped, and what the transport does next.</summary>
+public enum BatchOutcome
+{
+    NeedMoreData,   // everything complete was executed; the rest is a partial command
+    FlushFirst,     // replies piled up; flush, then continue with the same buffer
+    Blocked,        // a blocking command is pending; await it, then continue
+    ProtocolError,  // framing broken: error written, close
+    Closing,        // QUIT or kill: stop reading
+    StorageFailure, // a group commit failed: close without sending the unflushed replies
+}

@@ -1,0 +1,143 @@
+using System.Buffers;
+using Talus.Protocol;
+using Talus.Server.Commands;
+using Talus.Server.Dispatch;
+using Talus.Storage.Engine;
+
+namespace Talus.Server.Host;
+
+/// <summary>
+/// The parse → dispatch loop of one client, apart from its transport: given the bytes received so far, it
+/// executes every complete command in order and writes the replies to the output. <see cref="ClientConnection"/>
+/// drives it from a socket pipe; the benchmarks drive it from a byte buffer, with no socket in the way.
+/// Blind writes of one call (a pipeline of SETs) share one <see cref="WriteGroup"/>, which is committed
+/// before <see cref="Process"/> returns, so no reply leaves before the writes it acknowledges are committed.
+/// </summary>
+public sealed class RequestProcessor : IDisposable
+{
+    /// <summary>Flush replies mid-batch beyond this many bytes so a long pipeline does not buffer without bound.</summary>
+    public const int FlushThreshold = 256 * 1024;
+
+    private readonly ServerContext _server;
+    private readonly CommandDispatcher _dispatcher;
+    private readonly CommandArgs _args = new();
+    private readonly WriteGroup _group = new();
+    private RespLimits? _limits;
+
+    public RequestProcessor(ServerContext server, CommandDispatcher dispatcher, ClientSession session, IBufferWriter<byte> output)
+    {
+        _server = server;
+        _dispatcher = dispatcher;
+        Session = session;
+        Context = new CommandContext(server, session, new RespWriter(output)) { WriteGroup = _group };
+    }
+
+    public ClientSession Session { get; }
+
+    public CommandContext Context { get; }
+
+    /// <summary>Set when a group commit failed; the transport closes without sending what is unflushed.</summary>
+    public Exception? StorageFailure => Context.WriteGroupFailure;
+
+    /// <summary>
+    /// Executes the complete commands at the start of <paramref name="buffer"/>; <paramref name="consumed"/> is
+    /// where the first unexecuted byte starts.
+    /// </summary>
+    public BatchOutcome Process(ReadOnlySequence<byte> buffer, out SequencePosition consumed)
+    {
+        Context.ClockMark = 0;
+        var outcome = ProcessCommands(buffer, out consumed);
+        if (!_group.IsEmpty)
+        {
+            var gate = _server.ExecutionGate;
+            gate.EnterReadLock();
+            try
+            {
+                Context.CommitWrites();
+            }
+            finally
+            {
+                gate.ExitReadLock();
+            }
+        }
+        return Context.WriteGroupFailure is null ? outcome : BatchOutcome.StorageFailure;
+    }
+
+    private BatchOutcome ProcessCommands(ReadOnlySequence<byte> buffer, out SequencePosition consumed)
+    {
+        var reader = new SequenceReader<byte>(buffer);
+        consumed = buffer.Start;
+        var ctx = Context;
+        var limits = Session.Authenticated ? LimitsFor() : RespLimits.Unauthenticated;
+        while (true)
+        {
+            ParseStatus status;
+            try
+            {
+                status = RespParser.TryParse(ref reader, _args, limits);
+            }
+            catch (RespProtocolException ex)
+            {
+                ctx.Writer.WriteError(ex.Message);
+                Session.CloseRequested = true;
+                return BatchOutcome.ProtocolError;
+            }
+            if (status == ParseStatus.Incomplete)
+            {
+                _args.Trim();
+                return BatchOutcome.NeedMoreData;
+            }
+            consumed = reader.Position;
+            if (_args.Count == 0)
+            {
+                continue;
+            }
+            ctx.Args = _args;
+            _dispatcher.Execute(ctx);
+            if (ctx.WriteGroupFailure is not null)
+            {
+                return BatchOutcome.StorageFailure;
+            }
+            if (ctx.Pending is not null)
+            {
+                return BatchOutcome.Blocked;
+            }
+            if (Session.CloseRequested)
+            {
+                return BatchOutcome.Closing;
+            }
+            if (ctx.Writer.BytesWritten > FlushThreshold)
+            {
+                return BatchOutcome.FlushFirst;
+            }
+            if (_group.IsFull)
+            {
+                return BatchOutcome.FlushFirst;
+            }
+            if (!Session.Authenticated && limits != RespLimits.Unauthenticated)
+            {
+                limits = RespLimits.Unauthenticated;
+            }
+            else if (Session.Authenticated && limits == RespLimits.Unauthenticated)
+            {
+                limits = LimitsFor();
+            }
+        }
+    }
+
+    private RespLimits LimitsFor()
+    {
+        var current = _limits;
+        if (current is null || current.MaxBulkLength != _server.Options.ProtoMaxBulkLen)
+        {
+            current = _limits = new RespLimits { MaxBulkLength = _server.Options.ProtoMaxBulkLen };
+        }
+        return current;
+    }
+
+    public void Dispose()
+    {
+        _args.Dispose();
+        _group.Dispose();
+    }
+}
