@@ -19,7 +19,8 @@ public sealed class StorageOptions
 
     public long BlockCacheBytes { get; init; } = 256L * 1024 * 1024;
 
-    public long WriteBufferBytes { get; init; } = 64L * 1024 * 1024;
+    /// <summary>Memtable size per column family (a smaller skiplist makes point reads and inserts cheaper).</summary>
+    public long WriteBufferBytes { get; init; } = 32L * 1024 * 1024;
 
     public int MaxWriteBufferNumber { get; init; } = 3;
 
