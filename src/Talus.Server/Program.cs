@@ -7,6 +7,9 @@ using Talus.Server.Dispatch;
 using Talus.Server.Host;
 using Talus.Server.Logging;
 using Talus.Storage;
+using Talus.Replication;
+using Talus.Replication.Replica;
+using Talus.Storage.Engine;
 using Talus.Storage.Expiry;
 
 namespace Talus.Server;
@@ -66,6 +69,8 @@ public static class Program
         try
         {
             Directory.CreateDirectory(options.Dir);
+            // Finish (or discard) a full-sync swap a crash interrupted, before the dataset opens.
+            new DatasetDirectories(options.Dir).Recover();
             dataset = Dataset.Open(options.ToStorageOptions(), loggerFactory.CreateLogger("Talus.Storage"));
         }
         catch (Exception ex)
@@ -76,7 +81,13 @@ public static class Program
 
         var context = new ServerContext(options, dataset, loggerFactory);
         var dispatcher = new CommandDispatcher(context);
-        using var sweeper = new ExpiredKeySweeper(dataset, loggerFactory.CreateLogger("Talus.Expiry"), TimeSpan.FromMilliseconds(100));
+        using var sweeper = new ExpiredKeySweeper(dataset, loggerFactory.CreateLogger("Talus.Expiry"), TimeSpan.FromMilliseconds(100))
+        {
+            Enabled = options.ReplicaOf is null,
+        };
+        var replication = CreateReplication(options, context, sweeper, loggerFactory);
+        context.ReplicationManager = replication;
+        context.Replication = new ManagedReplicationView(replication);
         options.Changed += name =>
         {
             switch (name)
@@ -106,6 +117,16 @@ public static class Program
             File.WriteAllText(pidFile, Environment.ProcessId + "\n");
         }
 
+        if (options.ReplicaOf is { } replicaOf)
+        {
+            var parts = replicaOf.Split(' ');
+            replication.ReplicaOfAsync(parts[0], int.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture)).Wait();
+        }
+        else
+        {
+            replication.StartAsMaster();
+        }
+
         var shutdown = new TaskCompletionSource();
         context.RequestShutdown = _ => shutdown.TrySetResult();
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c =>
@@ -124,6 +145,7 @@ public static class Program
         shutdown.Task.Wait();
         logger.LogWarning("User requested shutdown...");
         sweeper.Dispose();
+        replication.DisposeAsync().AsTask().Wait();
         server.DisposeAsync().AsTask().Wait();
         // No command may be running when the dataset closes: the binding crashes on use after dispose.
         context.ExecutionGate.EnterWriteLock();
@@ -134,5 +156,41 @@ public static class Program
         }
         logger.LogWarning("Talus is now ready to exit, bye bye...");
         return 0;
+    }
+
+    private static ReplicationManager CreateReplication(ServerOptions options, ServerContext context, ExpiredKeySweeper sweeper, ILoggerFactory loggerFactory)
+    {
+        var dataset = context.Dataset;
+        return new ReplicationManager(new ReplicationHost
+        {
+            Dataset = dataset,
+            DataDir = options.Dir,
+            RunId = context.RunId,
+            ListeningPort = options.Port,
+            MasterAuth = () => options.MasterAuth,
+            ReplicaPriority = () => options.ReplicaPriority,
+            ReplTimeout = () => TimeSpan.FromSeconds(options.ReplTimeout),
+            MaxFullSyncParallel = () => options.MaxFullSyncParallel,
+            FullSyncBytesPerSecond = () => options.FullSyncThrottleBytesPerSecond,
+            FullSyncChunkSize = () => (int)Math.Min(options.FullSyncChunkSize, 64L * 1024 * 1024),
+            RunExclusiveAsync = action => Task.Run(() =>
+            {
+                context.ExecutionGate.EnterWriteLock();
+                try
+                {
+                    action();
+                }
+                finally
+                {
+                    context.ExecutionGate.ExitWriteLock();
+                }
+            }),
+            SetActiveExpiry = on =>
+            {
+                sweeper.Enabled = on;
+                dataset.Engine.ExpireInCompaction = on;
+            },
+            OpenEngine = () => StorageEngine.Open(options.ToStorageOptions(), loggerFactory.CreateLogger("Talus.Storage")),
+        }, loggerFactory);
     }
 }

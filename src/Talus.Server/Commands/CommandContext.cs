@@ -36,6 +36,12 @@ public sealed class CommandContext
     /// </summary>
     public Task? Pending { get; set; }
 
+    /// <summary>
+    /// Work that takes over the connection's output after the replies so far are flushed (a binlog stream, a
+    /// chunk read from disk). The connection starts it only after its flush, so the two never write at once.
+    /// </summary>
+    public Func<Task>? Deferred { get; set; }
+
     public int Argc => Args.Count;
 
     /// <summary>Redis' "wrong number of arguments" error for the current command (or a subcommand like "config|get").</summary>

@@ -67,7 +67,9 @@ public sealed class CommandDispatcher
                 return;
             }
         }
-        if (command.IsWrite && _server.Replication.IsReplica && _server.Options.ReplicaReadOnly && session.Kind != ClientKind.Master)
+        // A replica's dataset must stay equal to its master's history (its offsets are the master's), so it
+        // refuses every client write, whatever replica-read-only says.
+        if (command.IsWrite && _server.Replication.IsReplica && session.Kind != ClientKind.Master)
         {
             writer.WriteError(Errors.ReadOnlyReplica);
             Interlocked.Increment(ref _server.Stats.ErrorReplies);

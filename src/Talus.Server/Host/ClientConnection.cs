@@ -39,6 +39,7 @@ public sealed class ClientConnection
         _writer = PipeWriter.Create(stream, new StreamPipeWriterOptions(minimumBufferSize: 16 * 1024));
         Session = new ClientSession(server.Clients.NextId(), socket.RemoteEndPoint, socket.LocalEndPoint, server.Options.RequirePass is null);
         Session.OnKill(Close);
+        Session.Closed = _closed.Token;
         var writer = new RespWriter(_writer);
         _ctx = new CommandContext(server, Session, writer);
     }
@@ -65,6 +66,7 @@ public sealed class ClientConnection
         finally
         {
             _closed.Cancel();
+            Session.OnDisconnected();
             await _reader.CompleteAsync().ConfigureAwait(false);
             await _writer.CompleteAsync().ConfigureAwait(false);
             _socket.Dispose();
@@ -99,7 +101,13 @@ public sealed class ClientConnection
             _ctx.Writer.ResetCounter();
             Interlocked.Add(ref _server.Stats.NetOutputBytes, written);
             await _writer.FlushAsync(token).ConfigureAwait(false);
-            if (outcome == BatchOutcome.Blocked && _ctx.Pending is { } pending)
+            if (outcome == BatchOutcome.Blocked && _ctx.Deferred is { } deferred)
+            {
+                _ctx.Deferred = null;
+                await deferred().ConfigureAwait(false);
+                await _writer.FlushAsync(token).ConfigureAwait(false);
+            }
+            else if (outcome == BatchOutcome.Blocked && _ctx.Pending is { } pending)
             {
                 _ctx.Pending = null;
                 Session.Blocked = true;
@@ -159,7 +167,7 @@ public sealed class ClientConnection
             }
             _ctx.Args = _args;
             _dispatcher.Execute(_ctx);
-            if (_ctx.Pending is not null)
+            if (_ctx.Pending is not null || _ctx.Deferred is not null)
             {
                 return BatchOutcome.Blocked;
             }

@@ -86,6 +86,14 @@ public sealed class ClientSession
         return (T)value;
     }
 
+    /// <summary>Cancelled when the connection closes (work started for this client, such as a binlog stream, stops).</summary>
+    public CancellationToken Closed { get; internal set; }
+
+    /// <summary>Raised once when the connection has closed.</summary>
+    public event Action<ClientSession>? Disconnected;
+
+    internal void OnDisconnected() => Disconnected?.Invoke(this);
+
     internal void OnKill(Action kill) => _kill = kill;
 
     /// <summary>Closes the connection from another client (CLIENT KILL) or the server.</summary>

@@ -54,6 +54,17 @@ public sealed class ServerContext
 
     /// <summary>Role and state of replication, read by the dispatcher's read-only gate, INFO and ROLE.</summary>
     public IReplicationView Replication { get; set; } = StandaloneReplicationView.Instance;
+
+    /// <summary>The replication subsystem (null only in tests that run commands without it).</summary>
+    public Talus.Replication.ReplicationManager? ReplicationManager { get; set; }
+}
+
+/// <summary>The replication view backed by the real replication manager.</summary>
+public sealed class ManagedReplicationView(Talus.Replication.ReplicationManager manager) : IReplicationView
+{
+    public bool IsReplica => manager.Role == Talus.Replication.ReplicationRole.Replica;
+
+    public IEnumerable<(string Field, string Value)> InfoFields() => manager.InfoFields();
 }
 
 /// <summary>What the command layer needs to know about replication without depending on its internals.</summary>

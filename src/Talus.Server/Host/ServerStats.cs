@@ -12,9 +12,6 @@ public sealed class ServerStats
     public long NetInputBytes;
     public long NetOutputBytes;
     public long ErrorReplies;
-    public long SyncFull;
-    public long SyncPartialOk;
-    public long SyncPartialErr;
 
     private long _lastSampleTime = Environment.TickCount64;
     private long _lastSampleCommands;
