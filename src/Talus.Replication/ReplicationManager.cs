@@ -31,6 +31,8 @@ public sealed class ReplicationHost
 
     public required Func<int> FullSyncChunkSize { get; init; }
 
+    public required Func<TimeSpan> SnapshotReuseWindow { get; init; }
+
     /// <summary>Runs an action with no command executing (closes and reopens the dataset inside).</summary>
     public required Func<Action, Task> RunExclusiveAsync { get; init; }
 
@@ -61,7 +63,10 @@ public sealed class ReplicationManager : IAsyncDisposable
         _logger = loggers.CreateLogger("Talus.Replication");
         Directories = new DatasetDirectories(host.DataDir);
         Pins = new BinlogPins(loggers.CreateLogger("Talus.Replication.Binlog"));
-        var snapshots = new SnapshotManager(() => host.Dataset.Engine, Path.Combine(host.DataDir, "sync-snapshots"), Pins, loggers.CreateLogger("Talus.Replication.Snapshots"));
+        var snapshots = new SnapshotManager(() => host.Dataset.Engine, Path.Combine(host.DataDir, "sync-snapshots"), Pins, loggers.CreateLogger("Talus.Replication.Snapshots"))
+        {
+            ReuseWindowSource = host.SnapshotReuseWindow,
+        };
         var scheduler = new FullSyncScheduler(host.MaxFullSyncParallel, host.FullSyncBytesPerSecond);
         Master = new MasterSyncService(() => host.Dataset.Engine, snapshots, scheduler, Pins, loggers.CreateLogger("Talus.Replication.Master"))
         {

@@ -173,6 +173,7 @@ public static class Program
             MaxFullSyncParallel = () => options.MaxFullSyncParallel,
             FullSyncBytesPerSecond = () => options.FullSyncThrottleBytesPerSecond,
             FullSyncChunkSize = () => (int)Math.Min(options.FullSyncChunkSize, 64L * 1024 * 1024),
+            SnapshotReuseWindow = () => TimeSpan.FromSeconds(options.SnapshotReuseSeconds),
             RunExclusiveAsync = action => Task.Run(() =>
             {
                 context.ExecutionGate.EnterWriteLock();

@@ -41,7 +41,9 @@ public sealed class SnapshotManager : IDisposable
     }
 
     /// <summary>How long an unread snapshot stays usable for late arrivals.</summary>
-    public TimeSpan ReuseWindow { get; set; } = TimeSpan.FromSeconds(60);
+    public Func<TimeSpan> ReuseWindowSource { get; set; } = () => TimeSpan.FromSeconds(60);
+
+    private TimeSpan ReuseWindow => ReuseWindowSource();
 
     /// <summary>How many snapshots were made by this process (the scale-out tests count them).</summary>
     public long Created => Interlocked.Read(ref _sequence);

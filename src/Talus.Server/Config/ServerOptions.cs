@@ -75,6 +75,9 @@ public sealed class ServerOptions
 
     public int ReplTimeout { get; set; } = 60;
 
+    /// <summary>Seconds an unread full-sync snapshot stays usable for replicas that arrive later.</summary>
+    public int SnapshotReuseSeconds { get; set; } = 60;
+
     public int ReplPingReplicaPeriod { get; set; } = 10;
 
     /// <summary>Accepted for compatibility with Redis configs; Talus' durability is the RocksDB WAL.</summary>
@@ -105,6 +108,6 @@ public sealed class ServerOptions
         MaxWriteBufferNumber = MaxWriteBufferNumber,
         BloomBitsPerKey = BloomBitsPerKey,
         WalTtlSeconds = (ulong)BinlogRetentionSeconds,
-        WalSizeLimitMb = (ulong)Math.Max(1, BinlogRetentionSize / (1024 * 1024)),
+        WalSizeLimitMb = (ulong)(BinlogRetentionSize / (1024 * 1024)),
     };
 }
