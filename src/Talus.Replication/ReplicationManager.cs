@@ -76,6 +76,9 @@ public sealed class ReplicationManager : IAsyncDisposable
 
     public ReplicationRole Role => _worker is null ? ReplicationRole.Master : ReplicationRole.Replica;
 
+    /// <summary>Raised after the role changed (the log's role letter follows it).</summary>
+    public event Action<ReplicationRole>? RoleChanged;
+
     public MasterSyncService Master { get; }
 
     public BinlogPins Pins { get; }
@@ -125,6 +128,7 @@ public sealed class ReplicationManager : IAsyncDisposable
             }, _loggers.CreateLogger("Talus.Replication.Replica"));
             _worker = worker;
             _logger.LogInformation("Replication role replica of {Host}:{Port}", host, port);
+            RoleChanged?.Invoke(ReplicationRole.Replica);
             worker.Start();
         }
         finally
@@ -147,6 +151,7 @@ public sealed class ReplicationManager : IAsyncDisposable
             var before = LineageStore.Read(_host.Dataset.Engine);
             var after = LineageStore.Promote(_host.Dataset.Engine);
             _host.SetActiveExpiry(true);
+            RoleChanged?.Invoke(ReplicationRole.Master);
             _logger.LogInformation("Replication role master (promoted): history {Old} continues as {New}", before, after);
         }
         finally

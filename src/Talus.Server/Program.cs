@@ -87,6 +87,7 @@ public static class Program
         };
         var replication = CreateReplication(options, context, sweeper, loggerFactory);
         context.ReplicationManager = replication;
+        replication.RoleChanged += role => provider.RoleMark = role == ReplicationRole.Replica ? 'S' : 'M';
         context.Replication = new ManagedReplicationView(replication);
         options.Changed += name =>
         {

@@ -117,7 +117,12 @@ public sealed class MasterSyncService : IDisposable
         var hadLineage = replId.Length > 0 && replId != "?";
         if (reason.Length == 0)
         {
-            Interlocked.Increment(ref SyncPartialOk);
+            // Continuing right after this replica's own full sync is the end of that full sync, not a partial sync.
+            var afterFullSync = Find(replicaRunId)?.Snapshot is { } held && held.Manifest.Lineage.Offset == offset;
+            if (!afterFullSync)
+            {
+                Interlocked.Increment(ref SyncPartialOk);
+            }
             _logger.LogInformation("Replica {RunId} TrySync accepted: continue from offset {From} of {ReplId}", replicaRunId, offset + 1, mine.ReplId);
             return new TrySyncDecision(true, offset + 1, mine.ReplId, "");
         }
