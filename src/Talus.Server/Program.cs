@@ -27,10 +27,15 @@ public static class Program
             Console.WriteLine($"Talus server v={Version} rocksdb=11.12.0 dotnet={Environment.Version} bits={IntPtr.Size * 8}");
             return 0;
         }
+        if (args.Length > 0 && args[0] == "check")
+        {
+            return Tools.ConsistencyChecker.Run(args[1..]);
+        }
         if (args.Length > 0 && args[0] is "--help" or "-h")
         {
             Console.WriteLine("Usage: talus [/path/to/talus.conf] [--config file] [--<option> <value> ...]");
             Console.WriteLine("       talus --version");
+            Console.WriteLine("       talus check [--password PASS] HOST:PORT HOST:PORT ...   compare nodes key by key");
             Console.WriteLine("Every option of conf/talus.conf can be given as --name value, e.g. --port 7000 --dir /data");
             return 0;
         }
