@@ -90,6 +90,7 @@ public static class Program
         {
             Enabled = options.ReplicaOf is null,
         };
+        context.ExpiredKeys = () => sweeper.Expired;
         var replication = CreateReplication(options, context, sweeper, loggerFactory);
         context.ReplicationManager = replication;
         replication.RoleChanged += role => provider.RoleMark = role == ReplicationRole.Replica ? 'S' : 'M';

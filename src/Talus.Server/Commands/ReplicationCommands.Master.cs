@@ -239,6 +239,34 @@ public static partial class ReplicationCommands
             }
             return;
         }
+        if (ctx.Args.Is(1, "DIGEST") && ctx.Argc is 2 or 3)
+        {
+            // DEBUG DIGEST [db]: order-independent fingerprint of one database or (XOR) of all.
+            var dataset = ctx.Server.Dataset;
+            var digest = new byte[16];
+            if (ctx.Argc == 3)
+            {
+                if (!ctx.Args.TryGetLong(2, out var index) || index < 0 || index >= dataset.DatabaseCount)
+                {
+                    ctx.Writer.WriteError(Errors.InvalidDbIndex);
+                    return;
+                }
+                digest = dataset[(int)index].Keys.Digest();
+            }
+            else
+            {
+                for (var i = 0; i < dataset.DatabaseCount; i++)
+                {
+                    var d = dataset[i].Keys.Digest();
+                    for (var b = 0; b < 16; b++)
+                    {
+                        digest[b] ^= d[b];
+                    }
+                }
+            }
+            ctx.Writer.WriteSimpleString(Convert.ToHexStringLower(digest));
+            return;
+        }
         ctx.Writer.WriteError($"ERR unknown subcommand '{ctx.Args.GetString(1)}'. Try DEBUG HELP.");
     }
 }

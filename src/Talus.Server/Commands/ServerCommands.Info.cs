@@ -155,7 +155,7 @@ public static partial class ServerCommands
         yield return ("sync_full", N(master is null ? 0 : Interlocked.Read(ref master.SyncFull)));
         yield return ("sync_partial_ok", N(master is null ? 0 : Interlocked.Read(ref master.SyncPartialOk)));
         yield return ("sync_partial_err", N(master is null ? 0 : Interlocked.Read(ref master.SyncPartialErr)));
-        yield return ("expired_keys", N(Interlocked.Read(ref s.ExpiredKeys)));
+        yield return ("expired_keys", N(server.ExpiredKeys()));
         yield return ("evicted_keys", "0");
         yield return ("keyspace_hits", N(Interlocked.Read(ref s.KeyspaceHits)));
         yield return ("keyspace_misses", N(Interlocked.Read(ref s.KeyspaceMisses)));

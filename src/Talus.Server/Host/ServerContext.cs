@@ -43,6 +43,9 @@ public sealed class ServerContext
 
     public string LastBgsaveStatus { get; set; } = "ok";
 
+    /// <summary>Keys deleted by active expiry so far (INFO expired_keys).</summary>
+    public Func<long> ExpiredKeys { get; set; } = () => 0;
+
     /// <summary>
     /// Serialises whole-dataset operations (EXEC, dataset swap) against ordinary commands: commands hold it
     /// shared, those hold it exclusively.

@@ -8,7 +8,6 @@ public sealed class ServerStats
     public long RejectedConnections;
     public long KeyspaceHits;
     public long KeyspaceMisses;
-    public long ExpiredKeys;
     public long NetInputBytes;
     public long NetOutputBytes;
     public long ErrorReplies;

@@ -22,7 +22,7 @@ public readonly record struct ScanPage(long Cursor, List<byte[]> Items);
 /// Deleting or overwriting a collection touches only its metadata; its sub-keys carry the old version and
 /// are reclaimed by the compaction filter, so DEL and FLUSHDB are O(1) whatever the size.
 /// </summary>
-public sealed class Keyspace
+public sealed partial class Keyspace
 {
     private readonly Database _db;
 
