@@ -27,6 +27,8 @@ public sealed class Database
         Index = index;
         Strings = new RedisString(this);
         Keys = new Keyspace(this);
+        Hashes = new RedisHash(this);
+        Sets = new RedisSet(this);
     }
 
     public Dataset Dataset { get; }
@@ -40,6 +42,10 @@ public sealed class Database
     public RedisString Strings { get; }
 
     public Keyspace Keys { get; }
+
+    public RedisHash Hashes { get; }
+
+    public RedisSet Sets { get; }
 
     public static long NowMs => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 

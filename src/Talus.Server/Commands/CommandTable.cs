@@ -16,6 +16,8 @@ public sealed class CommandTable
             ConnectionCommands.Table,
             StringCommands.Table,
             KeyCommands.Table,
+            HashCommands.Table,
+            SetCommands.Table,
             ServerCommands.Table,
             ConfigCommands.Table,
             ReplicationCommands.Table,
