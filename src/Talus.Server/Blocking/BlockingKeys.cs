@@ -21,6 +21,10 @@ public delegate bool BlockedAttempt();
 /// several elements serves several clients in order and a signal is never lost with a departing client.
 /// </para>
 /// <para>
+/// The reply is written only once the connection has parked on the pending task
+/// (<see cref="Host.ClientSession.Blocked"/>), never while it is still flushing what came before.
+/// </para>
+/// <para>
 /// No wake-up can be missed: a client registers before its last try, so a push either happens before that try
 /// (which sees it) or signals the registered waiter.
 /// </para>
@@ -103,7 +107,10 @@ public sealed class BlockingKeys
                     var remaining = waiter.Deadline - Environment.TickCount64;
                     if (remaining <= 0)
                     {
-                        waiter.OnTimeout();
+                        if (await ParkedAsync(session).ConfigureAwait(false))
+                        {
+                            waiter.OnTimeout();
+                        }
                         return;
                     }
                     slice = (int)Math.Min(remaining, PeerCheckMs);
@@ -129,6 +136,10 @@ public sealed class BlockingKeys
                 }
                 if (signaled)
                 {
+                    if (!await ParkedAsync(session).ConfigureAwait(false))
+                    {
+                        return;
+                    }
                     // Reset before trying: a signal that arrives during the try makes the next wait return at once.
                     waiter.ClearWake();
                     if (TryServe(waiter))
@@ -142,6 +153,27 @@ public sealed class BlockingKeys
         {
             Leave(waiter);
         }
+    }
+
+    /// <summary>
+    /// Waits until the client's connection has flushed and parked on the pending task (it sets
+    /// <see cref="Host.ClientSession.Blocked"/>): only then may this task write the reply without racing the
+    /// connection's own writes. Usually already true; a wake-up right after blocking waits a moment. False when
+    /// the client is closing.
+    /// </summary>
+    private static async ValueTask<bool> ParkedAsync(Host.ClientSession session)
+    {
+        var delay = 1;
+        while (!session.Blocked)
+        {
+            if (session.CloseRequested)
+            {
+                return false;
+            }
+            await Task.Delay(delay).ConfigureAwait(false);
+            delay = Math.Min(delay * 2, 20);
+        }
+        return !session.CloseRequested;
     }
 
     private static bool TryServe(Waiter waiter)

@@ -19,6 +19,7 @@ public sealed class ClientSession
     private Action? _kill;
     private Func<bool>? _peerGone;
     private volatile bool _closeRequested;
+    private volatile bool _blocked;
 
     public ClientSession(long id, EndPoint? remote, EndPoint? local, bool authenticated)
     {
@@ -64,8 +65,16 @@ public sealed class ClientSession
 
     public string LastCommand { get; set; } = "NULL";
 
-    /// <summary>Set while the client waits in a blocking command (idle timeout does not apply).</summary>
-    public bool Blocked { get; set; }
+    /// <summary>
+    /// Set while the client waits in a blocking command (idle timeout does not apply). The connection sets it once
+    /// it has flushed and parked on the pending task: from then until that task completes, nothing else writes
+    /// to the client, so the blocked command may write its reply.
+    /// </summary>
+    public bool Blocked
+    {
+        get => _blocked;
+        set => _blocked = value;
+    }
 
     /// <summary>Close after the pending replies are written (QUIT, CLIENT KILL of self, protocol error).</summary>
     public bool CloseRequested
