@@ -83,8 +83,13 @@ public static partial class ListCommands
         var source = ctx.Args.ToArray(1);
         var destination = ctx.Args.ToArray(2);
         var db = ctx.Db;
+        var woken = false;
         bool TryMove()
         {
+            if (woken && db.Lists.Length(source, out _) != KeyLookup.Found)
+            {
+                return false; // only a list can serve a blocked client: a source of another type is not an error here
+            }
             var status = db.Lists.Move(source, destination, from, to, out var value);
             switch (status)
             {
@@ -95,7 +100,7 @@ public static partial class ListCommands
                     ctx.Writer.WriteBulk(value);
                     return true;
                 default:
-                    // The destination (or, after a wake-up, the source) holds another type: the error ends the wait.
+                    // The destination holds another type: the error ends the wait, as in Redis.
                     ctx.WrongType();
                     return true;
             }
@@ -104,6 +109,7 @@ public static partial class ListCommands
         {
             return;
         }
+        woken = true;
         if (ctx.Session.DenyBlocking)
         {
             ctx.Writer.WriteNull();
