@@ -29,6 +29,7 @@ public sealed class Database
         Keys = new Keyspace(this);
         Hashes = new RedisHash(this);
         Sets = new RedisSet(this);
+        Lists = new RedisList(this);
     }
 
     public Dataset Dataset { get; }
@@ -46,6 +47,8 @@ public sealed class Database
     public RedisHash Hashes { get; }
 
     public RedisSet Sets { get; }
+
+    public RedisList Lists { get; }
 
     public static long NowMs => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 

@@ -21,6 +21,7 @@ public sealed class CommandTable
             ServerCommands.Table,
             ConfigCommands.Table,
             ReplicationCommands.Table,
+            ListCommands.Table,
         })
         {
             foreach (var command in group)

@@ -145,6 +145,7 @@ public static class KeyCommands
             ctx.Writer.WriteError(Errors.NoSuchKey);
             return;
         }
+        ctx.Server.Blocking.Signal(ctx.Db.Index, ctx.Args[2]); // a list renamed onto a key may serve its blocked clients
         ctx.Writer.WriteOk();
     }
 
@@ -155,6 +156,10 @@ public static class KeyCommands
         {
             ctx.Writer.WriteError(Errors.NoSuchKey);
             return;
+        }
+        if (status == OpStatus.Ok)
+        {
+            ctx.Server.Blocking.Signal(ctx.Db.Index, ctx.Args[2]);
         }
         ctx.Writer.WriteInteger(status == OpStatus.Ok ? 1 : 0);
     }
@@ -190,6 +195,10 @@ public static class KeyCommands
             }
         }
         var copied = ctx.Db.Keys.Copy(ctx.Args.ToArray(1), target, ctx.Args.ToArray(2), replace);
+        if (copied)
+        {
+            ctx.Server.Blocking.Signal(target.Index, ctx.Args[2]);
+        }
         ctx.Writer.WriteInteger(copied ? 1 : 0);
     }
 

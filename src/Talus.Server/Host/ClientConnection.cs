@@ -40,6 +40,7 @@ public sealed class ClientConnection
         Session = new ClientSession(server.Clients.NextId(), socket.RemoteEndPoint, socket.LocalEndPoint, server.Options.RequirePass is null);
         Session.OnKill(Close);
         Session.Closed = _closed.Token;
+        Session.OnPeerCheck(PeerGone);
         var writer = new RespWriter(_writer);
         _ctx = new CommandContext(server, Session, writer);
     }
@@ -201,6 +202,22 @@ public sealed class ClientConnection
     }
 
     private RespLimits? _limits;
+
+    /// <summary>
+    /// Whether the peer closed the socket. Only meaningful while nothing reads it (a blocked command): then a
+    /// readable socket with no bytes available is at end of stream.
+    /// </summary>
+    private bool PeerGone()
+    {
+        try
+        {
+            return _socket.Poll(0, SelectMode.SelectRead) && _socket.Available == 0;
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            return true;
+        }
+    }
 
     /// <summary>Closes the connection now (CLIENT KILL, idle timeout, shutdown).</summary>
     public void Close()

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Talus.Server.Blocking;
 using Talus.Server.Commands;
 using Talus.Server.Config;
 using Talus.Storage;
@@ -32,6 +33,9 @@ public sealed class ServerContext
     public ServerStats Stats { get; } = new();
 
     public SlowLog SlowLog { get; } = new();
+
+    /// <summary>Clients blocked on keys (BLPOP ...), woken by the writes that feed those keys.</summary>
+    public BlockingKeys Blocking { get; } = new();
 
     /// <summary>40 hex characters identifying this process run (INFO run_id).</summary>
     public string RunId { get; }
