@@ -14,6 +14,12 @@ public sealed record RespError(string Message);
 /// </summary>
 public sealed class MasterClient : IAsyncDisposable
 {
+    /// <summary>Largest bulk reply that fits a byte array with its CRLF (a binlog batch can be far larger than one value).</summary>
+    private static readonly int MaxBulkLength = Array.MaxLength - 2;
+
+    /// <summary>Replies of the replication verbs have a handful of elements; a huge count is a broken stream.</summary>
+    private const int MaxArrayLength = 1024;
+
     private readonly TcpClient _tcp;
     private readonly NetworkStream _stream;
     private readonly BufferedStream _input;
@@ -110,10 +116,10 @@ public sealed class MasterClient : IAsyncDisposable
             case '-':
                 return new RespError(line);
             case ':':
-                return long.Parse(line, CultureInfo.InvariantCulture);
+                return ParseInteger(line);
             case '$':
             {
-                var n = int.Parse(line, CultureInfo.InvariantCulture);
+                var n = ParseLength(line, MaxBulkLength);
                 if (n < 0)
                 {
                     return null;
@@ -124,7 +130,7 @@ public sealed class MasterClient : IAsyncDisposable
             }
             case '*':
             {
-                var n = int.Parse(line, CultureInfo.InvariantCulture);
+                var n = ParseLength(line, MaxArrayLength);
                 if (n < 0)
                 {
                     return null;
@@ -140,6 +146,19 @@ public sealed class MasterClient : IAsyncDisposable
                 throw new ReplicationException($"protocol error from the master: unexpected type byte {type}");
         }
     }
+
+    // A number from the master that does not parse, or a length out of range, is a protocol error like any
+    // other (the link goes to Error and retries), never a FormatException that would end the replica's loop
+    // without a word.
+    private static long ParseInteger(string line) =>
+        long.TryParse(line, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value) ? value : throw InvalidNumber(line);
+
+    /// <summary>A bulk or array length: -1 (nil) up to <paramref name="max"/>.</summary>
+    private static int ParseLength(string line, int max) =>
+        int.TryParse(line, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value) && value >= -1 && value <= max ? value : throw InvalidNumber(line);
+
+    private static ReplicationException InvalidNumber(string line) =>
+        new($"protocol error from the master: invalid number '{(line.Length > 32 ? line[..32] + "..." : line)}'");
 
     private async ValueTask<byte> ReadByteAsync(CancellationToken token)
     {
