@@ -77,6 +77,7 @@ public sealed partial class ReplicaWorker
                     return words[1];
                 case "QUEUED" when words.Length == 2 && int.TryParse(words[1], NumberStyles.None, CultureInfo.InvariantCulture, out var position):
                     Progress.QueuePosition = position;
+                    Progress.WaitingForSnapshot = false;
                     if (position != lastPosition)
                     {
                         lastPosition = position;

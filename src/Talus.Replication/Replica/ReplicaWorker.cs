@@ -89,9 +89,15 @@ public sealed partial class ReplicaWorker : IAsyncDisposable
             {
                 break;
             }
-            catch (Exception ex) when (ex is ReplicationException or IOException or System.Net.Sockets.SocketException or InvalidDataException
-                or OperationCanceledException or RocksDbSharp.RocksDbException or InvalidOperationException or UnauthorizedAccessException or TimeoutException)
+            catch (Exception ex)
             {
+                // Expected failures (I/O, protocol, storage) and bugs alike end in Error and a retry: the loop
+                // must never die silently and leave a stale state behind.
+                if (ex is not (ReplicationException or IOException or System.Net.Sockets.SocketException or InvalidDataException
+                    or OperationCanceledException or RocksDbSharp.RocksDbException or UnauthorizedAccessException or TimeoutException))
+                {
+                    _logger.LogError(ex, "Replication link failed unexpectedly");
+                }
                 _failures++;
                 _settings.Directories.DiscardStaging();
                 Progress.ResetTransfer();
@@ -120,7 +126,7 @@ public sealed partial class ReplicaWorker : IAsyncDisposable
     /// <summary>Exponential back-off from 100 ms up to 5 s, with ±50 % jitter so replicas do not retry in step (rule 6).</summary>
     private async Task BackOffAsync(CancellationToken token)
     {
-        var baseMs = Math.Min(5000, 100 * (1 << Math.Min(_failures, 6)));
+        var baseMs = Math.Min(5000, 100 * (1 << Math.Min(Math.Max(0, _failures - 1), 6)));
         var delay = baseMs * (0.5 + Random.Shared.NextDouble());
         try
         {
@@ -194,10 +200,10 @@ public sealed partial class ReplicaWorker : IAsyncDisposable
             return;
         }
         var reply = await client.CallAsync(token, "AUTH", password).ConfigureAwait(false);
-        if (reply is RespError e)
+        if (reply is not "OK")
         {
             // Never log the password itself.
-            throw new ReplicationException($"master refused masterauth: {e.Message}");
+            throw new ReplicationException($"master refused masterauth: {(reply as RespError)?.Message ?? "unexpected reply"}");
         }
     }
 
