@@ -37,6 +37,30 @@ internal static class ReplicationFixture
         }
     }
 
+    /// <summary>Writes collections of every type (some with a TTL) into database 0.</summary>
+    public static void WriteCollections(ServerProcess server, int count, string prefix = "c")
+    {
+        using var c = server.Client();
+        var sent = 0;
+        for (var i = 0; i < count; i++)
+        {
+            var n = i.ToString(CultureInfo.InvariantCulture);
+            c.Send("HSET", $"{prefix}:hash:{i % 20}", "f" + n, "v" + n);
+            c.Send("RPUSH", $"{prefix}:list:{i % 20}", "e" + n);
+            c.Send("SADD", $"{prefix}:set:{i % 20}", "m" + n);
+            c.Send("ZADD", $"{prefix}:zset:{i % 20}", (i * 1.5).ToString(CultureInfo.InvariantCulture), "z" + n);
+            sent += 4;
+        }
+        c.Send("EXPIRE", $"{prefix}:hash:0", "3600");
+        c.Send("EXPIRE", $"{prefix}:list:1", "3600");
+        sent += 2;
+        for (var i = 0; i < sent; i++)
+        {
+            var r = c.Read();
+            Assert.False(r.IsError && !r.Text!.StartsWith("ERR unknown command", StringComparison.Ordinal), r.Text);
+        }
+    }
+
     /// <summary>Asserts the replica's keyspace equals the master's, key by key.</summary>
     public static void AssertSameKeyspace(ServerProcess master, ServerProcess replica)
     {

@@ -12,10 +12,22 @@ public class ReplicationTests
     {
         await using var master = await TalusProcess.LaunchAsync();
         WriteStrings(master, 500);
+        WriteCollections(master, 400);
         await using var replica = await StartReplicaAsync(master);
         await ReplicationWait.WaitForSyncAsync(master, [replica]);
         AssertSameKeyspace(master, replica);
         Assert.Equal("1", Repl(replica)["talus_full_syncs"]);
+        WriteCollections(master, 300, prefix: "streamed");
+        using (var c = master.Client())
+        {
+            c.Call("HDEL", "c:hash:3", "f3");
+            c.Call("LPOP", "c:list:4");
+            c.Call("SPOP", "c:set:5");
+            c.Call("ZREM", "c:zset:6", "z6");
+            c.Call("DEL", "c:hash:7");
+        }
+        await ReplicationWait.WaitForSyncAsync(master, [replica]);
+        AssertSameKeyspace(master, replica);
 
         using (var c = master.Client())
         {
