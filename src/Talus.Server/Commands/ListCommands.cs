@@ -357,7 +357,7 @@ public static partial class ListCommands
 
     private const CommandFlags WriteFast = CommandFlags.Write | CommandFlags.DenyOom | CommandFlags.Fast;
     private const CommandFlags WriteSlow = CommandFlags.Write | CommandFlags.DenyOom;
-    private const CommandFlags WriteBlocking = CommandFlags.Write | CommandFlags.Blocking | CommandFlags.NoScript;
+    private const CommandFlags WriteBlocking = CommandFlags.Write | CommandFlags.Blocking;
 
     public static readonly CommandDescriptor[] Table =
     [
