@@ -160,160 +160,160 @@ public class RedisListTests
     {
         const int seed = 4242;
         using var f = new StorageFixture();
-        var random = new Random(seed);
-        var model = new List<string>();
-        var values = new[] { "a", "b", "c", "d" };
+        var walk = new ModelWalk(f.Db, new Random(seed));
         for (var step = 0; step < 3000; step++)
         {
-            var op = random.Next(9);
-            var v = values[random.Next(values.Length)];
-            switch (op)
-            {
-                case 0 or 1:
-                {
-                    var n = random.Next(10) == 0 ? random.Next(100, 400) : random.Next(1, 4);
-                    var items = Enumerable.Range(0, n).Select(_ => values[random.Next(values.Length)]).ToArray();
-                    var left = op == 0;
-                    Push(f.Db, "k", left ? ListEnd.Left : ListEnd.Right, items);
-                    foreach (var item in items)
-                    {
-                        if (left)
-                        {
-                            model.Insert(0, item);
-                        }
-                        else
-                        {
-                            model.Add(item);
-                        }
-                    }
-                    break;
-                }
-                case 2:
-                {
-                    var count = random.Next(0, 80);
-                    var left = random.Next(2) == 0;
-                    f.Db.Lists.Pop(B("k"), left ? ListEnd.Left : ListEnd.Right, count, out var popped);
-                    var expected = left ? model.Take(count).ToList() : Enumerable.Reverse(model).Take(count).ToList();
-                    Assert.Equal(expected, popped.Select(p => System.Text.Encoding.UTF8.GetString(p)));
-                    model.RemoveRange(left ? 0 : model.Count - expected.Count, expected.Count);
-                    break;
-                }
-                case 3:
-                {
-                    var count = random.Next(-3, 4);
-                    f.Db.Lists.Remove(B("k"), count, B(v), out var removed);
-                    Assert.Equal(ModelRemove(model, count, v), removed);
-                    break;
-                }
-                case 4:
-                {
-                    var pivot = values[random.Next(values.Length)];
-                    var after = random.Next(2) == 0;
-                    f.Db.Lists.Insert(B("k"), after, B(pivot), B(v), out var length);
-                    var at = model.IndexOf(pivot);
-                    if (model.Count == 0)
-                    {
-                        Assert.Equal(0, length);
-                    }
-                    else if (at < 0)
-                    {
-                        Assert.Equal(-1, length);
-                    }
-                    else
-                    {
-                        model.Insert(after ? at + 1 : at, v);
-                        Assert.Equal(model.Count, length);
-                    }
-                    break;
-                }
-                case 5:
-                {
-                    long start = random.Next(-100, 100), stop = random.Next(-100, 100);
-                    f.Db.Lists.Trim(B("k"), start, stop);
-                    if (RedisList.ClampRange(model.Count, ref start, ref stop))
-                    {
-                        model = model.GetRange((int)start, (int)(stop - start + 1));
-                    }
-                    else
-                    {
-                        model.Clear();
-                    }
-                    break;
-                }
-                case 6:
-                {
-                    var index = random.Next(-model.Count - 2, model.Count + 2);
-                    var status = f.Db.Lists.Set(B("k"), index, B(v));
-                    var resolved = index < 0 ? index + model.Count : index;
-                    if (model.Count == 0)
-                    {
-                        Assert.Equal(OpStatus.NotFound, status);
-                    }
-                    else if (resolved < 0 || resolved >= model.Count)
-                    {
-                        Assert.Equal(OpStatus.NotPerformed, status);
-                    }
-                    else
-                    {
-                        Assert.Equal(OpStatus.Ok, status);
-                        model[resolved] = v;
-                    }
-                    break;
-                }
-                case 7:
-                {
-                    var index = random.Next(-model.Count - 2, model.Count + 2);
-                    f.Db.Lists.Index(B("k"), index, out var value);
-                    var resolved = index < 0 ? index + model.Count : index;
-                    var expected = resolved >= 0 && resolved < model.Count ? model[resolved] : null;
-                    Assert.Equal(expected, value is null ? null : System.Text.Encoding.UTF8.GetString(value));
-                    break;
-                }
-                default:
-                {
-                    long start = random.Next(-20, 20), stop = random.Next(-20, 20);
-                    f.Db.Lists.Range(B("k"), start, stop, out var range);
-                    var expected = RedisList.ClampRange(model.Count, ref start, ref stop) ? model.GetRange((int)start, (int)(stop - start + 1)) : [];
-                    Assert.Equal(expected, range.Select(r => System.Text.Encoding.UTF8.GetString(r)));
-                    break;
-                }
-            }
-            Assert.True(model.SequenceEqual(All(f.Db, "k")), $"seed {seed}, step {step}, op {op}: list differs from the model");
-            Assert.Equal(model.Count > 0, f.Db.Keys.Exists(B("k")));
+            var op = walk.Step();
+            Assert.True(walk.Model.SequenceEqual(All(f.Db, "k")), $"seed {seed}, step {step}, {op}: list differs from the model");
+            Assert.Equal(walk.Model.Count > 0, f.Db.Keys.Exists(B("k")));
         }
     }
 
-    private static long ModelRemove(List<string> model, long count, string value)
+    /// <summary>One random list operation at a time on key "k", applied to the store and to <see cref="Model"/>.</summary>
+    private sealed class ModelWalk(Database db, Random random)
     {
-        var limit = count == 0 ? int.MaxValue : Math.Abs(count);
-        var removed = 0;
-        if (count >= 0)
+        private static readonly string[] Values = ["a", "b", "c", "d"];
+
+        public List<string> Model { get; private set; } = [];
+
+        private string Value() => Values[random.Next(Values.Length)];
+
+        public string Step()
         {
-            for (var i = 0; i < model.Count && removed < limit;)
+            var op = random.Next(9);
+            switch (op)
             {
-                if (model[i] == value)
+                case 0 or 1:
+                    Push(op == 0);
+                    return "push";
+                case 2:
+                    Pop();
+                    return "pop";
+                case 3:
+                    Remove();
+                    return "lrem";
+                case 4:
+                    Insert();
+                    return "linsert";
+                case 5:
+                    Trim();
+                    return "ltrim";
+                case 6:
+                    Set();
+                    return "lset";
+                case 7:
+                    Index();
+                    return "lindex";
+                default:
+                    Range();
+                    return "lrange";
+            }
+        }
+
+        private void Push(bool left)
+        {
+            var n = random.Next(10) == 0 ? random.Next(100, 400) : random.Next(1, 4);
+            var items = Enumerable.Range(0, n).Select(_ => Value()).ToArray();
+            RedisListTests.Push(db, "k", left ? ListEnd.Left : ListEnd.Right, items);
+            foreach (var item in items)
+            {
+                if (left)
                 {
-                    model.RemoveAt(i);
-                    removed++;
+                    Model.Insert(0, item);
                 }
                 else
                 {
-                    i++;
+                    Model.Add(item);
                 }
             }
         }
-        else
+
+        private void Pop()
         {
-            for (var i = model.Count - 1; i >= 0 && removed < limit; i--)
+            var count = random.Next(0, 80);
+            var left = random.Next(2) == 0;
+            db.Lists.Pop(B("k"), left ? ListEnd.Left : ListEnd.Right, count, out var popped);
+            var expected = left ? Model.Take(count).ToList() : Enumerable.Reverse(Model).Take(count).ToList();
+            Assert.Equal(expected, popped.Select(p => System.Text.Encoding.UTF8.GetString(p)));
+            Model.RemoveRange(left ? 0 : Model.Count - expected.Count, expected.Count);
+        }
+
+        private void Remove()
+        {
+            var count = random.Next(-3, 4);
+            var value = Value();
+            db.Lists.Remove(B("k"), count, B(value), out var removed);
+            var limit = count == 0 ? int.MaxValue : Math.Abs(count);
+            // Indices of the matches in scan order; removing from the highest index down keeps the others valid.
+            var order = count >= 0 ? Enumerable.Range(0, Model.Count) : Enumerable.Range(0, Model.Count).Reverse();
+            var matches = order.Where(i => Model[i] == value).Take(limit).OrderDescending().ToList();
+            foreach (var i in matches)
             {
-                if (model[i] == value)
-                {
-                    model.RemoveAt(i);
-                    removed++;
-                }
+                Model.RemoveAt(i);
+            }
+            Assert.Equal(matches.Count, removed);
+        }
+
+        private void Insert()
+        {
+            var pivot = Value();
+            var value = Value();
+            var after = random.Next(2) == 0;
+            db.Lists.Insert(B("k"), after, B(pivot), B(value), out var length);
+            var at = Model.IndexOf(pivot);
+            if (Model.Count == 0 || at < 0)
+            {
+                Assert.Equal(Model.Count == 0 ? 0 : -1, length);
+                return;
+            }
+            Model.Insert(after ? at + 1 : at, value);
+            Assert.Equal(Model.Count, length);
+        }
+
+        private void Trim()
+        {
+            long start = random.Next(-100, 100), stop = random.Next(-100, 100);
+            db.Lists.Trim(B("k"), start, stop);
+            Model = RedisList.ClampRange(Model.Count, ref start, ref stop) ? Model.GetRange((int)start, (int)(stop - start + 1)) : [];
+        }
+
+        private void Set()
+        {
+            var index = random.Next(-Model.Count - 2, Model.Count + 2);
+            var value = Value();
+            var status = db.Lists.Set(B("k"), index, B(value));
+            var resolved = index < 0 ? index + Model.Count : index;
+            if (Model.Count == 0)
+            {
+                Assert.Equal(OpStatus.NotFound, status);
+            }
+            else if (resolved < 0 || resolved >= Model.Count)
+            {
+                Assert.Equal(OpStatus.NotPerformed, status);
+            }
+            else
+            {
+                Assert.Equal(OpStatus.Ok, status);
+                Model[resolved] = value;
             }
         }
-        return removed;
+
+        private void Index()
+        {
+            var index = random.Next(-Model.Count - 2, Model.Count + 2);
+            db.Lists.Index(B("k"), index, out var value);
+            var resolved = index < 0 ? index + Model.Count : index;
+            var expected = resolved >= 0 && resolved < Model.Count ? Model[resolved] : null;
+            Assert.Equal(expected, value is null ? null : System.Text.Encoding.UTF8.GetString(value));
+        }
+
+        private void Range()
+        {
+            long start = random.Next(-20, 20), stop = random.Next(-20, 20);
+            db.Lists.Range(B("k"), start, stop, out var range);
+            var expected = RedisList.ClampRange(Model.Count, ref start, ref stop) ? Model.GetRange((int)start, (int)(stop - start + 1)) : [];
+            Assert.Equal(expected, range.Select(r => System.Text.Encoding.UTF8.GetString(r)));
+        }
     }
 
     [Fact]

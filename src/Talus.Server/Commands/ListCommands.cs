@@ -220,49 +220,9 @@ public static partial class ListCommands
 
     private static void LPos(CommandContext ctx)
     {
-        long rank = 1, maxLength = 0;
-        long? count = null;
-        for (var i = 3; i < ctx.Argc; i += 2)
+        if (!TryParseLPosOptions(ctx, out var rank, out var count, out var maxLength))
         {
-            if (i + 1 >= ctx.Argc)
-            {
-                ctx.SyntaxError();
-                return;
-            }
-            if (ctx.Args.Is(i, "RANK"))
-            {
-                if (!ctx.TryGetLong(i + 1, out rank))
-                {
-                    return;
-                }
-                if (rank == 0)
-                {
-                    ctx.Writer.WriteError("ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list");
-                    return;
-                }
-            }
-            else if (ctx.Args.Is(i, "COUNT"))
-            {
-                if (!ctx.Args.TryGetLong(i + 1, out var c) || c < 0)
-                {
-                    ctx.Writer.WriteError("ERR COUNT can't be negative");
-                    return;
-                }
-                count = c;
-            }
-            else if (ctx.Args.Is(i, "MAXLEN"))
-            {
-                if (!ctx.Args.TryGetLong(i + 1, out maxLength) || maxLength < 0)
-                {
-                    ctx.Writer.WriteError("ERR MAXLEN can't be negative");
-                    return;
-                }
-            }
-            else
-            {
-                ctx.SyntaxError();
-                return;
-            }
+            return;
         }
         var found = ctx.Db.Lists.Positions(ctx.Args[1], ctx.Args[2], rank, count, maxLength, out var positions);
         if (found == KeyLookup.WrongType)
@@ -286,6 +246,57 @@ public static partial class ListCommands
         {
             ctx.Writer.WriteNull();
         }
+    }
+
+    /// <summary>RANK, COUNT and MAXLEN in any order (the last one of each wins), with Redis' error texts.</summary>
+    private static bool TryParseLPosOptions(CommandContext ctx, out long rank, out long? count, out long maxLength)
+    {
+        rank = 1;
+        count = null;
+        maxLength = 0;
+        for (var i = 3; i < ctx.Argc; i += 2)
+        {
+            if (i + 1 >= ctx.Argc)
+            {
+                ctx.SyntaxError();
+                return false;
+            }
+            if (ctx.Args.Is(i, "RANK"))
+            {
+                if (!ctx.TryGetLong(i + 1, out rank))
+                {
+                    return false;
+                }
+                if (rank == 0)
+                {
+                    ctx.Writer.WriteError("ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list");
+                    return false;
+                }
+            }
+            else if (ctx.Args.Is(i, "COUNT"))
+            {
+                if (!ctx.Args.TryGetLong(i + 1, out var c) || c < 0)
+                {
+                    ctx.Writer.WriteError("ERR COUNT can't be negative");
+                    return false;
+                }
+                count = c;
+            }
+            else if (ctx.Args.Is(i, "MAXLEN"))
+            {
+                if (!ctx.Args.TryGetLong(i + 1, out maxLength) || maxLength < 0)
+                {
+                    ctx.Writer.WriteError("ERR MAXLEN can't be negative");
+                    return false;
+                }
+            }
+            else
+            {
+                ctx.SyntaxError();
+                return false;
+            }
+        }
+        return true;
     }
 
     private static void RPopLPush(CommandContext ctx) => MoveCore(ctx, ListEnd.Right, ListEnd.Left);
@@ -346,7 +357,7 @@ public static partial class ListCommands
 
     private const CommandFlags WriteFast = CommandFlags.Write | CommandFlags.DenyOom | CommandFlags.Fast;
     private const CommandFlags WriteSlow = CommandFlags.Write | CommandFlags.DenyOom;
-    private const CommandFlags WriteBlocking = CommandFlags.Write | CommandFlags.Blocking | CommandFlags.NoScript;
+    private const CommandFlags WriteBlocking = CommandFlags.Write | CommandFlags.Blocking;
 
     public static readonly CommandDescriptor[] Table =
     [
