@@ -194,6 +194,11 @@ public static class KeyCommands
                 return;
             }
         }
+        if (target.Index == ctx.Db.Index && ctx.Args[1].SequenceEqual(ctx.Args[2]))
+        {
+            ctx.Writer.WriteError("ERR source and destination objects are the same");
+            return;
+        }
         var copied = ctx.Db.Keys.Copy(ctx.Args.ToArray(1), target, ctx.Args.ToArray(2), replace);
         if (copied)
         {
