@@ -279,7 +279,7 @@ public static class StringCommands
 
     private static void IncrByFloat(CommandContext ctx)
     {
-        if (!RedisString.TryParseFloat(ctx.Args[2], out var delta))
+        if (!Talus.Storage.Util.LongDouble.TryParse(ctx.Args[2], out var delta))
         {
             ctx.Writer.WriteError(Errors.NotFloat);
             return;

@@ -129,8 +129,8 @@ public sealed class RedisString
         }
     }
 
-    /// <summary>INCRBYFLOAT: the result is stored in its shortest decimal form.</summary>
-    public OpStatus IncrByFloat(ReadOnlySpan<byte> key, double delta, out string result)
+    /// <summary>INCRBYFLOAT: computed in 80-bit long double and printed as Redis does (%.17Lf, trailing zeros removed).</summary>
+    public OpStatus IncrByFloat(ReadOnlySpan<byte> key, LongDouble delta, out string result)
     {
         result = "";
         using (_db.Locks.Lock(_db.Index, key))
@@ -140,17 +140,17 @@ public sealed class RedisString
             {
                 return OpStatus.WrongType;
             }
-            double current = 0;
-            if (lookup == KeyLookup.Found && !TryParseFloat(raw[Metadata.HeaderSize..], out current))
+            var current = LongDouble.Zero;
+            if (lookup == KeyLookup.Found && !LongDouble.TryParse(raw[Metadata.HeaderSize..], out current))
             {
                 return OpStatus.NotFloat;
             }
             var sum = current + delta;
-            if (double.IsNaN(sum) || double.IsInfinity(sum))
+            if (!sum.IsFinite)
             {
                 return OpStatus.NaNOrInfinity;
             }
-            result = Numbers.FormatFloat(sum);
+            result = sum.ToString();
             Put(key, System.Text.Encoding.ASCII.GetBytes(result), lookup == KeyLookup.Found ? meta.ExpireAtMs : 0);
             return OpStatus.Ok;
         }
