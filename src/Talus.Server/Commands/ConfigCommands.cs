@@ -6,38 +6,15 @@ namespace Talus.Server.Commands;
 /// <summary>CONFIG GET/SET/REWRITE/RESETSTAT over the table in Config/ConfigRegistry.cs.</summary>
 public static class ConfigCommands
 {
-    private static void Config(CommandContext ctx)
-    {
-        var sub = ctx.Args.GetString(1).ToLowerInvariant();
-        switch (sub)
-        {
-            case "get" when ctx.Argc >= 3:
-                Get(ctx);
-                break;
-            case "set" when ctx.Argc >= 4 && ctx.Argc % 2 == 0:
-                Set(ctx);
-                break;
-            case "rewrite" when ctx.Argc == 2:
-                Rewrite(ctx);
-                break;
-            case "resetstat" when ctx.Argc == 2:
-                ResetStat(ctx);
-                break;
-            case "get" or "set" or "rewrite" or "resetstat":
-                ctx.WrongArity("config|" + sub);
-                break;
-            case "help":
-                ctx.Writer.WriteArrayHeader(4);
-                ctx.Writer.WriteSimpleString("CONFIG GET <pattern> [<pattern> ...]");
-                ctx.Writer.WriteSimpleString("CONFIG SET <directive> <value> [<directive> <value> ...]");
-                ctx.Writer.WriteSimpleString("CONFIG RESETSTAT");
-                ctx.Writer.WriteSimpleString("CONFIG REWRITE");
-                break;
-            default:
-                ctx.Writer.WriteError($"ERR unknown subcommand '{ctx.Args.GetString(1)}'. Try CONFIG HELP.");
-                break;
-        }
-    }
+    private static void Help(CommandContext ctx) => ContainerCommand.WriteHelp(ctx,
+        "GET <pattern>",
+        "    Return parameters matching the glob-like <pattern> and their values.",
+        "SET <directive> <value>",
+        "    Set the configuration <directive> to <value>.",
+        "RESETSTAT",
+        "    Reset statistics reported by the INFO command.",
+        "REWRITE",
+        "    Rewrite the configuration file.");
 
     private static void Get(CommandContext ctx)
     {
@@ -64,6 +41,11 @@ public static class ConfigCommands
 
     private static void Set(CommandContext ctx)
     {
+        if (ctx.Argc % 2 != 0)
+        {
+            ctx.SyntaxError();
+            return;
+        }
         var options = ctx.Server.Options;
         var changes = new List<(ConfigEntry Entry, string[] Value)>();
         for (var i = 2; i < ctx.Argc; i += 2)
@@ -134,8 +116,20 @@ public static class ConfigCommands
         ctx.Writer.WriteOk();
     }
 
+    private const CommandFlags ConfigFlags = CommandFlags.Admin | CommandFlags.NoScript | CommandFlags.Loading | CommandFlags.Stale;
+
     public static readonly CommandDescriptor[] Table =
     [
-        new("CONFIG", -2, CommandFlags.Admin | CommandFlags.NoScript | CommandFlags.Loading | CommandFlags.Stale, 0, 0, 0, Config, "server"),
+        new("CONFIG", -2, CommandFlags.None, 0, 0, 0, ContainerCommand.Dispatch, "server")
+        {
+            Subcommands =
+            [
+                new("CONFIG|GET", -3, ConfigFlags, 0, 0, 0, Get, "server"),
+                new("CONFIG|SET", -4, ConfigFlags, 0, 0, 0, Set, "server"),
+                new("CONFIG|REWRITE", 2, ConfigFlags, 0, 0, 0, Rewrite, "server"),
+                new("CONFIG|RESETSTAT", 2, ConfigFlags, 0, 0, 0, ResetStat, "server"),
+                new("CONFIG|HELP", 2, CommandFlags.Loading | CommandFlags.Stale, 0, 0, 0, Help, "server"),
+            ],
+        },
     ];
 }
