@@ -123,6 +123,7 @@ public static class Program
 
         shutdown.Task.Wait();
         logger.LogWarning("User requested shutdown...");
+        context.Pause.Dispose(); // release commands held by CLIENT PAUSE, so every connection can finish
         sweeper.Dispose();
         server.DisposeAsync().AsTask().Wait();
         // No command may be running when the dataset closes: the binding crashes on use after dispose.

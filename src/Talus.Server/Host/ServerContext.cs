@@ -33,6 +33,9 @@ public sealed class ServerContext
 
     public SlowLog SlowLog { get; } = new();
 
+    /// <summary>CLIENT PAUSE state, read by the dispatcher before each command.</summary>
+    public ClientPause Pause { get; } = new();
+
     /// <summary>40 hex characters identifying this process run (INFO run_id).</summary>
     public string RunId { get; }
 
