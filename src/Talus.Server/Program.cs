@@ -70,13 +70,12 @@ public static class Program
         }
         catch (Exception ex)
         {
-            logger.LogCritical("Can't open the data directory {Dir}: {Reason}", Path.GetFullPath(options.Dir), ex.Message);
-            return 1;
+            var reason = File.Exists(options.Dir) ? "a file is in the way, not a directory" : ex.Message;
+            return Fatal(logger, options, $"Can't open the data directory {Path.GetFullPath(options.Dir)}: {reason}");
         }
 
         var context = new ServerContext(options, dataset, loggerFactory);
         var dispatcher = new CommandDispatcher(context);
-        using var sweeper = new ExpiredKeySweeper(dataset, loggerFactory.CreateLogger("Talus.Expiry"), TimeSpan.FromMilliseconds(100));
         options.Changed += name =>
         {
             switch (name)
@@ -97,10 +96,11 @@ public static class Program
         }
         catch (SocketException ex)
         {
-            logger.LogCritical("Could not create server TCP listening socket {Bind}:{Port}: {Reason}", string.Join(' ', options.Bind), options.Port, ex.Message);
             dataset.Dispose();
-            return 1;
+            return Fatal(logger, options, $"Could not create server TCP listening socket {string.Join(' ', options.Bind)}:{options.Port}: {ex.Message}");
         }
+        // Started only once the server listens: a failed start then closes a dataset nothing else is reading.
+        using var sweeper = new ExpiredKeySweeper(dataset, loggerFactory.CreateLogger("Talus.Expiry"), TimeSpan.FromMilliseconds(100));
         if (options.PidFile is { } pidFile)
         {
             File.WriteAllText(pidFile, Environment.ProcessId + "\n");
@@ -135,5 +135,16 @@ public static class Program
         }
         logger.LogWarning("Talus is now ready to exit, bye bye...");
         return 0;
+    }
+
+    /// <summary>Logs why the server cannot start (to standard error as well when the log goes to a file) and returns the exit code.</summary>
+    private static int Fatal(ILogger logger, ServerOptions options, string message)
+    {
+        logger.LogCritical("{Message}", message);
+        if (!string.IsNullOrEmpty(options.LogFile))
+        {
+            Console.Error.WriteLine(message);
+        }
+        return 1;
     }
 }
