@@ -80,8 +80,8 @@ public static class Program
         }
         catch (Exception ex)
         {
-            logger.LogCritical("Can't open the data directory {Dir}: {Reason}", Path.GetFullPath(options.Dir), ex.Message);
-            return 1;
+            var reason = File.Exists(options.Dir) ? "a file is in the way, not a directory" : ex.Message;
+            return Fatal(logger, options, $"Can't open the data directory {Path.GetFullPath(options.Dir)}: {reason}");
         }
 
         var context = new ServerContext(options, dataset, loggerFactory);
@@ -115,9 +115,11 @@ public static class Program
         }
         catch (SocketException ex)
         {
-            logger.LogCritical("Could not create server TCP listening socket {Bind}:{Port}: {Reason}", string.Join(' ', options.Bind), options.Port, ex.Message);
+            // Nothing may read the dataset while it closes: stop the sweeper (it waits for a running step) first.
+            sweeper.Dispose();
+            replication.DisposeAsync().AsTask().Wait();
             dataset.Dispose();
-            return 1;
+            return Fatal(logger, options, $"Could not create server TCP listening socket {string.Join(' ', options.Bind)}:{options.Port}: {ex.Message}");
         }
         if (options.PidFile is { } pidFile)
         {
@@ -151,6 +153,7 @@ public static class Program
 
         shutdown.Task.Wait();
         logger.LogWarning("User requested shutdown...");
+        context.Pause.Dispose(); // release commands held by CLIENT PAUSE, so every connection can finish
         sweeper.Dispose();
         replication.DisposeAsync().AsTask().Wait();
         server.DisposeAsync().AsTask().Wait();
@@ -200,5 +203,16 @@ public static class Program
             },
             OpenEngine = () => StorageEngine.Open(options.ToStorageOptions(), loggerFactory.CreateLogger("Talus.Storage")),
         }, loggerFactory);
+    }
+
+    /// <summary>Logs why the server cannot start (to standard error as well when the log goes to a file) and returns the exit code.</summary>
+    private static int Fatal(ILogger logger, ServerOptions options, string message)
+    {
+        logger.LogCritical("{Message}", message);
+        if (!string.IsNullOrEmpty(options.LogFile))
+        {
+            Console.Error.WriteLine(message);
+        }
+        return 1;
     }
 }

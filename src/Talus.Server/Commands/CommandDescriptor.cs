@@ -1,8 +1,12 @@
+using System.Text;
+
 namespace Talus.Server.Commands;
 
 /// <summary>
 /// A command as data: name, arity (positive = exact argc, negative = at least), flags, key positions
-/// (1-based first/last/step; last -1 = the final argument, 0/0/0 = no keys), ACL categories and handler.
+/// (1-based first/last/step; last -1 = the final argument, 0/0/0 = no keys), group and handler. A container
+/// command (CLIENT, CONFIG, COMMAND) lists its <see cref="Subcommands"/>, named "CONTAINER|SUB" as in Redis,
+/// each with its own arity (counting the container's name) and flags.
 /// </summary>
 public sealed record CommandDescriptor(
     string Name,
@@ -15,6 +19,26 @@ public sealed record CommandDescriptor(
     string Group = "generic")
 {
     public bool IsWrite => (Flags & CommandFlags.Write) != 0;
+
+    /// <summary>The subcommands of a container command; empty for an ordinary command.</summary>
+    public IReadOnlyList<CommandDescriptor> Subcommands { get; init; } = [];
+
+    /// <summary>The lower-case name clients see: "get", "client|kill".</summary>
+    public string FullName => Name.ToLowerInvariant();
+
+    /// <summary>The subcommand named <paramref name="name"/> (case-insensitive), or null.</summary>
+    public CommandDescriptor? FindSubcommand(ReadOnlySpan<byte> name)
+    {
+        foreach (var sub in Subcommands)
+        {
+            var suffix = sub.Name.AsSpan(sub.Name.IndexOf('|') + 1);
+            if (suffix.Length == name.Length && Ascii.EqualsIgnoreCase(name, suffix))
+            {
+                return sub;
+            }
+        }
+        return null;
+    }
 
     public bool ArityMatches(int argc) => Arity >= 0 ? argc == Arity : argc >= -Arity;
 

@@ -5,7 +5,7 @@ using Talus.Server.Host;
 
 namespace Talus.Server.Commands;
 
-/// <summary>Connection commands: PING ECHO QUIT SELECT AUTH HELLO RESET.</summary>
+/// <summary>Connection commands: PING ECHO QUIT SELECT AUTH HELLO RESET, and CLIENT (ConnectionCommands.Client.cs).</summary>
 public static partial class ConnectionCommands
 {
     /// <summary>The Redis version Talus answers to clients that gate features on it.</summary>
@@ -179,6 +179,7 @@ public static partial class ConnectionCommands
         ctx.Writer.Version = RespVersion.Resp2;
         session.Authenticated = ctx.Server.Options.RequirePass is null;
         session.User = "default";
+        session.NoTouch = false;
         foreach (var extension in session.Extensions.Values.OfType<IResettable>())
         {
             extension.Reset(ctx);
@@ -200,6 +201,7 @@ public static partial class ConnectionCommands
         new("AUTH", -2, ConnFlags | CommandFlags.NoAuth | CommandFlags.NoScript | CommandFlags.SkipMonitor, 0, 0, 0, Auth, "connection"),
         new("HELLO", -1, ConnFlags | CommandFlags.NoAuth | CommandFlags.NoScript | CommandFlags.SkipMonitor, 0, 0, 0, Hello, "connection"),
         new("RESET", 1, ConnFlags | CommandFlags.NoAuth | CommandFlags.NoScript, 0, 0, 0, Reset, "connection"),
+        new("CLIENT", -2, CommandFlags.None, 0, 0, 0, ContainerCommand.Dispatch, "connection") { Subcommands = ClientSubcommands() },
     ];
 }
 

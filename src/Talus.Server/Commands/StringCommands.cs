@@ -4,8 +4,8 @@ using Talus.Storage.Types;
 
 namespace Talus.Server.Commands;
 
-/// <summary>String commands (Redis 7 semantics). Storage: Storage/Types/RedisString.cs.</summary>
-public static class StringCommands
+/// <summary>String commands (Redis 7 semantics); bit commands in StringCommands.Bits.cs. Storage: Storage/Types/RedisString.cs.</summary>
+public static partial class StringCommands
 {
     private static void Get(CommandContext ctx)
     {
@@ -396,5 +396,10 @@ public static class StringCommands
         new("GETRANGE", 4, CommandFlags.ReadOnly, 1, 1, 1, GetRange, "string"),
         new("SUBSTR", 4, CommandFlags.ReadOnly, 1, 1, 1, GetRange, "string"),
         new("SETRANGE", 4, WriteSlow, 1, 1, 1, SetRange, "string"),
+        new("SETBIT", 4, WriteSlow, 1, 1, 1, SetBit, "bitmap"),
+        new("GETBIT", 3, ReadFast, 1, 1, 1, GetBit, "bitmap"),
+        new("BITCOUNT", -2, CommandFlags.ReadOnly, 1, 1, 1, BitCount, "bitmap"),
+        new("BITPOS", -3, CommandFlags.ReadOnly, 1, 1, 1, BitPos, "bitmap"),
+        new("BITOP", -4, WriteSlow, 2, -1, 1, BitOp, "bitmap"),
     ];
 }

@@ -16,7 +16,7 @@ public interface ICommandInterceptor
 
 /// <summary>
 /// Runs one parsed command through the gates in order:
-/// lookup → arity → auth → interceptors (MULTI, subscribe mode) → read-only replica → execute.
+/// lookup → arity → auth → client pause → interceptors (MULTI, subscribe mode) → read-only replica → execute.
 /// There is no separate "append to binlog" step: every write is one RocksDB WriteBatch, and the WAL that
 /// batch goes to is the binlog replication reads.
 /// </summary>
@@ -60,6 +60,47 @@ public sealed class CommandDispatcher
             Interlocked.Increment(ref _server.Stats.ErrorReplies);
             return;
         }
+        if (_server.Pause.HoldFor(session, command.IsWrite) is { } pause)
+        {
+            ctx.Pending = AdmitAfterPauseAsync(ctx, command, pause);
+            return;
+        }
+        Admit(ctx, command);
+    }
+
+    /// <summary>
+    /// CLIENT PAUSE holds this client's command: the connection awaits the returned task (as for a blocking
+    /// command), which lets the command through the remaining gates once the pause ends.
+    /// </summary>
+    private async Task AdmitAfterPauseAsync(CommandContext ctx, CommandDescriptor command, Task pause)
+    {
+        await pause.ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
+        // The command must not write its reply while the connection still flushes earlier ones: the
+        // connection marks the session Blocked once it has flushed and is awaiting this task.
+        while (!ctx.Session.Blocked)
+        {
+            if (ctx.Session.CloseRequested || _server.Clients.Find(ctx.Session.Id) is null)
+            {
+                return; // the connection is gone
+            }
+            await Task.Delay(1).ConfigureAwait(false);
+        }
+        if (ctx.Session.CloseRequested)
+        {
+            return;
+        }
+        Admit(ctx, command);
+        if (ctx.Pending is { } blocked)
+        {
+            ctx.Pending = null;
+            await blocked.ConfigureAwait(false);
+        }
+    }
+
+    private void Admit(CommandContext ctx, CommandDescriptor command)
+    {
+        var session = ctx.Session;
+        var writer = ctx.Writer;
         foreach (var interceptor in _interceptors)
         {
             if (interceptor.TryIntercept(ctx, command))

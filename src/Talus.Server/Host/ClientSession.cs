@@ -47,6 +47,15 @@ public sealed class ClientSession
 
     public string? LibVersion { get; set; }
 
+    /// <summary>The socket's file descriptor (CLIENT LIST fd), set by the listener; -1 when unknown.</summary>
+    public int Fd { get; set; } = -1;
+
+    /// <summary>CLIENT NO-EVICT ON: shown as the 'e' flag (Talus never evicts clients).</summary>
+    public bool NoEvict { get; set; }
+
+    /// <summary>CLIENT NO-TOUCH ON: shown as the 'T' flag (Talus keeps no per-key access time to leave untouched).</summary>
+    public bool NoTouch { get; set; }
+
     public int DbIndex { get; set; }
 
     public bool Authenticated { get; set; }

@@ -36,6 +36,8 @@ public sealed class ServerContext
 
     /// <summary>Clients blocked on keys (BLPOP ...), woken by the writes that feed those keys.</summary>
     public BlockingKeys Blocking { get; } = new();
+    /// <summary>CLIENT PAUSE state, read by the dispatcher before each command.</summary>
+    public ClientPause Pause { get; } = new();
 
     /// <summary>40 hex characters identifying this process run (INFO run_id).</summary>
     public string RunId { get; }

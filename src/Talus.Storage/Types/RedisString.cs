@@ -17,7 +17,7 @@ public enum SetCondition
 /// point read and a SET one Put. Read-modify-write operations hold the key's stripe lock from the read to the
 /// write.
 /// </summary>
-public sealed class RedisString
+public sealed partial class RedisString
 {
     /// <summary>Redis' limit on a string value (also enforced by proto-max-bulk-len).</summary>
     public const long MaxLength = 512L * 1024 * 1024;
@@ -192,25 +192,6 @@ public sealed class RedisString
         }, out newLength);
     }
 
-    /// <summary>SETBIT: returns the previous bit.</summary>
-    public OpStatus SetBit(ReadOnlySpan<byte> key, long bitOffset, bool on, out int previous)
-    {
-        var prev = 0;
-        var status = Modify(key, bitOffset >> 3, 1, (current, _) =>
-        {
-            var byteIndex = (int)(bitOffset >> 3);
-            var length = Math.Max(current.Length, byteIndex + 1);
-            var result = new byte[length];
-            current.CopyTo(result);
-            var mask = (byte)(1 << (7 - (int)(bitOffset & 7)));
-            prev = (result[byteIndex] & mask) != 0 ? 1 : 0;
-            result[byteIndex] = on ? (byte)(result[byteIndex] | mask) : (byte)(result[byteIndex] & ~mask);
-            return result;
-        }, out _);
-        previous = prev;
-        return status;
-    }
-
     /// <summary>GETDEL: the value, then deletes the key.</summary>
     public OpStatus GetDel(ReadOnlySpan<byte> key, out byte[]? value)
     {
@@ -278,7 +259,7 @@ public sealed class RedisString
 
     private delegate byte[]? Transform(ReadOnlySpan<byte> current, long offset);
 
-    /// <summary>Shared read-modify-write for APPEND, SETRANGE and SETBIT; keeps the expiry.</summary>
+    /// <summary>Shared read-modify-write for APPEND and SETRANGE; keeps the expiry.</summary>
     private OpStatus Modify(ReadOnlySpan<byte> key, long offset, long growth, Transform transform, out long newLength)
     {
         newLength = 0;
