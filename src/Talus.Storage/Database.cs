@@ -27,6 +27,7 @@ public sealed class Database
         Index = index;
         Strings = new RedisString(this);
         Keys = new Keyspace(this);
+        ZSets = new RedisZSet(this);
     }
 
     public Dataset Dataset { get; }
@@ -40,6 +41,8 @@ public sealed class Database
     public RedisString Strings { get; }
 
     public Keyspace Keys { get; }
+
+    public RedisZSet ZSets { get; }
 
     public static long NowMs => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 
