@@ -18,6 +18,7 @@ public sealed class CommandTable
             KeyCommands.Table,
             ServerCommands.Table,
             ConfigCommands.Table,
+            SortedSetCommands.Table,
         })
         {
             foreach (var command in group)
