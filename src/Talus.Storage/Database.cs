@@ -28,6 +28,7 @@ public sealed class Database
         Strings = new RedisString(this);
         Keys = new Keyspace(this);
         ZSets = new RedisZSet(this);
+        HyperLogLogs = new RedisHyperLogLog(this);
     }
 
     public Dataset Dataset { get; }
@@ -43,6 +44,8 @@ public sealed class Database
     public Keyspace Keys { get; }
 
     public RedisZSet ZSets { get; }
+
+    public RedisHyperLogLog HyperLogLogs { get; }
 
     public static long NowMs => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 

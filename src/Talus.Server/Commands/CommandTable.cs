@@ -19,6 +19,7 @@ public sealed class CommandTable
             ServerCommands.Table,
             ConfigCommands.Table,
             SortedSetCommands.Table,
+            HyperLogLogCommands.Table,
         })
         {
             foreach (var command in group)
