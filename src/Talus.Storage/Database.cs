@@ -30,6 +30,8 @@ public sealed class Database
         Hashes = new RedisHash(this);
         Sets = new RedisSet(this);
         Lists = new RedisList(this);
+        ZSets = new RedisZSet(this);
+        HyperLogLogs = new RedisHyperLogLog(this);
     }
 
     public Dataset Dataset { get; }
@@ -49,6 +51,10 @@ public sealed class Database
     public RedisSet Sets { get; }
 
     public RedisList Lists { get; }
+
+    public RedisZSet ZSets { get; }
+
+    public RedisHyperLogLog HyperLogLogs { get; }
 
     public static long NowMs => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 

@@ -22,6 +22,8 @@ public sealed class CommandTable
             ConfigCommands.Table,
             ReplicationCommands.Table,
             ListCommands.Table,
+            SortedSetCommands.Table,
+            HyperLogLogCommands.Table,
         })
         {
             foreach (var command in group)
