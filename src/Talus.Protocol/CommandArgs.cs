@@ -27,6 +27,14 @@ public sealed class CommandArgs : IDisposable
 
     public ReadOnlySpan<byte> this[int index] => new(_arena, _offsets[index], _lengths[index]);
 
+    /// <summary>The argument up to its first NUL byte: what Redis sees when it formats or compares it as a C string.</summary>
+    public ReadOnlySpan<byte> CString(int index)
+    {
+        var arg = this[index];
+        var nul = arg.IndexOf((byte)0);
+        return nul < 0 ? arg : arg[..nul];
+    }
+
     /// <summary>Copies argument <paramref name="index"/> into a new array (for values that outlive the command).</summary>
     public byte[] ToArray(int index) => this[index].ToArray();
 
@@ -34,10 +42,13 @@ public sealed class CommandArgs : IDisposable
 
     public string GetString(int index) => Encoding.UTF8.GetString(this[index]);
 
-    /// <summary>ASCII case-insensitive comparison with an upper-case literal, as Redis' strcasecmp.</summary>
+    /// <summary>
+    /// ASCII case-insensitive comparison with an upper-case literal, as Redis' strcasecmp: like it, the
+    /// comparison ends at the argument's first NUL byte, so "NX\0junk" is the option NX.
+    /// </summary>
     public bool Is(int index, string upper)
     {
-        var arg = this[index];
+        var arg = CString(index);
         if (arg.Length != upper.Length)
         {
             return false;

@@ -129,8 +129,12 @@ public sealed class RedisString
         }
     }
 
-    /// <summary>INCRBYFLOAT: the result is stored in its shortest decimal form.</summary>
-    public OpStatus IncrByFloat(ReadOnlySpan<byte> key, double delta, out string result)
+    /// <summary>
+    /// INCRBYFLOAT as Redis does it: both numbers parsed and added as C long doubles, the sum stored in
+    /// "%.17Lf" form without trailing zeros (<see cref="LongDouble"/>). NotFloat when the stored value or the
+    /// increment is not a number; NaNOrInfinity when the sum is not finite.
+    /// </summary>
+    public OpStatus IncrByFloat(ReadOnlySpan<byte> key, ReadOnlySpan<byte> increment, out string result)
     {
         result = "";
         using (_db.Locks.Lock(_db.Index, key))
@@ -140,28 +144,38 @@ public sealed class RedisString
             {
                 return OpStatus.WrongType;
             }
-            double current = 0;
-            if (lookup == KeyLookup.Found && !TryParseFloat(raw[Metadata.HeaderSize..], out current))
+            var current = default(LongDouble);
+            if (lookup == KeyLookup.Found && !LongDouble.TryParse(raw[Metadata.HeaderSize..], out current))
             {
                 return OpStatus.NotFloat;
             }
-            var sum = current + delta;
-            if (double.IsNaN(sum) || double.IsInfinity(sum))
+            if (!LongDouble.TryParse(increment, out var delta))
+            {
+                return OpStatus.NotFloat;
+            }
+            if (!LongDouble.TryAdd(current, delta, out var sum))
             {
                 return OpStatus.NaNOrInfinity;
             }
-            result = Numbers.FormatFloat(sum);
+            result = sum.ToHumanString();
             Put(key, System.Text.Encoding.ASCII.GetBytes(result), lookup == KeyLookup.Found ? meta.ExpireAtMs : 0);
             return OpStatus.Ok;
         }
     }
 
-    /// <summary>APPEND: returns the new length.</summary>
-    public OpStatus Append(ReadOnlySpan<byte> key, ReadOnlySpan<byte> suffix, out long newLength)
+    /// <summary>
+    /// APPEND: returns the new length. TooLarge when an existing value would grow beyond
+    /// <paramref name="maxLength"/> (proto-max-bulk-len), as Redis' checkStringLength.
+    /// </summary>
+    public OpStatus Append(ReadOnlySpan<byte> key, ReadOnlySpan<byte> suffix, long maxLength, out long newLength)
     {
         var tail = suffix.ToArray();
-        return Modify(key, long.MaxValue, tail.Length, (current, _) =>
+        return Modify(key, (current, exists) =>
         {
+            if (exists && current.Length + (long)tail.Length > maxLength)
+            {
+                return null;
+            }
             var combined = new byte[current.Length + tail.Length];
             current.CopyTo(combined);
             tail.CopyTo(combined.AsSpan(current.Length));
@@ -169,20 +183,23 @@ public sealed class RedisString
         }, out newLength);
     }
 
-    /// <summary>SETRANGE: overwrites from <paramref name="offset"/>, zero-padding; returns the new length.</summary>
-    public OpStatus SetRange(ReadOnlySpan<byte> key, long offset, ReadOnlySpan<byte> value, out long newLength)
+    /// <summary>
+    /// SETRANGE: overwrites from <paramref name="offset"/> (≥ 0), zero-padding; returns the new length. An
+    /// empty <paramref name="value"/> changes nothing and creates nothing; TooLarge when the result would
+    /// exceed <paramref name="maxLength"/>.
+    /// </summary>
+    public OpStatus SetRange(ReadOnlySpan<byte> key, long offset, ReadOnlySpan<byte> value, long maxLength, out long newLength)
     {
         var data = value.ToArray();
-        if (offset + data.Length > MaxLength)
-        {
-            newLength = 0;
-            return OpStatus.TooLarge;
-        }
-        return Modify(key, offset, data.Length, (current, _) =>
+        return Modify(key, (current, _) =>
         {
             if (data.Length == 0)
             {
-                return null; // SETRANGE with an empty value changes nothing (and creates nothing)
+                return current; // unchanged: reply the current length
+            }
+            if (offset > maxLength - data.Length)
+            {
+                return null;
             }
             var length = Math.Max(current.Length, offset + data.Length);
             var result = new byte[length];
@@ -196,8 +213,12 @@ public sealed class RedisString
     public OpStatus SetBit(ReadOnlySpan<byte> key, long bitOffset, bool on, out int previous)
     {
         var prev = 0;
-        var status = Modify(key, bitOffset >> 3, 1, (current, _) =>
+        var status = Modify(key, (current, _) =>
         {
+            if ((bitOffset >> 3) >= MaxLength)
+            {
+                return null;
+            }
             var byteIndex = (int)(bitOffset >> 3);
             var length = Math.Max(current.Length, byteIndex + 1);
             var result = new byte[length];
@@ -276,10 +297,14 @@ public sealed class RedisString
         batch.Put(_db.MetaKeySpan(key), record.AsSpan(0, Metadata.HeaderSize + value.Length), _db.Engine.Meta);
     }
 
-    private delegate byte[]? Transform(ReadOnlySpan<byte> current, long offset);
+    /// <summary>
+    /// Computes the new value from the current one (empty when the key is missing): null means "too large",
+    /// the very same array means "unchanged" (nothing is written).
+    /// </summary>
+    private delegate byte[]? Transform(byte[] current, bool exists);
 
     /// <summary>Shared read-modify-write for APPEND, SETRANGE and SETBIT; keeps the expiry.</summary>
-    private OpStatus Modify(ReadOnlySpan<byte> key, long offset, long growth, Transform transform, out long newLength)
+    private OpStatus Modify(ReadOnlySpan<byte> key, Transform transform, out long newLength)
     {
         newLength = 0;
         using (_db.Locks.Lock(_db.Index, key))
@@ -289,20 +314,18 @@ public sealed class RedisString
             {
                 return OpStatus.WrongType;
             }
-            var current = lookup == KeyLookup.Found ? raw[Metadata.HeaderSize..].ToArray() : [];
-            var end = offset == long.MaxValue ? current.Length + growth : offset + growth; // MaxValue: append
-            if (Math.Max(current.Length, end) > MaxLength)
+            var exists = lookup == KeyLookup.Found;
+            var current = exists ? raw[Metadata.HeaderSize..].ToArray() : [];
+            var updated = transform(current, exists);
+            if (updated is null)
             {
                 return OpStatus.TooLarge;
             }
-            var updated = transform(current, offset);
-            if (updated is null)
-            {
-                newLength = current.Length;
-                return OpStatus.Ok;
-            }
-            Put(key, updated, lookup == KeyLookup.Found ? meta.ExpireAtMs : 0);
             newLength = updated.Length;
+            if (!ReferenceEquals(updated, current))
+            {
+                Put(key, updated, exists ? meta.ExpireAtMs : 0);
+            }
             return OpStatus.Ok;
         }
     }
