@@ -105,10 +105,28 @@ public sealed class CommandArgs : IDisposable
         return name.Length;
     }
 
-    internal void Reset()
+    /// <summary>
+    /// Forgets every argument, including those of a partly received command (see <see cref="RespParser"/>):
+    /// the next parse starts at the beginning of a command.
+    /// </summary>
+    public void Reset()
     {
         Count = 0;
         _arenaUsed = 0;
+        PartialCount = 0;
+        PartialBytes = 0;
+    }
+
+    /// <summary>Declared argument count of the partly received multibulk whose first <see cref="Count"/> arguments are held.</summary>
+    internal long PartialCount { get; private set; }
+
+    /// <summary>Bytes of the partly received multibulk those arguments took (0 = nothing saved).</summary>
+    internal long PartialBytes { get; private set; }
+
+    internal void SavePartial(long count, long bytes)
+    {
+        PartialCount = count;
+        PartialBytes = bytes;
     }
 
     /// <summary>Reserves room for an argument of <paramref name="length"/> bytes and returns it to be filled.</summary>
