@@ -22,6 +22,9 @@ public sealed class CommandArgs : IDisposable
         _lengths = new int[16];
     }
 
+    /// <summary>Bytes currently reserved for argument data (diagnostics and memory-bound tests).</summary>
+    public int ArenaCapacity => _arena.Length;
+
     /// <summary>Number of arguments, the command name included.</summary>
     public int Count { get; private set; }
 
