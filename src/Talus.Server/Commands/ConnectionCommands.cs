@@ -38,9 +38,8 @@ public static partial class ConnectionCommands
 
     private static void Select(CommandContext ctx)
     {
-        if (!ctx.Args.TryGetLong(1, out var index))
+        if (!ctx.TryGetInt(1, out var index))
         {
-            ctx.Writer.WriteError(Errors.NotInteger);
             return;
         }
         if (index < 0 || index >= ctx.Server.Dataset.DatabaseCount)
@@ -48,7 +47,7 @@ public static partial class ConnectionCommands
             ctx.Writer.WriteError(Errors.InvalidDbIndex);
             return;
         }
-        ctx.Session.DbIndex = (int)index;
+        ctx.Session.DbIndex = index;
         ctx.Writer.WriteOk();
     }
 
@@ -143,7 +142,7 @@ public static partial class ConnectionCommands
         }
         if (!ctx.Session.Authenticated)
         {
-            ctx.Writer.WriteError("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time");
+            ctx.Writer.WriteError("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time");
             return;
         }
         if (name is not null)

@@ -29,42 +29,20 @@ public static partial class StringCommands
     private static void Set(CommandContext ctx)
     {
         var args = ctx.Args;
-        long expireAt = 0;
-        var condition = SetCondition.Always;
-        bool keepTtl = false, returnOld = false, hasExpire = false;
-        for (var i = 3; i < args.Count; i++)
+        if (!TryParseStringOptions(ctx, 3, isSet: true, out var options, out var expireIndex))
         {
-            var next = i + 1 < args.Count;
-            if (args.Is(i, "NX") && condition == SetCondition.Always)
-            {
-                condition = SetCondition.IfMissing;
-            }
-            else if (args.Is(i, "XX") && condition == SetCondition.Always)
-            {
-                condition = SetCondition.IfExists;
-            }
-            else if (args.Is(i, "GET") && !returnOld)
-            {
-                returnOld = true;
-            }
-            else if (args.Is(i, "KEEPTTL") && !hasExpire && !keepTtl)
-            {
-                keepTtl = true;
-            }
-            else if (next && !hasExpire && !keepTtl && ExpireUnit(args, i) is { } unit)
-            {
-                if (!Expiration.TryParsePositive(ctx, ++i, unit, out expireAt))
-                {
-                    return;
-                }
-                hasExpire = true;
-            }
-            else
-            {
-                ctx.SyntaxError();
-                return;
-            }
+            return;
         }
+        long expireAt = 0;
+        if (expireIndex > 0 && !TryGetExpireAt(ctx, expireIndex, options, out expireAt))
+        {
+            return;
+        }
+        var condition = (options & StringOptions.Nx) != 0 ? SetCondition.IfMissing
+            : (options & StringOptions.Xx) != 0 ? SetCondition.IfExists
+            : SetCondition.Always;
+        var keepTtl = (options & StringOptions.KeepTtl) != 0;
+        var returnOld = (options & StringOptions.Get) != 0;
         if (condition == SetCondition.Always && !keepTtl && !returnOld)
         {
             ctx.Db.Strings.Set(args[1], args[2], expireAt);
@@ -89,13 +67,6 @@ public static partial class StringCommands
             ctx.Writer.WriteNull();
         }
     }
-
-    private static Expiration.Unit? ExpireUnit(CommandArgs args, int i) =>
-        args.Is(i, "EX") ? Expiration.Unit.Seconds
-        : args.Is(i, "PX") ? Expiration.Unit.Milliseconds
-        : args.Is(i, "EXAT") ? Expiration.Unit.UnixSeconds
-        : args.Is(i, "PXAT") ? Expiration.Unit.UnixMilliseconds
-        : null;
 
     private static void SetNx(CommandContext ctx)
     {
@@ -142,29 +113,34 @@ public static partial class StringCommands
     private static void GetEx(CommandContext ctx)
     {
         var args = ctx.Args;
-        long? expireAt = null;
-        var persist = false;
-        for (var i = 2; i < args.Count; i++)
+        if (!TryParseStringOptions(ctx, 2, isSet: false, out var options, out var expireIndex))
         {
-            if (args.Is(i, "PERSIST") && expireAt is null && !persist)
+            return;
+        }
+        // Redis looks the key up before it checks the expiry value: a missing key answers nil whatever it is.
+        var lookup = ctx.Db.Strings.Get(args[1], out _);
+        if (lookup != KeyLookup.Found)
+        {
+            if (lookup == KeyLookup.WrongType)
             {
-                persist = true;
-            }
-            else if (i + 1 < args.Count && expireAt is null && !persist && ExpireUnit(args, i) is { } unit)
-            {
-                if (!Expiration.TryParsePositive(ctx, ++i, unit, out var at))
-                {
-                    return;
-                }
-                expireAt = at;
+                ctx.WrongType();
             }
             else
             {
-                ctx.SyntaxError();
+                ctx.Writer.WriteNull();
+            }
+            return;
+        }
+        long? expireAt = null;
+        if (expireIndex > 0)
+        {
+            if (!TryGetExpireAt(ctx, expireIndex, options, out var at))
+            {
                 return;
             }
+            expireAt = at;
         }
-        var status = ctx.Db.Strings.GetEx(args[1], expireAt, persist, out var value);
+        var status = ctx.Db.Strings.GetEx(args[1], expireAt, (options & StringOptions.Persist) != 0, out var value);
         if (status == OpStatus.WrongType)
         {
             ctx.WrongType();
@@ -218,7 +194,7 @@ public static partial class StringCommands
 
     private static void Append(CommandContext ctx)
     {
-        var status = ctx.Db.Strings.Append(ctx.Args[1], ctx.Args[2], out var length);
+        var status = ctx.Db.Strings.Append(ctx.Args[1], ctx.Args[2], ctx.Server.Options.ProtoMaxBulkLen, out var length);
         WriteLengthOrError(ctx, status, length);
     }
 
@@ -279,12 +255,7 @@ public static partial class StringCommands
 
     private static void IncrByFloat(CommandContext ctx)
     {
-        if (!Talus.Storage.Util.LongDouble.TryParse(ctx.Args[2], out var delta))
-        {
-            ctx.Writer.WriteError(Errors.NotFloat);
-            return;
-        }
-        var status = ctx.Db.Strings.IncrByFloat(ctx.Args[1], delta, out var result);
+        var status = ctx.Db.Strings.IncrByFloat(ctx.Args[1], ctx.Args[2], out var result);
         if (status == OpStatus.Ok)
         {
             ctx.Writer.WriteBulk(result);
@@ -341,7 +312,7 @@ public static partial class StringCommands
             ctx.Writer.WriteError(Errors.OffsetOutOfRange);
             return;
         }
-        var status = ctx.Db.Strings.SetRange(ctx.Args[1], offset, ctx.Args[3], out var length);
+        var status = ctx.Db.Strings.SetRange(ctx.Args[1], offset, ctx.Args[3], ctx.Server.Options.ProtoMaxBulkLen, out var length);
         WriteLengthOrError(ctx, status, length);
     }
 

@@ -173,20 +173,24 @@ public sealed class CommandDispatcher
 
     private void UnknownCommand(CommandContext ctx)
     {
+        // Byte for byte what Redis formats with "%.128s" and "'%.*s' ": each argument is cut at its first NUL,
+        // the name at 128 bytes, and arguments are quoted until the list reaches 128 bytes.
         var args = ctx.Args;
-        var list = new StringBuilder();
-        for (var i = 1; i < args.Count && list.Length < 128; i++)
+        var list = new List<byte>();
+        for (var i = 1; i < args.Count && list.Count < 128; i++)
         {
-            var arg = Encoding.UTF8.GetString(args[i]);
-            var room = 128 - list.Length;
-            list.Append('\'').Append(arg.Length > room ? arg[..room] : arg).Append("' ");
+            var arg = args.CString(i);
+            list.Add((byte)'\'');
+            list.AddRange(arg[..Math.Min(arg.Length, 128 - list.Count + 1)]);
+            list.AddRange("' "u8);
         }
-        var name = Encoding.UTF8.GetString(args[0]);
-        if (name.Length > 128)
-        {
-            name = name[..128];
-        }
-        ctx.Writer.WriteError($"ERR unknown command '{name}', with args beginning with: {list}");
+        var name = args.CString(0);
+        var message = new List<byte>();
+        message.AddRange("ERR unknown command '"u8);
+        message.AddRange(name[..Math.Min(name.Length, 128)]);
+        message.AddRange("', with args beginning with: "u8);
+        message.AddRange(list);
+        ctx.Writer.WriteError(message.ToArray());
         Interlocked.Increment(ref _server.Stats.ErrorReplies);
     }
 }

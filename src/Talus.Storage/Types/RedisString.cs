@@ -130,7 +130,7 @@ public sealed partial class RedisString
     }
 
     /// <summary>INCRBYFLOAT: computed in 80-bit long double and printed as Redis does (%.17Lf, trailing zeros removed).</summary>
-    public OpStatus IncrByFloat(ReadOnlySpan<byte> key, LongDouble delta, out string result)
+    public OpStatus IncrByFloat(ReadOnlySpan<byte> key, ReadOnlySpan<byte> increment, out string result)
     {
         result = "";
         using (_db.Locks.Lock(_db.Index, key))
@@ -145,6 +145,11 @@ public sealed partial class RedisString
             {
                 return OpStatus.NotFloat;
             }
+            // Redis checks the type, then the stored value, then the increment.
+            if (!LongDouble.TryParse(increment, out var delta))
+            {
+                return OpStatus.NotFloat;
+            }
             var sum = current + delta;
             if (!sum.IsFinite)
             {
@@ -156,12 +161,19 @@ public sealed partial class RedisString
         }
     }
 
-    /// <summary>APPEND: returns the new length.</summary>
-    public OpStatus Append(ReadOnlySpan<byte> key, ReadOnlySpan<byte> suffix, out long newLength)
+    /// <summary>
+    /// APPEND: returns the new length. TooLarge when an existing value would grow beyond
+    /// <paramref name="maxLength"/> (proto-max-bulk-len), as Redis' checkStringLength.
+    /// </summary>
+    public OpStatus Append(ReadOnlySpan<byte> key, ReadOnlySpan<byte> suffix, long maxLength, out long newLength)
     {
         var tail = suffix.ToArray();
-        return Modify(key, long.MaxValue, tail.Length, (current, _) =>
+        return Modify(key, (current, exists) =>
         {
+            if (exists && current.Length + (long)tail.Length > maxLength)
+            {
+                return null;
+            }
             var combined = new byte[current.Length + tail.Length];
             current.CopyTo(combined);
             tail.CopyTo(combined.AsSpan(current.Length));
@@ -169,20 +181,23 @@ public sealed partial class RedisString
         }, out newLength);
     }
 
-    /// <summary>SETRANGE: overwrites from <paramref name="offset"/>, zero-padding; returns the new length.</summary>
-    public OpStatus SetRange(ReadOnlySpan<byte> key, long offset, ReadOnlySpan<byte> value, out long newLength)
+    /// <summary>
+    /// SETRANGE: overwrites from <paramref name="offset"/> (≥ 0), zero-padding; returns the new length. An
+    /// empty <paramref name="value"/> changes nothing and creates nothing; TooLarge when the result would
+    /// exceed <paramref name="maxLength"/>.
+    /// </summary>
+    public OpStatus SetRange(ReadOnlySpan<byte> key, long offset, ReadOnlySpan<byte> value, long maxLength, out long newLength)
     {
         var data = value.ToArray();
-        if (offset + data.Length > MaxLength)
-        {
-            newLength = 0;
-            return OpStatus.TooLarge;
-        }
-        return Modify(key, offset, data.Length, (current, _) =>
+        return Modify(key, (current, _) =>
         {
             if (data.Length == 0)
             {
-                return null; // SETRANGE with an empty value changes nothing (and creates nothing)
+                return current; // unchanged: reply the current length
+            }
+            if (offset > maxLength - data.Length)
+            {
+                return null;
             }
             var length = Math.Max(current.Length, offset + data.Length);
             var result = new byte[length];
@@ -257,10 +272,14 @@ public sealed partial class RedisString
         batch.Put(_db.MetaKeySpan(key), record.AsSpan(0, Metadata.HeaderSize + value.Length), _db.Engine.Meta);
     }
 
-    private delegate byte[]? Transform(ReadOnlySpan<byte> current, long offset);
+    /// <summary>
+    /// Computes the new value from the current one (empty when the key is missing): null means "too large",
+    /// the very same array means "unchanged" (nothing is written).
+    /// </summary>
+    private delegate byte[]? Transform(byte[] current, bool exists);
 
     /// <summary>Shared read-modify-write for APPEND and SETRANGE; keeps the expiry.</summary>
-    private OpStatus Modify(ReadOnlySpan<byte> key, long offset, long growth, Transform transform, out long newLength)
+    private OpStatus Modify(ReadOnlySpan<byte> key, Transform transform, out long newLength)
     {
         newLength = 0;
         using (_db.Locks.Lock(_db.Index, key))
@@ -270,20 +289,18 @@ public sealed partial class RedisString
             {
                 return OpStatus.WrongType;
             }
-            var current = lookup == KeyLookup.Found ? raw[Metadata.HeaderSize..].ToArray() : [];
-            var end = offset == long.MaxValue ? current.Length + growth : offset + growth; // MaxValue: append
-            if (Math.Max(current.Length, end) > MaxLength)
+            var exists = lookup == KeyLookup.Found;
+            var current = exists ? raw[Metadata.HeaderSize..].ToArray() : [];
+            var updated = transform(current, exists);
+            if (updated is null)
             {
                 return OpStatus.TooLarge;
             }
-            var updated = transform(current, offset);
-            if (updated is null)
-            {
-                newLength = current.Length;
-                return OpStatus.Ok;
-            }
-            Put(key, updated, lookup == KeyLookup.Found ? meta.ExpireAtMs : 0);
             newLength = updated.Length;
+            if (!ReferenceEquals(updated, current))
+            {
+                Put(key, updated, exists ? meta.ExpireAtMs : 0);
+            }
             return OpStatus.Ok;
         }
     }
