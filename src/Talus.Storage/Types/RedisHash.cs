@@ -137,36 +137,7 @@ public sealed class RedisHash : SubKeyCollection
     }
 
     /// <summary>HDEL: removes the fields that exist (each counted once); the key goes when its last field does.</summary>
-    public OpStatus Delete(ReadOnlySpan<byte> key, IReadOnlyList<byte[]> fields, out long removed)
-    {
-        removed = 0;
-        using (Db.Locks.Lock(Db.Index, key))
-        {
-            var found = Db.Lookup(key, RedisType.Hash, out var meta, out _);
-            if (found != KeyLookup.Found)
-            {
-                return found == KeyLookup.WrongType ? OpStatus.WrongType : OpStatus.Ok;
-            }
-            var batch = ThreadBuffers.Batch();
-            HashSet<byte[]>? gone = fields.Count > 1 ? new(ByteArrayComparer.Instance) : null;
-            foreach (var field in fields)
-            {
-                var subKey = SubKey(key, meta, field);
-                if ((gone is null || gone.Add(field)) && Exists(subKey))
-                {
-                    batch.Delete(subKey, Engine.Sub);
-                    removed++;
-                }
-            }
-            if (removed > 0)
-            {
-                meta.Size -= removed;
-                PutMeta(batch, key, meta);
-                Engine.Write(batch);
-            }
-            return OpStatus.Ok;
-        }
-    }
+    public OpStatus Delete(ReadOnlySpan<byte> key, IReadOnlyList<byte[]> fields, out long removed) => RemoveElements(key, fields, out removed);
 
     /// <summary>HGETALL / HKEYS / HVALS, in field order (Both: field, value, field, value ...).</summary>
     public OpStatus GetAll(ReadOnlySpan<byte> key, HashParts parts, out List<byte[]> items)

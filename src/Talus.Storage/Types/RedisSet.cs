@@ -53,36 +53,7 @@ public sealed partial class RedisSet : SubKeyCollection
     }
 
     /// <summary>SREM: removes the members present; the key goes with its last member.</summary>
-    public OpStatus Remove(ReadOnlySpan<byte> key, IReadOnlyList<byte[]> members, out long removed)
-    {
-        removed = 0;
-        using (Db.Locks.Lock(Db.Index, key))
-        {
-            var found = Db.Lookup(key, RedisType.Set, out var meta, out _);
-            if (found != KeyLookup.Found)
-            {
-                return found == KeyLookup.WrongType ? OpStatus.WrongType : OpStatus.Ok;
-            }
-            var batch = ThreadBuffers.Batch();
-            HashSet<byte[]>? seen = members.Count > 1 ? new(ByteArrayComparer.Instance) : null;
-            foreach (var member in members)
-            {
-                var subKey = SubKey(key, meta, member);
-                if ((seen is null || seen.Add(member)) && Exists(subKey))
-                {
-                    batch.Delete(subKey, Engine.Sub);
-                    removed++;
-                }
-            }
-            if (removed > 0)
-            {
-                meta.Size -= removed;
-                PutMeta(batch, key, meta);
-                Engine.Write(batch);
-            }
-            return OpStatus.Ok;
-        }
-    }
+    public OpStatus Remove(ReadOnlySpan<byte> key, IReadOnlyList<byte[]> members, out long removed) => RemoveElements(key, members, out removed);
 
     /// <summary>SISMEMBER: one point read of the member's sub-key.</summary>
     public OpStatus IsMember(ReadOnlySpan<byte> key, ReadOnlySpan<byte> member, out bool isMember)

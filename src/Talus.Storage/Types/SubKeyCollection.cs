@@ -55,6 +55,41 @@ public abstract class SubKeyCollection
 
     private protected bool Exists(byte[] subKey) => Engine.TryGet(Engine.Sub, subKey, out _);
 
+    /// <summary>
+    /// HDEL / SREM: removes the elements present (each counted once) and the new size in one batch; an
+    /// emptied key's metadata is deleted by <see cref="PutMeta"/>.
+    /// </summary>
+    private protected OpStatus RemoveElements(ReadOnlySpan<byte> key, IReadOnlyList<byte[]> elements, out long removed)
+    {
+        removed = 0;
+        using (Db.Locks.Lock(Db.Index, key))
+        {
+            var found = Db.Lookup(key, Type, out var meta, out _);
+            if (found != KeyLookup.Found)
+            {
+                return found == KeyLookup.WrongType ? OpStatus.WrongType : OpStatus.Ok;
+            }
+            var batch = ThreadBuffers.Batch();
+            HashSet<byte[]>? seen = elements.Count > 1 ? new(ByteArrayComparer.Instance) : null;
+            foreach (var element in elements)
+            {
+                var subKey = SubKey(key, meta, element);
+                if ((seen is null || seen.Add(element)) && Exists(subKey))
+                {
+                    batch.Delete(subKey, Engine.Sub);
+                    removed++;
+                }
+            }
+            if (removed > 0)
+            {
+                meta.Size -= removed;
+                PutMeta(batch, key, meta);
+                Engine.Write(batch);
+            }
+            return OpStatus.Ok;
+        }
+    }
+
     /// <summary>Adds the metadata with its new count to the batch, or its deletion when the count is 0.</summary>
     private protected void PutMeta(WriteBatch batch, ReadOnlySpan<byte> key, in Metadata meta)
     {
