@@ -113,7 +113,7 @@ public sealed class DifferentialPipeline(RespClient talus, RespClient redis, int
         }
         var withScores = step.Args.Length == 4;
         var picked = new List<(string Member, byte[]? Score)>();
-        if (withScores && ours.Items.Count > 0 && ours.Items[0].Items is { } )
+        if (withScores && ours.Items.Count > 0 && ours.Items[0].Items is { })
         {
             picked.AddRange(ours.Items.Select(p => (Convert.ToHexString(p.Items![0].Bytes!), (byte[]?)p.Items[1].Raw)));
         }

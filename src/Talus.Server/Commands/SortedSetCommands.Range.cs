@@ -30,40 +30,9 @@ public static partial class SortedSetCommands
     private static void RangeGeneric(CommandContext ctx, int keyIndex, bool store, ZRangeKind? kind, bool? reverse)
     {
         var args = ctx.Args;
-        bool withScores = false;
-        long offset = 0, limit = -1;
-        for (var j = keyIndex + 3; j < args.Count; j++)
+        if (!TryParseRangeOptions(ctx, keyIndex, store, ref kind, ref reverse, out var withScores, out var offset, out var limit))
         {
-            var left = args.Count - j - 1;
-            if (!store && args.Is(j, "WITHSCORES"))
-            {
-                withScores = true;
-            }
-            else if (args.Is(j, "LIMIT") && left >= 2)
-            {
-                if (!ctx.TryGetLong(j + 1, out offset) || !ctx.TryGetLong(j + 2, out limit))
-                {
-                    return;
-                }
-                j += 2;
-            }
-            else if (reverse is null && args.Is(j, "REV"))
-            {
-                reverse = true;
-            }
-            else if (kind is null && args.Is(j, "BYLEX"))
-            {
-                kind = ZRangeKind.Lex;
-            }
-            else if (kind is null && args.Is(j, "BYSCORE"))
-            {
-                kind = ZRangeKind.Score;
-            }
-            else
-            {
-                ctx.SyntaxError();
-                return;
-            }
+            return;
         }
         var rangeKind = kind ?? ZRangeKind.Rank;
         var rev = reverse ?? false;
@@ -106,6 +75,44 @@ public static partial class SortedSetCommands
             return;
         }
         WriteEntries(ctx, result, withScores);
+    }
+
+    /// <summary>The options after the bounds: WITHSCORES (not for STORE), LIMIT offset count, and REV/BYSCORE/BYLEX where the command leaves them open.</summary>
+    private static bool TryParseRangeOptions(CommandContext ctx, int keyIndex, bool store, ref ZRangeKind? kind, ref bool? reverse, out bool withScores, out long offset, out long limit)
+    {
+        var args = ctx.Args;
+        withScores = false;
+        offset = 0;
+        limit = -1;
+        for (var j = keyIndex + 3; j < args.Count; j++)
+        {
+            if (!store && args.Is(j, "WITHSCORES"))
+            {
+                withScores = true;
+            }
+            else if (args.Is(j, "LIMIT") && args.Count - j - 1 >= 2)
+            {
+                if (!ctx.TryGetLong(j + 1, out offset) || !ctx.TryGetLong(j + 2, out limit))
+                {
+                    return false;
+                }
+                j += 2;
+            }
+            else if (reverse is null && args.Is(j, "REV"))
+            {
+                reverse = true;
+            }
+            else if (kind is null && (args.Is(j, "BYLEX") || args.Is(j, "BYSCORE")))
+            {
+                kind = args.Is(j, "BYLEX") ? ZRangeKind.Lex : ZRangeKind.Score;
+            }
+            else
+            {
+                ctx.SyntaxError();
+                return false;
+            }
+        }
+        return true;
     }
 
     /// <summary>Parses the two bounds of a rank, score or lex range, or writes Redis' error for them.</summary>

@@ -18,8 +18,40 @@ public static partial class SortedSetCommands
 
     private static void ZAddCore(CommandContext ctx, ZAddFlags flags)
     {
+        if (!TryParseZAdd(ctx, ref flags, out var ch, out var items))
+        {
+            return;
+        }
+        var status = ctx.Db.ZSets.Add(ctx.Args[1], items, flags, out var added, out var updated, out var incrResult);
+        switch (status)
+        {
+            case OpStatus.WrongType:
+                ctx.WrongType();
+                return;
+            case OpStatus.NaNOrInfinity:
+                ctx.Writer.WriteError(ScoreIsNaN);
+                return;
+        }
+        if (!Has(flags, ZAddFlags.Increment))
+        {
+            ctx.Writer.WriteInteger(ch ? added + updated : added);
+        }
+        else if (incrResult is { } score)
+        {
+            ctx.Writer.WriteDouble(score);
+        }
+        else
+        {
+            ctx.Writer.WriteNull();
+        }
+    }
+
+    /// <summary>Redis' zaddGenericCommand checks: flags, pair count, flag conflicts, then every score.</summary>
+    private static bool TryParseZAdd(CommandContext ctx, ref ZAddFlags flags, out bool ch, out List<ZEntry> items)
+    {
         var args = ctx.Args;
-        var ch = false;
+        ch = false;
+        items = [];
         var scoreIndex = 2;
         for (; scoreIndex < args.Count; scoreIndex++)
         {
@@ -44,57 +76,29 @@ public static partial class SortedSetCommands
         if (elements == 0 || elements % 2 != 0)
         {
             ctx.SyntaxError();
-            return;
+            return false;
         }
         bool nx = Has(flags, ZAddFlags.IfMissing), gt = Has(flags, ZAddFlags.GreaterThan), lt = Has(flags, ZAddFlags.LessThan);
-        if (nx && Has(flags, ZAddFlags.IfExists))
+        var conflict = nx && Has(flags, ZAddFlags.IfExists) ? "ERR XX and NX options at the same time are not compatible"
+            : (gt && nx) || (lt && nx) || (gt && lt) ? "ERR GT, LT, and/or NX options at the same time are not compatible"
+            : Has(flags, ZAddFlags.Increment) && elements > 2 ? "ERR INCR option supports a single increment-element pair"
+            : null;
+        if (conflict is not null)
         {
-            ctx.Writer.WriteError("ERR XX and NX options at the same time are not compatible");
-            return;
+            ctx.Writer.WriteError(conflict);
+            return false;
         }
-        if ((gt && nx) || (lt && nx) || (gt && lt))
-        {
-            ctx.Writer.WriteError("ERR GT, LT, and/or NX options at the same time are not compatible");
-            return;
-        }
-        var incr = Has(flags, ZAddFlags.Increment);
-        if (incr && elements > 2)
-        {
-            ctx.Writer.WriteError("ERR INCR option supports a single increment-element pair");
-            return;
-        }
-        var items = new List<ZEntry>(elements / 2);
+        items = new List<ZEntry>(elements / 2);
         for (var i = scoreIndex; i < args.Count; i += 2)
         {
             if (!Strtod.TryParseStrict(args[i], out var score))
             {
                 ctx.Writer.WriteError(Errors.NotFloat);
-                return;
+                return false;
             }
             items.Add(new ZEntry(args.ToArray(i + 1), score));
         }
-        var status = ctx.Db.ZSets.Add(args[1], items, flags, out var added, out var updated, out var incrResult);
-        switch (status)
-        {
-            case OpStatus.WrongType:
-                ctx.WrongType();
-                return;
-            case OpStatus.NaNOrInfinity:
-                ctx.Writer.WriteError(ScoreIsNaN);
-                return;
-        }
-        if (!incr)
-        {
-            ctx.Writer.WriteInteger(ch ? added + updated : added);
-        }
-        else if (incrResult is { } score)
-        {
-            ctx.Writer.WriteDouble(score);
-        }
-        else
-        {
-            ctx.Writer.WriteNull();
-        }
+        return true;
     }
 
     private static bool Has(ZAddFlags flags, ZAddFlags flag) => (flags & flag) != 0;

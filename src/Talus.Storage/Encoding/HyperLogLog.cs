@@ -21,7 +21,7 @@ namespace Talus.Storage.Encoding;
 /// The count is Otmar Ertl's improved estimator ("New cardinality estimation algorithms for HyperLogLog
 /// sketches", arXiv:1702.01284) over the register histogram, as Redis 5+ computes it.
 /// </summary>
-public sealed class HyperLogLog
+public sealed partial class HyperLogLog
 {
     public const int HeaderSize = 16;
     public const int RegisterCount = 1 << P;
@@ -235,173 +235,6 @@ public sealed class HyperLogLog
         return true;
     }
 
-    /// <summary>
-    /// Redis' hllSparseSet: raises one register of the sparse code in place, splitting the opcode that covers
-    /// it (at worst XZERO into XZERO VAL XZERO) and merging equal neighbouring VALs, or promotes to dense.
-    /// Returns 1 when the register grew, 0 when not, -1 when the code is corrupt.
-    /// </summary>
-    private int SparseSet(int index, int count)
-    {
-        if (count > SparseValMaxValue)
-        {
-            return Promote(index, count);
-        }
-        EnsureCapacity(_length + 3);
-        var b = _bytes;
-        int p = HeaderSize, end = _length, prev = -1;
-        long first = 0, span = 0;
-        // Step 1: find the opcode covering the register.
-        while (p < end)
-        {
-            var opLength = 1;
-            if (IsZero(b[p]))
-            {
-                span = (b[p] & 0x3f) + 1;
-            }
-            else if (IsVal(b[p]))
-            {
-                span = ValLength(b[p]);
-            }
-            else
-            {
-                span = XZeroLength(b.AsSpan(0, end), p);
-                opLength = 2;
-            }
-            if (index <= first + span - 1)
-            {
-                break;
-            }
-            prev = p;
-            p += opLength;
-            first += span;
-        }
-        if (span == 0 || p >= end)
-        {
-            return -1;
-        }
-        var next = IsXZero(b[p]) ? p + 2 : p + 1;
-        if (next >= end)
-        {
-            next = -1;
-        }
-        bool isZero = IsZero(b[p]), isXZero = IsXZero(b[p]), isVal = !isZero && !isXZero;
-        // Step 2: trivial in-place updates.
-        if (isVal)
-        {
-            if (ValValue(b[p]) >= count)
-            {
-                return 0;
-            }
-            if (ValLength(b[p]) == 1)
-            {
-                b[p] = Val(count, 1);
-                return MergeValues(prev, end);
-            }
-        }
-        if (isZero && span == 1)
-        {
-            b[p] = Val(count, 1);
-            return MergeValues(prev, end);
-        }
-        // General case: split the opcode into up to three.
-        Span<byte> seq = stackalloc byte[5];
-        var n = 0;
-        var last = (int)(first + span - 1);
-        if (isZero || isXZero)
-        {
-            if (index != first)
-            {
-                n += PutZeros(seq, n, index - (int)first);
-            }
-            seq[n++] = Val(count, 1);
-            if (index != last)
-            {
-                n += PutZeros(seq, n, last - index);
-            }
-        }
-        else
-        {
-            var current = ValValue(b[p]);
-            if (index != first)
-            {
-                seq[n++] = Val(current, index - (int)first);
-            }
-            seq[n++] = Val(count, 1);
-            if (index != last)
-            {
-                seq[n++] = Val(current, last - index);
-            }
-        }
-        // Step 3: substitute the new sequence, moving the tail; promote when the string would outgrow the limit.
-        var delta = n - (isXZero ? 2 : 1);
-        if (delta > 0 && _length + delta > SparseMaxBytes)
-        {
-            return Promote(index, count);
-        }
-        if (delta != 0 && next >= 0)
-        {
-            Array.Copy(b, next, b, next + delta, end - next);
-        }
-        _length += delta;
-        seq[..n].CopyTo(b.AsSpan(p));
-        return MergeValues(prev, end + delta);
-    }
-
-    /// <summary>Step 4 of hllSparseSet: merge adjacent VALs of equal value, scanning up to 5 opcodes from the previous one.</summary>
-    private int MergeValues(int prev, int end)
-    {
-        var b = _bytes;
-        var p = prev >= 0 ? prev : HeaderSize;
-        var scan = 5;
-        while (p < end && scan-- > 0)
-        {
-            if (IsXZero(b[p]))
-            {
-                p += 2;
-                continue;
-            }
-            if (IsZero(b[p]))
-            {
-                p++;
-                continue;
-            }
-            if (p + 1 < end && IsVal(b[p + 1]) && ValValue(b[p]) == ValValue(b[p + 1]))
-            {
-                var length = ValLength(b[p]) + ValLength(b[p + 1]);
-                if (length <= SparseValMaxLength)
-                {
-                    b[p + 1] = Val(ValValue(b[p]), length);
-                    Array.Copy(b, p + 1, b, p, end - p - 1);
-                    _length--;
-                    end--;
-                    continue; // try to merge the merged opcode with the next one too
-                }
-            }
-            p++;
-        }
-        InvalidateCache();
-        return 1;
-    }
-
-    /// <summary>Sparse to dense, then the register update that did not fit (it always changes the register).</summary>
-    private int Promote(int index, int count)
-    {
-        if (!ToDense())
-        {
-            return -1;
-        }
-        DenseSet(_bytes.AsSpan(HeaderSize, DenseSize - HeaderSize), index, count);
-        return 1;
-    }
-
-    private void EnsureCapacity(int length)
-    {
-        if (_bytes.Length < length)
-        {
-            Array.Resize(ref _bytes, Math.Max(length, _bytes.Length * 2));
-        }
-    }
-
     /// <summary>Hashes an element into its register index and its zero-run length plus one (1..51).</summary>
     private static int PatternLength(ReadOnlySpan<byte> element, out int index)
     {
@@ -552,17 +385,5 @@ public sealed class HyperLogLog
         var l = length - 1;
         bytes[p] = (byte)((l >> 8) | 0x40);
         bytes[p + 1] = (byte)(l & 0xff);
-    }
-
-    /// <summary>Writes a run of zero registers as ZERO (up to 64) or XZERO; returns the bytes written.</summary>
-    private static int PutZeros(Span<byte> seq, int n, int length)
-    {
-        if (length > SparseZeroMaxLength)
-        {
-            SetXZero(seq, n, length);
-            return 2;
-        }
-        seq[n] = (byte)(length - 1);
-        return 1;
     }
 }

@@ -206,27 +206,9 @@ public sealed partial class RedisZSet
                 SelectByRank(prefix, meta.Size, 0, -1, false, picks);
                 return lookup;
             }
-            using var it = ScoreIterator(prefix);
-            it.SeekToFirst();
             if (unique)
             {
-                // Reservoir sampling (Algorithm R): every count-subset is equally likely.
-                for (long seen = 0; it.Valid(); it.Next(), seen++)
-                {
-                    var slot = seen < count ? seen : random.NextInt64(seen + 1);
-                    if (slot < count)
-                    {
-                        var entry = ReadScoreEntry(it, prefix.Length);
-                        if (seen < count)
-                        {
-                            picks.Add(entry);
-                        }
-                        else
-                        {
-                            picks[(int)slot] = entry;
-                        }
-                    }
-                }
+                Reservoir(prefix, count, random, picks);
             }
             else if (count >= meta.Size)
             {
@@ -240,28 +222,60 @@ public sealed partial class RedisZSet
             }
             else
             {
-                var positions = new long[count];
-                for (var i = 0; i < positions.Length; i++)
-                {
-                    positions[i] = random.NextInt64(meta.Size);
-                }
-                Array.Sort(positions);
-                long rank = 0;
-                for (var i = 0; i < positions.Length && it.Valid(); it.Next(), rank++)
-                {
-                    if (positions[i] != rank)
-                    {
-                        continue;
-                    }
-                    var entry = ReadScoreEntry(it, prefix.Length);
-                    for (; i < positions.Length && positions[i] == rank; i++)
-                    {
-                        picks.Add(entry);
-                    }
-                }
+                PickPositions(prefix, meta.Size, count, random, picks);
             }
             random.Shuffle(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(picks));
             return lookup;
+        }
+    }
+
+    /// <summary>Reservoir sampling (Algorithm R) over the score index: every count-subset is equally likely.</summary>
+    private void Reservoir(byte[] prefix, long count, Random random, List<ZEntry> picks)
+    {
+        using var it = ScoreIterator(prefix);
+        long seen = 0;
+        for (it.SeekToFirst(); it.Valid(); it.Next(), seen++)
+        {
+            var slot = seen < count ? seen : random.NextInt64(seen + 1);
+            if (slot >= count)
+            {
+                continue;
+            }
+            var entry = ReadScoreEntry(it, prefix.Length);
+            if (seen < count)
+            {
+                picks.Add(entry);
+            }
+            else
+            {
+                picks[(int)slot] = entry;
+            }
+        }
+    }
+
+    /// <summary><paramref name="count"/> (fewer than the size) independent uniform positions, collected in one walk.</summary>
+    private void PickPositions(byte[] prefix, long size, long count, Random random, List<ZEntry> picks)
+    {
+        var positions = new long[count];
+        for (var i = 0; i < positions.Length; i++)
+        {
+            positions[i] = random.NextInt64(size);
+        }
+        Array.Sort(positions);
+        using var it = ScoreIterator(prefix);
+        long rank = 0;
+        it.SeekToFirst();
+        for (var i = 0; i < positions.Length && it.Valid(); it.Next(), rank++)
+        {
+            if (positions[i] != rank)
+            {
+                continue;
+            }
+            var entry = ReadScoreEntry(it, prefix.Length);
+            for (; i < positions.Length && positions[i] == rank; i++)
+            {
+                picks.Add(entry);
+            }
         }
     }
 
