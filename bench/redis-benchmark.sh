@@ -1,0 +1,269 @@
+#!/usr/bin/env bash
+# Throughput of Talus next to redis-server and Garnet, measured with redis-benchmark.
+#
+# Starts each server in turn on a free loopback port with its own temp directory, ONE AT A TIME:
+#   talus          ./talus --port P --dir TMP            (appendfsync everysec, its default)
+#   redis-server   --appendonly yes --appendfsync everysec (no RDB save points)
+#   garnet-server  --aof --aof-commit-freq 1000           (AOF committed every second; only if
+#                  `dotnet tool install -g garnet-server` works)
+# runs `redis-benchmark -t TESTS -n N -r 1000000 -c 50 -P 16 --csv` against it, stops it, and prints one
+# table of requests per second per command and server, with the Talus/redis and Talus/garnet ratios.
+# A command a server does not know is probed first and reported as n/a (redis-benchmark itself would
+# count the error replies as answers and report a meaningless rate).
+#
+# Environment: BENCH_N (requests per test, default 1000000), BENCH_TESTS (default below),
+# BENCH_SERVERS (default "talus redis garnet"), BENCH_OUT (also write the report to this file).
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+n="${BENCH_N:-1000000}"
+tests="${BENCH_TESTS:-set,get,incr,mset,lpush,lpop,sadd,hset,zadd,lrange_100}"
+servers="${BENCH_SERVERS:-talus redis garnet}"
+clients=50
+pipeline=16
+keyspace=1000000
+export PATH="$PATH:$HOME/.dotnet/tools"
+
+for tool in redis-benchmark redis-cli redis-server; do
+  if ! command -v "$tool" >/dev/null 2>&1; then
+    echo "$tool is missing: apt-get install redis-server redis-tools" >&2
+    exit 1
+  fi
+done
+
+work="$(mktemp -d /tmp/talus-bench.XXXXXX)"
+server_pid=""
+
+stop_server() {
+  if [[ -n "$server_pid" ]] && kill -0 "$server_pid" 2>/dev/null; then
+    kill "$server_pid" 2>/dev/null || true
+    for _ in $(seq 1 100); do
+      kill -0 "$server_pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -9 "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+  fi
+  server_pid=""
+}
+
+cleanup() {
+  stop_server
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() {
+  local port
+  for _ in $(seq 1 100); do
+    port=$((20000 + RANDOM % 30000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      echo "$port"
+      return 0
+    fi
+  done
+  echo "no free port found" >&2
+  return 1
+}
+
+# Waits (at most 60 s) until the server answers PING; fails if it died.
+wait_ready() {
+  local port="$1" name="$2"
+  for _ in $(seq 1 600); do
+    if ! kill -0 "$server_pid" 2>/dev/null; then
+      echo "$name exited before it was ready; its log:" >&2
+      tail -20 "$work/$name.log" >&2 || true
+      return 1
+    fi
+    if [[ "$(redis-cli -h 127.0.0.1 -p "$port" PING 2>/dev/null)" == "PONG" ]]; then
+      return 0
+    fi
+    sleep 0.1
+  done
+  echo "$name did not answer PING within 60 s" >&2
+  return 1
+}
+
+# The commands redis-benchmark sends for each test, as a probe (space-separated argv, one per line).
+probe_commands() {
+  case "$1" in
+    set) echo "SET __probe:s v" ;;
+    get) echo "GET __probe:s" ;;
+    incr) echo "INCR __probe:n" ;;
+    mset) echo "MSET __probe:a 1 __probe:b 2" ;;
+    lpush) echo "LPUSH __probe:l a" ;;
+    lpop) printf '%s\n' "LPUSH __probe:l a" "LPOP __probe:l" ;;
+    sadd) echo "SADD __probe:set a" ;;
+    hset) echo "HSET __probe:h f v" ;;
+    zadd) echo "ZADD __probe:z 1 a" ;;
+    lrange_*) printf '%s\n' "LPUSH __probe:l a" "LRANGE __probe:l 0 99" ;;
+    *) echo "PING" ;;
+  esac
+}
+
+# Prints the tests (comma-separated) the server on $1 supports; reports the others on stderr.
+supported_tests() {
+  local port="$1" name="$2" ok=() test cmd reply supported
+  IFS=',' read -r -a all <<<"$tests"
+  for test in "${all[@]}"; do
+    supported=1
+    while IFS= read -r cmd; do
+      # shellcheck disable=SC2086
+      reply="$(redis-cli -h 127.0.0.1 -p "$port" $cmd 2>&1 || true)"
+      if grep -qiE "unknown command|unknown subcommand|not supported" <<<"$reply"; then
+        supported=0
+      fi
+    done < <(probe_commands "$test")
+    if [[ $supported -eq 1 ]]; then
+      ok+=("$test")
+    else
+      echo "  $name does not support '$test': reported as n/a" >&2
+    fi
+  done
+  redis-cli -h 127.0.0.1 -p "$port" DEL __probe:s __probe:n __probe:a __probe:b __probe:l __probe:set __probe:h __probe:z >/dev/null 2>&1 || true
+  (IFS=','; echo "${ok[*]}")
+}
+
+start_talus() {
+  "$root/talus" --version >/dev/null
+  mkdir -p "$work/talus-data"
+  "$root/talus" --port "$1" --dir "$work/talus-data" >"$work/talus.log" 2>&1 &
+  server_pid=$!
+}
+
+start_redis() {
+  mkdir -p "$work/redis-data"
+  redis-server --port "$1" --bind 127.0.0.1 --dir "$work/redis-data" --appendonly yes --appendfsync everysec \
+    --save '' --daemonize no >"$work/redis.log" 2>&1 &
+  server_pid=$!
+}
+
+garnet_available() {
+  if command -v garnet-server >/dev/null 2>&1; then
+    return 0
+  fi
+  echo "Installing garnet-server (dotnet tool install -g garnet-server)..." >&2
+  if dotnet tool install -g garnet-server >"$work/garnet-install.log" 2>&1 && command -v garnet-server >/dev/null 2>&1; then
+    return 0
+  fi
+  echo "garnet-server is not available (dotnet tool install -g garnet-server failed: $(tail -1 "$work/garnet-install.log")); skipping it" >&2
+  return 1
+}
+
+start_garnet() {
+  mkdir -p "$work/garnet-data"
+  # Garnet's native Linux storage device needs libaio; without it, use its portable file device.
+  local device=()
+  if ! ldconfig -p 2>/dev/null | grep -qE 'libaio\.so\.1(t64)? '; then
+    device=(--device-type RandomAccess)
+  fi
+  garnet-server --port "$1" --bind 127.0.0.1 --checkpointdir "$work/garnet-data" \
+    --aof --aof-commit-freq 1000 "${device[@]}" --logger-level Warning >"$work/garnet.log" 2>&1 &
+  server_pid=$!
+}
+
+version_of() {
+  case "$1" in
+    talus) "$root/.build/bin/talus" --version 2>/dev/null | head -1 ;;
+    redis) redis-server --version | head -1 ;;
+    garnet) garnet-server --version 2>/dev/null | head -1 ;;
+  esac
+}
+
+# Runs the benchmark against one server; leaves "$work/$name.csv" (test,rps) and "$work/$name.version".
+bench_server() {
+  local name="$1" port supported
+  port="$(free_port)"
+  echo "== $name on 127.0.0.1:$port" >&2
+  "start_$name" "$port"
+  wait_ready "$port" "$name"
+  version_of "$name" >"$work/$name.version" || true
+  supported="$(supported_tests "$port" "$name")"
+  : >"$work/$name.csv"
+  if [[ -n "$supported" ]]; then
+    redis-benchmark -h 127.0.0.1 -p "$port" -t "$supported" -n "$n" -r "$keyspace" -c "$clients" -P "$pipeline" --csv \
+      >"$work/$name.raw.csv" 2>"$work/$name.bench.err" || {
+        echo "redis-benchmark failed against $name:" >&2
+        cat "$work/$name.bench.err" >&2
+      }
+    # "SET","366972.47",... → set,366972.47 ; "LRANGE_100 (first 100 elements)" → lrange_100 ; "MSET (10 keys)" → mset
+    sed -n 's/^"\([^"]*\)","\([0-9.]*\)".*/\1,\2/p' "$work/$name.raw.csv" \
+      | grep -v "needed to benchmark" \
+      | sed 's/ (.*),/,/' | tr 'A-Z' 'a-z' >"$work/$name.csv" || true
+  fi
+  stop_server
+}
+
+ran=()
+for server in $servers; do
+  if [[ "$server" == garnet ]] && ! garnet_available; then
+    continue
+  fi
+  bench_server "$server"
+  ran+=("$server")
+done
+
+rps() {
+  local file="$work/$1.csv"
+  [[ -f "$file" ]] || { echo ""; return; }
+  awk -F, -v t="$2" '$1 == t { print $2 }' "$file" | head -1
+}
+
+ratio() {
+  if [[ -n "$1" && -n "$2" ]]; then
+    awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'
+  else
+    echo "n/a"
+  fi
+}
+
+fmt() {
+  if [[ -n "$1" ]]; then
+    awk -v x="$1" 'BEGIN { printf "%.0f", x }'
+  else
+    echo "n/a"
+  fi
+}
+
+has() {
+  local s
+  for s in "${ran[@]}"; do
+    [[ "$s" == "$1" ]] && return 0
+  done
+  return 1
+}
+
+report() {
+  echo "redis-benchmark -t $tests -n $n -r $keyspace -c $clients -P $pipeline --csv"
+  echo "date: $(date -u '+%Y-%m-%d %H:%M UTC'); machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo) RAM, $(uname -sr)"
+  echo "redis-benchmark: $(redis-benchmark --version 2>/dev/null | head -1)"
+  for s in "${ran[@]}"; do
+    echo "$s: $(cat "$work/$s.version" 2>/dev/null)"
+  done
+  echo
+  local header="| command |" rule="| --- |" test
+  for s in "${ran[@]}"; do
+    header+=" $s ops/s |"
+    rule+=" ---: |"
+  done
+  if has talus && has redis; then header+=" talus/redis |"; rule+=" ---: |"; fi
+  if has talus && has garnet; then header+=" talus/garnet |"; rule+=" ---: |"; fi
+  echo "$header"
+  echo "$rule"
+  IFS=',' read -r -a all <<<"$tests"
+  for test in "${all[@]}"; do
+    local row="| $test |"
+    for s in "${ran[@]}"; do
+      row+=" $(fmt "$(rps "$s" "$test")") |"
+    done
+    if has talus && has redis; then row+=" $(ratio "$(rps talus "$test")" "$(rps redis "$test")") |"; fi
+    if has talus && has garnet; then row+=" $(ratio "$(rps talus "$test")" "$(rps garnet "$test")") |"; fi
+    echo "$row"
+  done
+}
+
+if [[ -n "${BENCH_OUT:-}" ]]; then
+  report | tee "$BENCH_OUT"
+else
+  report
+fi
