@@ -22,10 +22,21 @@ public sealed class CommandArgs : IDisposable
         _lengths = new int[16];
     }
 
+    /// <summary>Bytes currently reserved for argument data (diagnostics and memory-bound tests).</summary>
+    public int ArenaCapacity => _arena.Length;
+
     /// <summary>Number of arguments, the command name included.</summary>
     public int Count { get; private set; }
 
     public ReadOnlySpan<byte> this[int index] => new(_arena, _offsets[index], _lengths[index]);
+
+    /// <summary>The argument up to its first NUL byte: what Redis sees when it formats or compares it as a C string.</summary>
+    public ReadOnlySpan<byte> CString(int index)
+    {
+        var arg = this[index];
+        var nul = arg.IndexOf((byte)0);
+        return nul < 0 ? arg : arg[..nul];
+    }
 
     /// <summary>Copies argument <paramref name="index"/> into a new array (for values that outlive the command).</summary>
     public byte[] ToArray(int index) => this[index].ToArray();
@@ -34,10 +45,13 @@ public sealed class CommandArgs : IDisposable
 
     public string GetString(int index) => Encoding.UTF8.GetString(this[index]);
 
-    /// <summary>ASCII case-insensitive comparison with an upper-case literal, as Redis' strcasecmp.</summary>
+    /// <summary>
+    /// ASCII case-insensitive comparison with an upper-case literal, as Redis' strcasecmp: like it, the
+    /// comparison ends at the argument's first NUL byte, so "NX\0junk" is the option NX.
+    /// </summary>
     public bool Is(int index, string upper)
     {
-        var arg = this[index];
+        var arg = CString(index);
         if (arg.Length != upper.Length)
         {
             return false;
@@ -94,10 +108,28 @@ public sealed class CommandArgs : IDisposable
         return name.Length;
     }
 
-    internal void Reset()
+    /// <summary>
+    /// Forgets every argument, including those of a partly received command (see <see cref="RespParser"/>):
+    /// the next parse starts at the beginning of a command.
+    /// </summary>
+    public void Reset()
     {
         Count = 0;
         _arenaUsed = 0;
+        PartialCount = 0;
+        PartialBytes = 0;
+    }
+
+    /// <summary>Declared argument count of the partly received multibulk whose first <see cref="Count"/> arguments are held.</summary>
+    internal long PartialCount { get; private set; }
+
+    /// <summary>Bytes of the partly received multibulk those arguments took (0 = nothing saved).</summary>
+    internal long PartialBytes { get; private set; }
+
+    internal void SavePartial(long count, long bytes)
+    {
+        PartialCount = count;
+        PartialBytes = bytes;
     }
 
     /// <summary>Reserves room for an argument of <paramref name="length"/> bytes and returns it to be filled.</summary>

@@ -12,43 +12,83 @@ public enum ParseStatus
 /// <summary>
 /// Parses one client command from a byte sequence: RESP multibulk (<c>*2\r\n$3\r\nGET\r\n$1\r\nk\r\n</c>) or an
 /// inline line (<c>GET k\r\n</c>). A framing error throws <see cref="RespProtocolException"/> carrying Redis'
-/// exact error text; the connection must then be closed. The parser holds no state between calls: an
-/// incomplete command is parsed again from its start once more bytes arrive.
+/// exact error text; the connection must then be closed.
+/// <para>
+/// An incomplete multibulk keeps the arguments it has parsed in <see cref="CommandArgs"/>, with how many
+/// bytes they took, and the next call resumes after them: so a command of a million arguments that arrives
+/// in thousands of reads is parsed once, not once per read. The contract that makes this safe: after
+/// <see cref="ParseStatus.Incomplete"/>, the next call on the same <see cref="CommandArgs"/> must start at the
+/// same command (the bytes already seen, plus more); a caller that cannot promise that calls
+/// <see cref="CommandArgs.Reset"/> first. Inline lines are at most 64 KB and are simply parsed again.
+/// </para>
 /// </summary>
 public static class RespParser
 {
     public static ParseStatus TryParse(ref SequenceReader<byte> reader, CommandArgs args, RespLimits limits)
     {
-        args.Reset();
-        if (!reader.TryPeek(out var first))
+        var hasFirst = reader.TryPeek(out var first);
+        if (args.PartialBytes == 0 || args.PartialBytes > reader.Remaining || first != (byte)'*')
+        {
+            args.Reset(); // nothing saved, or not the command the saved arguments came from
+        }
+        if (!hasFirst)
         {
             return ParseStatus.Incomplete;
         }
         var start = reader.Position;
-        var status = first == (byte)'*'
-            ? ParseMultiBulk(ref reader, args, limits)
-            : ParseInline(ref reader, args, limits);
+        ParseStatus status;
+        try
+        {
+            status = first == (byte)'*'
+                ? ParseMultiBulk(ref reader, args, limits)
+                : ParseInline(ref reader, args, limits);
+        }
+        catch (RespProtocolException)
+        {
+            args.Reset();
+            throw;
+        }
         if (status == ParseStatus.Incomplete)
         {
             reader = new SequenceReader<byte>(reader.Sequence.Slice(start));
-            args.Reset();
+            if (args.PartialBytes == 0)
+            {
+                args.Reset();
+            }
         }
         return status;
     }
 
     private static ParseStatus ParseMultiBulk(ref SequenceReader<byte> reader, CommandArgs args, RespLimits limits)
     {
-        reader.Advance(1);
-        if (!TryReadLengthLine(ref reader, limits, "ERR Protocol error: too big mbulk count string", out var countLine))
+        var startConsumed = reader.Consumed;
+        long count;
+        if (args.PartialBytes > 0)
         {
-            return ParseStatus.Incomplete;
+            // Resume after the arguments parsed by an earlier call (see the class remarks).
+            count = args.PartialCount;
+            reader.Advance(args.PartialBytes);
         }
-        if (!CommandArgs.TryParseLong(countLine, out var count) || count > limits.MaxArguments)
+        else
         {
-            throw new RespProtocolException("ERR Protocol error: invalid multibulk length");
+            reader.Advance(1);
+            if (!TryReadLengthLine(ref reader, limits, "ERR Protocol error: too big mbulk count string", out var countLine))
+            {
+                return ParseStatus.Incomplete;
+            }
+            if (!CommandArgs.TryParseLong(countLine, out count) || count > limits.MaxArguments)
+            {
+                throw new RespProtocolException("ERR Protocol error: invalid multibulk length");
+            }
+            if (limits.BeforeAuth && count > RespLimits.UnauthenticatedMaxArguments)
+            {
+                throw new RespProtocolException("ERR Protocol error: unauthenticated multibulk length");
+            }
         }
-        for (long i = 0; i < count; i++)
+        for (long i = args.Count; i < count; i++)
         {
+            // Everything up to here is whole arguments: remember it in case the rest has not arrived.
+            args.SavePartial(count, reader.Consumed - startConsumed);
             if (!reader.TryRead(out var dollar))
             {
                 return ParseStatus.Incomplete;
@@ -65,6 +105,10 @@ public static class RespParser
             {
                 throw new RespProtocolException("ERR Protocol error: invalid bulk length");
             }
+            if (limits.BeforeAuth && len > RespLimits.UnauthenticatedMaxBulkLength)
+            {
+                throw new RespProtocolException("ERR Protocol error: unauthenticated bulk length");
+            }
             // Only claim arena space once the whole payload is buffered, so a lying length header costs nothing.
             if (reader.Remaining < len + 2)
             {
@@ -73,12 +117,18 @@ public static class RespParser
             reader.TryCopyTo(args.Append((int)len));
             reader.Advance(len + 2); // Redis skips the trailing CRLF without checking it
         }
+        args.SavePartial(0, 0);
         return ParseStatus.Complete;
     }
 
+    /// <summary>
+    /// Reads a "*n" or "$n" header up to its CR and skips the next byte (unchecked, as Redis does). Redis finds
+    /// the CR with strchr, which stops at a NUL byte: a NUL before the CR means "no line yet", so the client
+    /// waits (or, past 64 KB, gets the too-big error), and this parser does the same.
+    /// </summary>
     private static bool TryReadLengthLine(ref SequenceReader<byte> reader, RespLimits limits, string tooBig, out ReadOnlySpan<byte> line)
     {
-        if (reader.TryReadTo(out ReadOnlySequence<byte> seq, (byte)'\r', advancePastDelimiter: false))
+        if (TryReadToBeforeNul(ref reader, (byte)'\r', out var seq))
         {
             if (seq.Length > limits.MaxInlineLength)
             {
@@ -101,9 +151,24 @@ public static class RespParser
         return false;
     }
 
+    /// <summary>Like TryReadTo without advancing past the delimiter, but a NUL byte before it counts as "not found" (strchr).</summary>
+    private static bool TryReadToBeforeNul(ref SequenceReader<byte> reader, byte delimiter, out ReadOnlySequence<byte> before)
+    {
+        var probe = reader;
+        if (probe.TryAdvanceToAny([delimiter, 0], advancePastDelimiter: false) && probe.TryPeek(out var found) && found == delimiter)
+        {
+            before = reader.Sequence.Slice(reader.Position, probe.Position);
+            reader = probe;
+            return true;
+        }
+        before = default;
+        return false;
+    }
+
     private static ParseStatus ParseInline(ref SequenceReader<byte> reader, CommandArgs args, RespLimits limits)
     {
-        if (!reader.TryReadTo(out ReadOnlySequence<byte> lineSeq, (byte)'\n', advancePastDelimiter: true))
+        // Redis looks for the LF with strchr too: a NUL byte before it keeps the line incomplete.
+        if (!TryReadToBeforeNul(ref reader, (byte)'\n', out var lineSeq))
         {
             if (reader.Remaining > limits.MaxInlineLength)
             {
@@ -111,6 +176,7 @@ public static class RespParser
             }
             return ParseStatus.Incomplete;
         }
+        reader.Advance(1);
         if (lineSeq.Length > limits.MaxInlineLength)
         {
             throw new RespProtocolException("ERR Protocol error: too big inline request");
@@ -123,10 +189,6 @@ public static class RespParser
         if (!InlineSplitter.TrySplit(line, args))
         {
             throw new RespProtocolException("ERR Protocol error: unbalanced quotes in request");
-        }
-        if (args.Count > limits.MaxArguments)
-        {
-            throw new RespProtocolException("ERR Protocol error: invalid multibulk length");
         }
         return ParseStatus.Complete;
     }

@@ -55,6 +55,23 @@ public sealed class RespWriter
         WriteCrlf();
     }
 
+    /// <summary>
+    /// Writes an error given as raw bytes, for texts that quote client arguments (which may hold any byte);
+    /// CR and LF become spaces, as Redis does.
+    /// </summary>
+    public void WriteError(ReadOnlySpan<byte> message)
+    {
+        WriteByte((byte)'-');
+        var span = _output.GetSpan(message.Length);
+        for (var i = 0; i < message.Length; i++)
+        {
+            span[i] = message[i] is (byte)'\r' or (byte)'\n' ? (byte)' ' : message[i];
+        }
+        _output.Advance(message.Length);
+        BytesWritten += message.Length;
+        WriteCrlf();
+    }
+
     public void WriteInteger(long value)
     {
         WriteByte((byte)':');

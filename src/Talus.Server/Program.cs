@@ -7,6 +7,9 @@ using Talus.Server.Dispatch;
 using Talus.Server.Host;
 using Talus.Server.Logging;
 using Talus.Storage;
+using Talus.Replication;
+using Talus.Replication.Replica;
+using Talus.Storage.Engine;
 using Talus.Storage.Expiry;
 
 namespace Talus.Server;
@@ -24,10 +27,15 @@ public static class Program
             Console.WriteLine($"Talus server v={Version} rocksdb=11.12.0 dotnet={Environment.Version} bits={IntPtr.Size * 8}");
             return 0;
         }
+        if (args.Length > 0 && args[0] == "check")
+        {
+            return Tools.ConsistencyChecker.Run(args[1..]);
+        }
         if (args.Length > 0 && args[0] is "--help" or "-h")
         {
             Console.WriteLine("Usage: talus [/path/to/talus.conf] [--config file] [--<option> <value> ...]");
             Console.WriteLine("       talus --version");
+            Console.WriteLine("       talus check [--password PASS] HOST:PORT HOST:PORT ...   compare nodes key by key");
             Console.WriteLine("Every option of conf/talus.conf can be given as --name value, e.g. --port 7000 --dir /data");
             return 0;
         }
@@ -66,17 +74,27 @@ public static class Program
         try
         {
             Directory.CreateDirectory(options.Dir);
+            // Finish (or discard) a full-sync swap a crash interrupted, before the dataset opens.
+            new DatasetDirectories(options.Dir).Recover();
             dataset = Dataset.Open(options.ToStorageOptions(), loggerFactory.CreateLogger("Talus.Storage"));
         }
         catch (Exception ex)
         {
-            logger.LogCritical("Can't open the data directory {Dir}: {Reason}", Path.GetFullPath(options.Dir), ex.Message);
-            return 1;
+            var reason = File.Exists(options.Dir) ? "a file is in the way, not a directory" : ex.Message;
+            return Fatal(logger, options, $"Can't open the data directory {Path.GetFullPath(options.Dir)}: {reason}");
         }
 
         var context = new ServerContext(options, dataset, loggerFactory);
         var dispatcher = new CommandDispatcher(context);
-        using var sweeper = new ExpiredKeySweeper(dataset, loggerFactory.CreateLogger("Talus.Expiry"), TimeSpan.FromMilliseconds(100));
+        using var sweeper = new ExpiredKeySweeper(dataset, loggerFactory.CreateLogger("Talus.Expiry"), TimeSpan.FromMilliseconds(100))
+        {
+            Enabled = options.ReplicaOf is null,
+        };
+        context.ExpiredKeys = () => sweeper.Expired;
+        var replication = CreateReplication(options, context, sweeper, loggerFactory);
+        context.ReplicationManager = replication;
+        replication.RoleChanged += role => provider.RoleMark = role == ReplicationRole.Replica ? 'S' : 'M';
+        context.Replication = new ManagedReplicationView(replication);
         options.Changed += name =>
         {
             switch (name)
@@ -97,13 +115,25 @@ public static class Program
         }
         catch (SocketException ex)
         {
-            logger.LogCritical("Could not create server TCP listening socket {Bind}:{Port}: {Reason}", string.Join(' ', options.Bind), options.Port, ex.Message);
+            // Nothing may read the dataset while it closes: stop the sweeper (it waits for a running step) first.
+            sweeper.Dispose();
+            replication.DisposeAsync().AsTask().Wait();
             dataset.Dispose();
-            return 1;
+            return Fatal(logger, options, $"Could not create server TCP listening socket {string.Join(' ', options.Bind)}:{options.Port}: {ex.Message}");
         }
         if (options.PidFile is { } pidFile)
         {
             File.WriteAllText(pidFile, Environment.ProcessId + "\n");
+        }
+
+        if (options.ReplicaOf is { } replicaOf)
+        {
+            var parts = replicaOf.Split(' ');
+            replication.ReplicaOfAsync(parts[0], int.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture)).Wait();
+        }
+        else
+        {
+            replication.StartAsMaster();
         }
 
         var shutdown = new TaskCompletionSource();
@@ -123,7 +153,9 @@ public static class Program
 
         shutdown.Task.Wait();
         logger.LogWarning("User requested shutdown...");
+        context.Pause.Dispose(); // release commands held by CLIENT PAUSE, so every connection can finish
         sweeper.Dispose();
+        replication.DisposeAsync().AsTask().Wait();
         server.DisposeAsync().AsTask().Wait();
         // No command may be running when the dataset closes: the binding crashes on use after dispose.
         context.ExecutionGate.EnterWriteLock();
@@ -134,5 +166,53 @@ public static class Program
         }
         logger.LogWarning("Talus is now ready to exit, bye bye...");
         return 0;
+    }
+
+    private static ReplicationManager CreateReplication(ServerOptions options, ServerContext context, ExpiredKeySweeper sweeper, ILoggerFactory loggerFactory)
+    {
+        var dataset = context.Dataset;
+        return new ReplicationManager(new ReplicationHost
+        {
+            Dataset = dataset,
+            DataDir = options.Dir,
+            RunId = context.RunId,
+            ListeningPort = options.Port,
+            MasterAuth = () => options.MasterAuth,
+            ReplicaPriority = () => options.ReplicaPriority,
+            ReplTimeout = () => TimeSpan.FromSeconds(options.ReplTimeout),
+            MaxFullSyncParallel = () => options.MaxFullSyncParallel,
+            FullSyncBytesPerSecond = () => options.FullSyncThrottleBytesPerSecond,
+            FullSyncChunkSize = () => (int)Math.Min(options.FullSyncChunkSize, 64L * 1024 * 1024),
+            SnapshotReuseWindow = () => TimeSpan.FromSeconds(options.SnapshotReuseSeconds),
+            RunExclusiveAsync = action => Task.Run(() =>
+            {
+                context.ExecutionGate.EnterWriteLock();
+                try
+                {
+                    action();
+                }
+                finally
+                {
+                    context.ExecutionGate.ExitWriteLock();
+                }
+            }),
+            SetActiveExpiry = on =>
+            {
+                sweeper.Enabled = on;
+                dataset.Engine.ExpireInCompaction = on;
+            },
+            OpenEngine = () => StorageEngine.Open(options.ToStorageOptions(), loggerFactory.CreateLogger("Talus.Storage")),
+        }, loggerFactory);
+    }
+
+    /// <summary>Logs why the server cannot start (to standard error as well when the log goes to a file) and returns the exit code.</summary>
+    private static int Fatal(ILogger logger, ServerOptions options, string message)
+    {
+        logger.LogCritical("{Message}", message);
+        if (!string.IsNullOrEmpty(options.LogFile))
+        {
+            Console.Error.WriteLine(message);
+        }
+        return 1;
     }
 }

@@ -27,6 +27,11 @@ public sealed class Database
         Index = index;
         Strings = new RedisString(this);
         Keys = new Keyspace(this);
+        Hashes = new RedisHash(this);
+        Sets = new RedisSet(this);
+        Lists = new RedisList(this);
+        ZSets = new RedisZSet(this);
+        HyperLogLogs = new RedisHyperLogLog(this);
     }
 
     public Dataset Dataset { get; }
@@ -40,6 +45,16 @@ public sealed class Database
     public RedisString Strings { get; }
 
     public Keyspace Keys { get; }
+
+    public RedisHash Hashes { get; }
+
+    public RedisSet Sets { get; }
+
+    public RedisList Lists { get; }
+
+    public RedisZSet ZSets { get; }
+
+    public RedisHyperLogLog HyperLogLogs { get; }
 
     public static long NowMs => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 

@@ -70,7 +70,7 @@ public class RespParserTests
 
     [Theory]
     [InlineData("*x\r\n", "ERR Protocol error: invalid multibulk length")]
-    [InlineData("*2000000\r\n", "ERR Protocol error: invalid multibulk length")]
+    [InlineData("*2147483648\r\n", "ERR Protocol error: invalid multibulk length")]
     [InlineData("*1\r\n+PING\r\n", "ERR Protocol error: expected '$', got '+'")]
     [InlineData("*1\r\n$-1\r\n", "ERR Protocol error: invalid bulk length")]
     [InlineData("*1\r\n$abc\r\n", "ERR Protocol error: invalid bulk length")]
@@ -95,7 +95,11 @@ public class RespParserTests
     public void Unauthenticated_limits_reject_large_frames()
     {
         var ex = Assert.Throws<RespProtocolException>(() => ParseAll("*11\r\n"u8.ToArray(), RespLimits.Unauthenticated));
-        Assert.Equal("ERR Protocol error: invalid multibulk length", ex.Message);
+        Assert.Equal("ERR Protocol error: unauthenticated multibulk length", ex.Message);
+        ex = Assert.Throws<RespProtocolException>(() => ParseAll("*1\r\n$16385\r\n"u8.ToArray(), RespLimits.Unauthenticated));
+        Assert.Equal("ERR Protocol error: unauthenticated bulk length", ex.Message);
+        ex = Assert.Throws<RespProtocolException>(() => ParseAll("*1\r\n$600000000\r\n"u8.ToArray(), RespLimits.Unauthenticated));
+        Assert.Equal("ERR Protocol error: invalid bulk length", ex.Message);
     }
 
     [Fact]

@@ -148,12 +148,19 @@ public sealed class RespClient : IDisposable
         }
     }
 
-    /// <summary>True when the server has closed the connection (a read returns end of stream).</summary>
+    /// <summary>
+    /// Waits (up to the receive timeout) for the server to close the connection: true on end of stream or a
+    /// reset, false when a byte arrives or the wait times out.
+    /// </summary>
     public bool IsClosedByServer()
     {
         try
         {
             return _input.ReadByte() < 0;
+        }
+        catch (IOException ex) when (ex.InnerException is SocketException { SocketErrorCode: SocketError.TimedOut or SocketError.WouldBlock })
+        {
+            return false;
         }
         catch (IOException)
         {

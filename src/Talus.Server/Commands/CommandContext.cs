@@ -39,6 +39,12 @@ public sealed class CommandContext
     /// </summary>
     public Task? Pending { get; set; }
 
+    /// <summary>
+    /// Work that takes over the connection's output after the replies so far are flushed (a binlog stream, a
+    /// chunk read from disk). The connection starts it only after its flush, so the two never write at once.
+    /// </summary>
+    public Func<Task>? Deferred { get; set; }
+
     public int Argc => Args.Count;
 
     /// <summary>
@@ -100,7 +106,7 @@ public sealed class CommandContext
 
     /// <summary>Redis' "wrong number of arguments" error for the current command (or a subcommand like "config|get").</summary>
     public void WrongArity(string? fullName = null) =>
-        Writer.WriteError($"ERR wrong number of arguments for '{fullName ?? Command.LowerName}' command");
+        Writer.WriteError($"ERR wrong number of arguments for '{fullName ?? Command.FullName}' command");
 
     public void SyntaxError() => Writer.WriteError(Errors.Syntax);
 
@@ -115,6 +121,37 @@ public sealed class CommandContext
         }
         Writer.WriteError(Errors.NotInteger);
         return false;
+    }
+
+    /// <summary>
+    /// Parses argument <paramref name="index"/> as a 32-bit integer (Redis' getIntFromObjectOrReply), or writes
+    /// Redis' error ("not an integer", or "out of range" with the int bounds) and returns false.
+    /// </summary>
+    public bool TryGetInt(int index, out int value)
+    {
+        value = 0;
+        if (!TryGetLong(index, out var wide))
+        {
+            return false;
+        }
+        if (wide is < int.MinValue or > int.MaxValue)
+        {
+            Writer.WriteError("ERR value is out of range, value must between -2147483648 and 2147483647");
+            return false;
+        }
+        value = (int)wide;
+        return true;
+    }
+
+    /// <summary>Writes an error that quotes a client argument as Redis' %s does: up to its first NUL byte.</summary>
+    public void WriteErrorQuoting(string prefix, int argIndex, string suffix = "")
+    {
+        var quoted = Args.CString(argIndex);
+        var message = new byte[prefix.Length + quoted.Length + suffix.Length];
+        System.Text.Encoding.ASCII.GetBytes(prefix, message);
+        quoted.CopyTo(message.AsSpan(prefix.Length));
+        System.Text.Encoding.ASCII.GetBytes(suffix, message.AsSpan(prefix.Length + quoted.Length));
+        Writer.WriteError(message);
     }
 
     /// <summary>Writes the standard reply for a failed storage status.</summary>

@@ -1,8 +1,12 @@
+using System.Text;
+
 namespace Talus.Server.Commands;
 
 /// <summary>
 /// A command as data: name, arity (positive = exact argc, negative = at least), flags, key positions
-/// (1-based first/last/step; last -1 = the final argument, 0/0/0 = no keys), ACL categories and handler.
+/// (1-based first/last/step; last -1 = the final argument, 0/0/0 = no keys), group and handler. A container
+/// command (CLIENT, CONFIG, COMMAND) lists its <see cref="Subcommands"/>, named "CONTAINER|SUB" as in Redis,
+/// each with its own arity (counting the container's name) and flags.
 /// </summary>
 public sealed record CommandDescriptor(
     string Name,
@@ -16,14 +20,31 @@ public sealed record CommandDescriptor(
 {
     public bool IsWrite => (Flags & CommandFlags.Write) != 0;
 
-    /// <summary>The name as CLIENT LIST and SLOWLOG show it, computed once.</summary>
-    public string LowerName { get; } = Name.ToLowerInvariant();
-
     /// <summary>
     /// The handler may add its writes to the connection's write group (<see cref="CommandContext.TryGetWriteGroup"/>)
     /// instead of committing them alone. Every other command commits the pending group before it runs.
     /// </summary>
     public bool GroupsWrites { get; init; }
+
+    /// <summary>The subcommands of a container command; empty for an ordinary command.</summary>
+    public IReadOnlyList<CommandDescriptor> Subcommands { get; init; } = [];
+
+    /// <summary>The lower-case name clients see: "get", "client|kill".</summary>
+    public string FullName { get; } = Name.ToLowerInvariant();
+
+    /// <summary>The subcommand named <paramref name="name"/> (case-insensitive), or null.</summary>
+    public CommandDescriptor? FindSubcommand(ReadOnlySpan<byte> name)
+    {
+        foreach (var sub in Subcommands)
+        {
+            var suffix = sub.Name.AsSpan(sub.Name.IndexOf('|') + 1);
+            if (suffix.Length == name.Length && Ascii.EqualsIgnoreCase(name, suffix))
+            {
+                return sub;
+            }
+        }
+        return null;
+    }
 
     public bool ArityMatches(int argc) => Arity >= 0 ? argc == Arity : argc >= -Arity;
 

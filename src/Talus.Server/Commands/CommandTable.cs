@@ -16,8 +16,14 @@ public sealed class CommandTable
             ConnectionCommands.Table,
             StringCommands.Table,
             KeyCommands.Table,
+            HashCommands.Table,
+            SetCommands.Table,
             ServerCommands.Table,
             ConfigCommands.Table,
+            ReplicationCommands.Table,
+            ListCommands.Table,
+            SortedSetCommands.Table,
+            HyperLogLogCommands.Table,
         })
         {
             foreach (var command in group)

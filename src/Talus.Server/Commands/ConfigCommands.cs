@@ -6,49 +6,37 @@ namespace Talus.Server.Commands;
 /// <summary>CONFIG GET/SET/REWRITE/RESETSTAT over the table in Config/ConfigRegistry.cs.</summary>
 public static class ConfigCommands
 {
-    private static void Config(CommandContext ctx)
-    {
-        var sub = ctx.Args.GetString(1).ToLowerInvariant();
-        switch (sub)
-        {
-            case "get" when ctx.Argc >= 3:
-                Get(ctx);
-                break;
-            case "set" when ctx.Argc >= 4 && ctx.Argc % 2 == 0:
-                Set(ctx);
-                break;
-            case "rewrite" when ctx.Argc == 2:
-                Rewrite(ctx);
-                break;
-            case "resetstat" when ctx.Argc == 2:
-                ResetStat(ctx);
-                break;
-            case "get" or "set" or "rewrite" or "resetstat":
-                ctx.WrongArity("config|" + sub);
-                break;
-            case "help":
-                ctx.Writer.WriteArrayHeader(4);
-                ctx.Writer.WriteSimpleString("CONFIG GET <pattern> [<pattern> ...]");
-                ctx.Writer.WriteSimpleString("CONFIG SET <directive> <value> [<directive> <value> ...]");
-                ctx.Writer.WriteSimpleString("CONFIG RESETSTAT");
-                ctx.Writer.WriteSimpleString("CONFIG REWRITE");
-                break;
-            default:
-                ctx.Writer.WriteError($"ERR unknown subcommand '{ctx.Args.GetString(1)}'. Try CONFIG HELP.");
-                break;
-        }
-    }
+    private static void Help(CommandContext ctx) => ContainerCommand.WriteHelp(ctx,
+        "GET <pattern>",
+        "    Return parameters matching the glob-like <pattern> and their values.",
+        "SET <directive> <value>",
+        "    Set the configuration <directive> to <value>.",
+        "RESETSTAT",
+        "    Reset statistics reported by the INFO command.",
+        "REWRITE",
+        "    Rewrite the configuration file.");
 
+    /// <summary>
+    /// CONFIG GET: every name (aliases included) matching any of the glob patterns; a pattern without glob
+    /// characters is looked up directly and answered under the name as the client spelled it, as Redis does.
+    /// </summary>
     private static void Get(CommandContext ctx)
     {
         var found = new SortedDictionary<string, string>(StringComparer.Ordinal);
         for (var i = 2; i < ctx.Argc; i++)
         {
             var pattern = ctx.Args[i];
+            if (pattern.IndexOfAny("[*?"u8) < 0)
+            {
+                if (ConfigRegistry.TryFind(ctx.Args.GetString(i), out var exact))
+                {
+                    found.TryAdd(ctx.Args.GetString(i), exact.Get(ctx.Server.Options));
+                }
+                continue;
+            }
             foreach (var (name, entry) in ConfigRegistry.AllNames())
             {
-                var nameBytes = System.Text.Encoding.ASCII.GetBytes(name);
-                if (Glob.Match(pattern, nameBytes, ignoreCase: true))
+                if (Glob.Match(pattern, System.Text.Encoding.ASCII.GetBytes(name), ignoreCase: true))
                 {
                     found[name] = entry.Get(ctx.Server.Options);
                 }
@@ -62,10 +50,20 @@ public static class ConfigCommands
         }
     }
 
+    /// <summary>
+    /// CONFIG SET: all or nothing. Every name is checked (known, mutable, not given twice) and every value
+    /// validated on a scratch copy before any setting changes; errors name the argument as the client gave it.
+    /// </summary>
     private static void Set(CommandContext ctx)
     {
+        if (ctx.Argc % 2 != 0)
+        {
+            ctx.SyntaxError();
+            return;
+        }
         var options = ctx.Server.Options;
-        var changes = new List<(ConfigEntry Entry, string[] Value)>();
+        var changes = new List<(ConfigEntry Entry, string Given, string[] Value)>();
+        string Fail(string given, string reason) => $"ERR CONFIG SET failed (possibly related to argument '{given}') - {reason}";
         for (var i = 2; i < ctx.Argc; i += 2)
         {
             var name = ctx.Args.GetString(i);
@@ -76,24 +74,27 @@ public static class ConfigCommands
             }
             if (!entry.Mutable)
             {
-                ctx.Writer.WriteError($"ERR CONFIG SET failed (possibly related to argument '{name}') - can't set immutable config");
+                ctx.Writer.WriteError(Fail(name, "can't set immutable config"));
                 return;
             }
-            changes.Add((entry, [ctx.Args.GetString(i + 1)]));
+            if (changes.Any(c => c.Entry == entry))
+            {
+                ctx.Writer.WriteError(Fail(name, "duplicate parameter"));
+                return;
+            }
+            changes.Add((entry, name, [ctx.Args.GetString(i + 1)]));
         }
-        // Validate all on a scratch copy first, so a bad value leaves every setting unchanged (Redis is atomic too).
         var scratch = new ServerOptions();
-        foreach (var (entry, value) in changes)
+        foreach (var (entry, given, value) in changes)
         {
             entry.Set(scratch, [entry.Get(options)]);
-            var error = entry.Set(scratch, value);
-            if (error is not null)
+            if (entry.Set(scratch, value) is { } error)
             {
-                ctx.Writer.WriteError($"ERR CONFIG SET failed (possibly related to argument '{entry.Name}') - {error}");
+                ctx.Writer.WriteError(Fail(given, error));
                 return;
             }
         }
-        foreach (var (entry, value) in changes)
+        foreach (var (entry, _, value) in changes)
         {
             entry.Set(options, value);
             options.OnChanged(entry.Name);
@@ -134,8 +135,20 @@ public static class ConfigCommands
         ctx.Writer.WriteOk();
     }
 
+    private const CommandFlags ConfigFlags = CommandFlags.Admin | CommandFlags.NoScript | CommandFlags.Loading | CommandFlags.Stale;
+
     public static readonly CommandDescriptor[] Table =
     [
-        new("CONFIG", -2, CommandFlags.Admin | CommandFlags.NoScript | CommandFlags.Loading | CommandFlags.Stale, 0, 0, 0, Config, "server"),
+        new("CONFIG", -2, CommandFlags.None, 0, 0, 0, ContainerCommand.Dispatch, "server")
+        {
+            Subcommands =
+            [
+                new("CONFIG|GET", -3, ConfigFlags, 0, 0, 0, Get, "server"),
+                new("CONFIG|SET", -4, ConfigFlags, 0, 0, 0, Set, "server"),
+                new("CONFIG|REWRITE", 2, ConfigFlags, 0, 0, 0, Rewrite, "server"),
+                new("CONFIG|RESETSTAT", 2, ConfigFlags, 0, 0, 0, ResetStat, "server"),
+                new("CONFIG|HELP", 2, CommandFlags.Loading | CommandFlags.Stale, 0, 0, 0, Help, "server"),
+            ],
+        },
     ];
 }

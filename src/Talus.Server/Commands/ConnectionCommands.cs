@@ -5,7 +5,7 @@ using Talus.Server.Host;
 
 namespace Talus.Server.Commands;
 
-/// <summary>Connection commands: PING ECHO QUIT SELECT AUTH HELLO RESET.</summary>
+/// <summary>Connection commands: PING ECHO QUIT SELECT AUTH HELLO RESET, and CLIENT (ConnectionCommands.Client.cs).</summary>
 public static partial class ConnectionCommands
 {
     /// <summary>The Redis version Talus answers to clients that gate features on it.</summary>
@@ -38,9 +38,8 @@ public static partial class ConnectionCommands
 
     private static void Select(CommandContext ctx)
     {
-        if (!ctx.Args.TryGetLong(1, out var index))
+        if (!ctx.TryGetInt(1, out var index))
         {
-            ctx.Writer.WriteError(Errors.NotInteger);
             return;
         }
         if (index < 0 || index >= ctx.Server.Dataset.DatabaseCount)
@@ -48,7 +47,7 @@ public static partial class ConnectionCommands
             ctx.Writer.WriteError(Errors.InvalidDbIndex);
             return;
         }
-        ctx.Session.DbIndex = (int)index;
+        ctx.Session.DbIndex = index;
         ctx.Writer.WriteOk();
     }
 
@@ -143,7 +142,7 @@ public static partial class ConnectionCommands
         }
         if (!ctx.Session.Authenticated)
         {
-            ctx.Writer.WriteError("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time");
+            ctx.Writer.WriteError("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time");
             return;
         }
         if (name is not null)
@@ -179,6 +178,7 @@ public static partial class ConnectionCommands
         ctx.Writer.Version = RespVersion.Resp2;
         session.Authenticated = ctx.Server.Options.RequirePass is null;
         session.User = "default";
+        session.NoTouch = false;
         foreach (var extension in session.Extensions.Values.OfType<IResettable>())
         {
             extension.Reset(ctx);
@@ -200,6 +200,7 @@ public static partial class ConnectionCommands
         new("AUTH", -2, ConnFlags | CommandFlags.NoAuth | CommandFlags.NoScript | CommandFlags.SkipMonitor, 0, 0, 0, Auth, "connection"),
         new("HELLO", -1, ConnFlags | CommandFlags.NoAuth | CommandFlags.NoScript | CommandFlags.SkipMonitor, 0, 0, 0, Hello, "connection"),
         new("RESET", 1, ConnFlags | CommandFlags.NoAuth | CommandFlags.NoScript, 0, 0, 0, Reset, "connection"),
+        new("CLIENT", -2, CommandFlags.None, 0, 0, 0, ContainerCommand.Dispatch, "connection") { Subcommands = ClientSubcommands() },
     ];
 }
 

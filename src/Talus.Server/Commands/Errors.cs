@@ -11,6 +11,7 @@ public static class Errors
     public const string NaNOrInfinity = "ERR increment would produce NaN or Infinity";
     public const string StringTooLong = "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
     public const string NoSuchKey = "ERR no such key";
+    public const string SameObject = "ERR source and destination objects are the same";
     public const string NoAuth = "NOAUTH Authentication required.";
     public const string InvalidPassword = "WRONGPASS invalid username-password pair or user is disabled.";
     public const string ReadOnlyReplica = "READONLY You can't write against a read only replica.";

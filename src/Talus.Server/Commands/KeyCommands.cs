@@ -65,10 +65,7 @@ public static class KeyCommands
 
     private static void ExpireCore(CommandContext ctx, Expiration.Unit unit)
     {
-        if (!ctx.TryGetLong(2, out var value))
-        {
-            return;
-        }
+        // Redis checks the flags before the time value.
         bool nx = false, xx = false, gt = false, lt = false;
         for (var i = 3; i < ctx.Argc; i++)
         {
@@ -90,7 +87,7 @@ public static class KeyCommands
             }
             else
             {
-                ctx.Writer.WriteError($"ERR Unsupported option {ctx.Args.GetString(i)}");
+                ctx.WriteErrorQuoting("ERR Unsupported option ", i);
                 return;
             }
         }
@@ -104,6 +101,10 @@ public static class KeyCommands
             ctx.Writer.WriteError("ERR GT and LT options at the same time are not compatible");
             return;
         }
+        if (!ctx.TryGetLong(2, out var value))
+        {
+            return;
+        }
         if (!Expiration.TryToAbsolute(value, unit, out var at))
         {
             ctx.Writer.WriteError($"ERR invalid expire time in '{ctx.Command.Name.ToLowerInvariant()}' command");
@@ -111,7 +112,7 @@ public static class KeyCommands
         }
         var condition = nx ? ExpireCondition.IfNoExpiry
             : xx && gt ? ExpireCondition.IfGreater
-            : xx && lt ? ExpireCondition.IfLess
+            : xx && lt ? ExpireCondition.IfLessWithExpiry
             : xx ? ExpireCondition.IfHasExpiry
             : gt ? ExpireCondition.IfGreater
             : lt ? ExpireCondition.IfLess
@@ -145,6 +146,7 @@ public static class KeyCommands
             ctx.Writer.WriteError(Errors.NoSuchKey);
             return;
         }
+        ctx.Server.Blocking.Signal(ctx.Db.Index, ctx.Args[2]); // a list renamed onto a key may serve its blocked clients
         ctx.Writer.WriteOk();
     }
 
@@ -155,6 +157,10 @@ public static class KeyCommands
         {
             ctx.Writer.WriteError(Errors.NoSuchKey);
             return;
+        }
+        if (status == OpStatus.Ok)
+        {
+            ctx.Server.Blocking.Signal(ctx.Db.Index, ctx.Args[2]);
         }
         ctx.Writer.WriteInteger(status == OpStatus.Ok ? 1 : 0);
     }
@@ -171,9 +177,8 @@ public static class KeyCommands
             }
             else if (ctx.Args.Is(i, "DB") && i + 1 < ctx.Argc)
             {
-                if (!ctx.Args.TryGetLong(++i, out var index))
+                if (!ctx.TryGetInt(++i, out var index))
                 {
-                    ctx.Writer.WriteError(Errors.NotInteger);
                     return;
                 }
                 if (index < 0 || index >= ctx.Server.Dataset.DatabaseCount)
@@ -181,7 +186,7 @@ public static class KeyCommands
                     ctx.Writer.WriteError(Errors.InvalidDbIndex);
                     return;
                 }
-                target = ctx.Server.Dataset[(int)index];
+                target = ctx.Server.Dataset[index];
             }
             else
             {
@@ -189,7 +194,16 @@ public static class KeyCommands
                 return;
             }
         }
+        if (target.Index == ctx.Db.Index && ctx.Args[1].SequenceEqual(ctx.Args[2]))
+        {
+            ctx.Writer.WriteError("ERR source and destination objects are the same");
+            return;
+        }
         var copied = ctx.Db.Keys.Copy(ctx.Args.ToArray(1), target, ctx.Args.ToArray(2), replace);
+        if (copied)
+        {
+            ctx.Server.Blocking.Signal(target.Index, ctx.Args[2]);
+        }
         ctx.Writer.WriteInteger(copied ? 1 : 0);
     }
 

@@ -151,10 +151,11 @@ public static partial class ServerCommands
         yield return ("total_net_input_bytes", N(Interlocked.Read(ref s.NetInputBytes)));
         yield return ("total_net_output_bytes", N(Interlocked.Read(ref s.NetOutputBytes)));
         yield return ("rejected_connections", N(Interlocked.Read(ref s.RejectedConnections)));
-        yield return ("sync_full", N(Interlocked.Read(ref s.SyncFull)));
-        yield return ("sync_partial_ok", N(Interlocked.Read(ref s.SyncPartialOk)));
-        yield return ("sync_partial_err", N(Interlocked.Read(ref s.SyncPartialErr)));
-        yield return ("expired_keys", N(Interlocked.Read(ref s.ExpiredKeys)));
+        var master = server.ReplicationManager?.Master;
+        yield return ("sync_full", N(master is null ? 0 : Interlocked.Read(ref master.SyncFull)));
+        yield return ("sync_partial_ok", N(master is null ? 0 : Interlocked.Read(ref master.SyncPartialOk)));
+        yield return ("sync_partial_err", N(master is null ? 0 : Interlocked.Read(ref master.SyncPartialErr)));
+        yield return ("expired_keys", N(server.ExpiredKeys()));
         yield return ("evicted_keys", "0");
         yield return ("keyspace_hits", N(Interlocked.Read(ref s.KeyspaceHits)));
         yield return ("keyspace_misses", N(Interlocked.Read(ref s.KeyspaceMisses)));

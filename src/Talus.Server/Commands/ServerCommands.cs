@@ -3,7 +3,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Talus.Server.Commands;
 
-/// <summary>Server commands: INFO (ServerCommands.Info.cs), TIME, LASTSAVE, BGSAVE, SHUTDOWN, SLOWLOG.</summary>
+/// <summary>Server commands: INFO (ServerCommands.Info.cs), COMMAND (ServerCommands.Command.cs), TIME, LASTSAVE, BGSAVE, SHUTDOWN, SLOWLOG.</summary>
 public static partial class ServerCommands
 {
     private static void Time(CommandContext ctx)
@@ -126,5 +126,6 @@ public static partial class ServerCommands
         new("BGSAVE", -1, AdminFlags, 0, 0, 0, BgSave, "server"),
         new("SHUTDOWN", -1, AdminFlags | CommandFlags.Loading | CommandFlags.Stale, 0, 0, 0, Shutdown, "server"),
         new("SLOWLOG", -2, AdminFlags | CommandFlags.Loading | CommandFlags.Stale, 0, 0, 0, SlowLog, "server"),
+        new("COMMAND", -1, CommandFlags.Loading | CommandFlags.Stale, 0, 0, 0, Command, "server") { Subcommands = CommandSubcommands() },
     ];
 }

@@ -4,8 +4,8 @@ using Talus.Storage.Types;
 
 namespace Talus.Server.Commands;
 
-/// <summary>String commands (Redis 7 semantics). Storage: Storage/Types/RedisString.cs.</summary>
-public static class StringCommands
+/// <summary>String commands (Redis 7 semantics); bit commands in StringCommands.Bits.cs. Storage: Storage/Types/RedisString.cs.</summary>
+public static partial class StringCommands
 {
     private static void Get(CommandContext ctx)
     {
@@ -29,42 +29,20 @@ public static class StringCommands
     private static void Set(CommandContext ctx)
     {
         var args = ctx.Args;
-        long expireAt = 0;
-        var condition = SetCondition.Always;
-        bool keepTtl = false, returnOld = false, hasExpire = false;
-        for (var i = 3; i < args.Count; i++)
+        if (!TryParseStringOptions(ctx, 3, isSet: true, out var options, out var expireIndex))
         {
-            var next = i + 1 < args.Count;
-            if (args.Is(i, "NX") && condition == SetCondition.Always)
-            {
-                condition = SetCondition.IfMissing;
-            }
-            else if (args.Is(i, "XX") && condition == SetCondition.Always)
-            {
-                condition = SetCondition.IfExists;
-            }
-            else if (args.Is(i, "GET") && !returnOld)
-            {
-                returnOld = true;
-            }
-            else if (args.Is(i, "KEEPTTL") && !hasExpire && !keepTtl)
-            {
-                keepTtl = true;
-            }
-            else if (next && !hasExpire && !keepTtl && ExpireUnit(args, i) is { } unit)
-            {
-                if (!Expiration.TryParsePositive(ctx, ++i, unit, out expireAt))
-                {
-                    return;
-                }
-                hasExpire = true;
-            }
-            else
-            {
-                ctx.SyntaxError();
-                return;
-            }
+            return;
         }
+        long expireAt = 0;
+        if (expireIndex > 0 && !TryGetExpireAt(ctx, expireIndex, options, out expireAt))
+        {
+            return;
+        }
+        var condition = (options & StringOptions.Nx) != 0 ? SetCondition.IfMissing
+            : (options & StringOptions.Xx) != 0 ? SetCondition.IfExists
+            : SetCondition.Always;
+        var keepTtl = (options & StringOptions.KeepTtl) != 0;
+        var returnOld = (options & StringOptions.Get) != 0;
         if (condition == SetCondition.Always && !keepTtl && !returnOld)
         {
             // A plain SET reads nothing, so it can join the pipeline's group commit; the +OK goes out only
@@ -103,13 +81,6 @@ public static class StringCommands
             ctx.Writer.WriteNull();
         }
     }
-
-    private static Expiration.Unit? ExpireUnit(CommandArgs args, int i) =>
-        args.Is(i, "EX") ? Expiration.Unit.Seconds
-        : args.Is(i, "PX") ? Expiration.Unit.Milliseconds
-        : args.Is(i, "EXAT") ? Expiration.Unit.UnixSeconds
-        : args.Is(i, "PXAT") ? Expiration.Unit.UnixMilliseconds
-        : null;
 
     private static void SetNx(CommandContext ctx)
     {
@@ -156,29 +127,34 @@ public static class StringCommands
     private static void GetEx(CommandContext ctx)
     {
         var args = ctx.Args;
-        long? expireAt = null;
-        var persist = false;
-        for (var i = 2; i < args.Count; i++)
+        if (!TryParseStringOptions(ctx, 2, isSet: false, out var options, out var expireIndex))
         {
-            if (args.Is(i, "PERSIST") && expireAt is null && !persist)
+            return;
+        }
+        // Redis looks the key up before it checks the expiry value: a missing key answers nil whatever it is.
+        var lookup = ctx.Db.Strings.Get(args[1], out _);
+        if (lookup != KeyLookup.Found)
+        {
+            if (lookup == KeyLookup.WrongType)
             {
-                persist = true;
-            }
-            else if (i + 1 < args.Count && expireAt is null && !persist && ExpireUnit(args, i) is { } unit)
-            {
-                if (!Expiration.TryParsePositive(ctx, ++i, unit, out var at))
-                {
-                    return;
-                }
-                expireAt = at;
+                ctx.WrongType();
             }
             else
             {
-                ctx.SyntaxError();
+                ctx.Writer.WriteNull();
+            }
+            return;
+        }
+        long? expireAt = null;
+        if (expireIndex > 0)
+        {
+            if (!TryGetExpireAt(ctx, expireIndex, options, out var at))
+            {
                 return;
             }
+            expireAt = at;
         }
-        var status = ctx.Db.Strings.GetEx(args[1], expireAt, persist, out var value);
+        var status = ctx.Db.Strings.GetEx(args[1], expireAt, (options & StringOptions.Persist) != 0, out var value);
         if (status == OpStatus.WrongType)
         {
             ctx.WrongType();
@@ -232,7 +208,7 @@ public static class StringCommands
 
     private static void Append(CommandContext ctx)
     {
-        var status = ctx.Db.Strings.Append(ctx.Args[1], ctx.Args[2], out var length);
+        var status = ctx.Db.Strings.Append(ctx.Args[1], ctx.Args[2], ctx.Server.Options.ProtoMaxBulkLen, out var length);
         WriteLengthOrError(ctx, status, length);
     }
 
@@ -293,12 +269,7 @@ public static class StringCommands
 
     private static void IncrByFloat(CommandContext ctx)
     {
-        if (!RedisString.TryParseFloat(ctx.Args[2], out var delta))
-        {
-            ctx.Writer.WriteError(Errors.NotFloat);
-            return;
-        }
-        var status = ctx.Db.Strings.IncrByFloat(ctx.Args[1], delta, out var result);
+        var status = ctx.Db.Strings.IncrByFloat(ctx.Args[1], ctx.Args[2], out var result);
         if (status == OpStatus.Ok)
         {
             ctx.Writer.WriteBulk(result);
@@ -355,7 +326,7 @@ public static class StringCommands
             ctx.Writer.WriteError(Errors.OffsetOutOfRange);
             return;
         }
-        var status = ctx.Db.Strings.SetRange(ctx.Args[1], offset, ctx.Args[3], out var length);
+        var status = ctx.Db.Strings.SetRange(ctx.Args[1], offset, ctx.Args[3], ctx.Server.Options.ProtoMaxBulkLen, out var length);
         WriteLengthOrError(ctx, status, length);
     }
 
@@ -410,5 +381,10 @@ public static class StringCommands
         new("GETRANGE", 4, CommandFlags.ReadOnly, 1, 1, 1, GetRange, "string"),
         new("SUBSTR", 4, CommandFlags.ReadOnly, 1, 1, 1, GetRange, "string"),
         new("SETRANGE", 4, WriteSlow, 1, 1, 1, SetRange, "string"),
+        new("SETBIT", 4, WriteSlow, 1, 1, 1, SetBit, "bitmap"),
+        new("GETBIT", 3, ReadFast, 1, 1, 1, GetBit, "bitmap"),
+        new("BITCOUNT", -2, CommandFlags.ReadOnly, 1, 1, 1, BitCount, "bitmap"),
+        new("BITPOS", -3, CommandFlags.ReadOnly, 1, 1, 1, BitPos, "bitmap"),
+        new("BITOP", -4, WriteSlow, 2, -1, 1, BitOp, "bitmap"),
     ];
 }

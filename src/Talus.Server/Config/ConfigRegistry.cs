@@ -48,16 +48,7 @@ public static class ConfigRegistry
             }, "slaveof"),
             Bool("replica-read-only", true, o => o.ReplicaReadOnly, (o, v) => o.ReplicaReadOnly = v, "slave-read-only"),
             Int("replica-priority", true, o => o.ReplicaPriority, (o, v) => o.ReplicaPriority = v, 0, int.MaxValue, "slave-priority"),
-            new ConfigEntry("loglevel", true, o => o.LogLevel, (o, v) =>
-            {
-                var level = v[0].ToLowerInvariant();
-                if (level is not ("debug" or "verbose" or "notice" or "warning" or "nothing"))
-                {
-                    return "loglevel must be one of debug, verbose, notice, warning, nothing";
-                }
-                o.LogLevel = level;
-                return null;
-            }),
+            OneOf("loglevel", true, o => o.LogLevel, (o, v) => o.LogLevel = v, "debug", "verbose", "notice", "warning", "nothing"),
             Str("logfile", false, o => o.LogFile, (o, v) => o.LogFile = v),
             Str("pidfile", false, o => o.PidFile ?? "", (o, v) => o.PidFile = v.Length == 0 ? null : v),
             Int("maxclients", true, o => o.MaxClients, (o, v) => o.MaxClients = v, 1, 1_000_000),
@@ -65,7 +56,7 @@ public static class ConfigRegistry
             Int("tcp-keepalive", true, o => o.TcpKeepAlive, (o, v) => o.TcpKeepAlive = v, 0, int.MaxValue),
             Mem("proto-max-bulk-len", true, o => o.ProtoMaxBulkLen, (o, v) => o.ProtoMaxBulkLen = v, 1024 * 1024),
             Mem("client-query-buffer-limit", true, o => o.ClientQueryBufferLimit, (o, v) => o.ClientQueryBufferLimit = v, 1024 * 1024),
-            new ConfigEntry("client-output-buffer-limit", true, o => o.ClientOutputBufferLimit, (o, v) =>
+            new ConfigEntry("client-output-buffer-limit", true, o => OutputBufferLimits.Format(o.ClientOutputBufferLimit), (o, v) =>
             {
                 var merged = OutputBufferLimits.Merge(o.ClientOutputBufferLimit, string.Join(' ', v), out var error);
                 if (merged is null)
@@ -75,26 +66,31 @@ public static class ConfigRegistry
                 o.ClientOutputBufferLimit = merged;
                 return null;
             }),
-            new ConfigEntry("appendfsync", true, o => o.AppendFsync switch { FsyncPolicy.Always => "always", FsyncPolicy.No => "no", _ => "everysec" }, (o, v) =>
-            {
-                switch (v[0].ToLowerInvariant())
-                {
-                    case "always": o.AppendFsync = FsyncPolicy.Always; return null;
-                    case "everysec": o.AppendFsync = FsyncPolicy.EverySec; return null;
-                    case "no": o.AppendFsync = FsyncPolicy.No; return null;
-                    default: return "appendfsync must be always, everysec or no";
-                }
-            }),
+            OneOf("appendfsync", true, o => o.AppendFsync switch { FsyncPolicy.Always => "always", FsyncPolicy.No => "no", _ => "everysec" },
+                (o, v) => o.AppendFsync = v switch { "always" => FsyncPolicy.Always, "no" => FsyncPolicy.No, _ => FsyncPolicy.EverySec },
+                "everysec", "always", "no"),
             Bool("appendonly", true, o => o.AppendOnly, (o, v) => o.AppendOnly = v),
-            Str("save", true, o => o.Save, (o, v) => o.Save = v),
+            new ConfigEntry("save", true, o => o.Save, (o, v) =>
+            {
+                // "<seconds> <changes>" pairs, as Redis checks them; Talus persists every write anyway.
+                var words = v.SelectMany(x => x.Split(' ', StringSplitOptions.RemoveEmptyEntries)).ToArray();
+                if (words.Length % 2 != 0 || words.Any(w => !long.TryParse(w, NumberStyles.None, CultureInfo.InvariantCulture, out _)))
+                {
+                    return "Invalid save parameters";
+                }
+                o.Save = string.Join(' ', words);
+                return null;
+            }),
             Mem("maxmemory", true, o => o.MaxMemory, (o, v) => o.MaxMemory = v, 0),
-            Str("maxmemory-policy", true, o => o.MaxMemoryPolicy, (o, v) => o.MaxMemoryPolicy = v),
+            OneOf("maxmemory-policy", true, o => o.MaxMemoryPolicy, (o, v) => o.MaxMemoryPolicy = v,
+                "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction"),
             Mem("rocksdb-block-cache-size", false, o => o.BlockCacheSize, (o, v) => o.BlockCacheSize = v, 1024 * 1024),
             Mem("rocksdb-write-buffer-size", false, o => o.WriteBufferSize, (o, v) => o.WriteBufferSize = v, 1024 * 1024),
             Int("rocksdb-max-write-buffer-number", false, o => o.MaxWriteBufferNumber, (o, v) => o.MaxWriteBufferNumber = v, 2, 64),
             Int("rocksdb-bloom-bits-per-key", false, o => o.BloomBitsPerKey, (o, v) => o.BloomBitsPerKey = v, 0, 64),
             Long("binlog-retention-seconds", false, o => o.BinlogRetentionSeconds, (o, v) => o.BinlogRetentionSeconds = v, 0),
-            Mem("binlog-retention-size", false, o => o.BinlogRetentionSize, (o, v) => o.BinlogRetentionSize = v, 1024 * 1024),
+            Mem("binlog-retention-size", false, o => o.BinlogRetentionSize, (o, v) => o.BinlogRetentionSize = v, 0),
+            Int("snapshot-reuse-seconds", true, o => o.SnapshotReuseSeconds, (o, v) => o.SnapshotReuseSeconds = v, 0, 86400),
             Long("slowlog-log-slower-than", true, o => o.SlowlogLogSlowerThan, (o, v) => o.SlowlogLogSlowerThan = v, -1),
             Int("slowlog-max-len", true, o => o.SlowlogMaxLen, (o, v) => o.SlowlogMaxLen = v, 0, int.MaxValue),
             Int("max-full-sync-parallel", true, o => o.MaxFullSyncParallel, (o, v) => o.MaxFullSyncParallel = v, 1, 64),
@@ -124,6 +120,19 @@ public static class ConfigRegistry
             set(o, string.Join(' ', v));
             return null;
         }, aliases);
+
+    /// <summary>A setting that takes one of a fixed list of words (case-insensitive), with Redis' error listing them.</summary>
+    private static ConfigEntry OneOf(string name, bool mutable, Func<ServerOptions, string> get, Action<ServerOptions, string> set, params string[] allowed) =>
+        new(name, mutable, get, (o, v) =>
+        {
+            var word = v.Length == 1 ? v[0].ToLowerInvariant() : "";
+            if (!allowed.Contains(word))
+            {
+                return "argument(s) must be one of the following: " + string.Join(", ", allowed);
+            }
+            set(o, word);
+            return null;
+        });
 
     private static ConfigEntry Bool(string name, bool mutable, Func<ServerOptions, bool> get, Action<ServerOptions, bool> set, params string[] aliases) =>
         new(name, mutable, o => ConfigValue.FormatBool(get(o)), (o, v) =>
@@ -160,7 +169,7 @@ public static class ConfigRegistry
             }
             if (n < min)
             {
-                return $"argument must be at least {min}";
+                return $"argument must be between {min} and {long.MaxValue} inclusive";
             }
             set(o, n);
             return null;
@@ -175,7 +184,7 @@ public static class ConfigRegistry
             }
             if (n < min)
             {
-                return $"argument must be at least {min}";
+                return $"argument must be between {min} and {long.MaxValue} inclusive";
             }
             set(o, n);
             return null;

@@ -54,8 +54,14 @@ public static class OutputBufferLimits
         {
             baseline[k] = v;
         }
-        return string.Join(' ', new[] { "normal", "replica", "pubsub" }
-            .Where(baseline.ContainsKey)
-            .Select(k => $"{k} {baseline[k].HardBytes} {baseline[k].SoftBytes} {baseline[k].SoftSeconds}"));
+        return Format(baseline);
     }
+
+    /// <summary>The limits as CONFIG GET shows them in Redis: bytes, and the replica class under its old name "slave".</summary>
+    public static string Format(string text) => Parse(text, out _) is { } limits ? Format(limits) : text;
+
+    private static string Format(Dictionary<string, OutputBufferLimit> limits) =>
+        string.Join(' ', new[] { "normal", "replica", "pubsub" }
+            .Where(limits.ContainsKey)
+            .Select(k => $"{(k == "replica" ? "slave" : k)} {limits[k].HardBytes} {limits[k].SoftBytes} {limits[k].SoftSeconds}"));
 }

@@ -76,6 +76,9 @@ public sealed class ServerOptions
 
     public int ReplTimeout { get; set; } = 60;
 
+    /// <summary>Seconds an unread full-sync snapshot stays usable for replicas that arrive later.</summary>
+    public int SnapshotReuseSeconds { get; set; } = 60;
+
     public int ReplPingReplicaPeriod { get; set; } = 10;
 
     /// <summary>Accepted for compatibility with Redis configs; Talus' durability is the RocksDB WAL.</summary>
@@ -106,6 +109,6 @@ public sealed class ServerOptions
         MaxWriteBufferNumber = MaxWriteBufferNumber,
         BloomBitsPerKey = BloomBitsPerKey,
         WalTtlSeconds = (ulong)BinlogRetentionSeconds,
-        WalSizeLimitMb = (ulong)Math.Max(1, BinlogRetentionSize / (1024 * 1024)),
+        WalSizeLimitMb = (ulong)(BinlogRetentionSize / (1024 * 1024)),
     };
 }

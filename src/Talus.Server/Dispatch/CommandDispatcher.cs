@@ -16,7 +16,7 @@ public interface ICommandInterceptor
 
 /// <summary>
 /// Runs one parsed command through the gates in order:
-/// lookup → arity → auth → interceptors (MULTI, subscribe mode) → read-only replica → execute.
+/// lookup → arity → auth → client pause → interceptors (MULTI, subscribe mode) → read-only replica → execute.
 /// There is no separate "append to binlog" step: every write is one RocksDB WriteBatch, and the WAL that
 /// batch goes to is the binlog replication reads.
 /// </summary>
@@ -60,6 +60,58 @@ public sealed class CommandDispatcher
             Interlocked.Increment(ref _server.Stats.ErrorReplies);
             return;
         }
+        if (_server.Pause.HoldFor(session, command.IsWrite) is { } pause)
+        {
+            ctx.Pending = AdmitAfterPauseAsync(ctx, command, pause);
+            return;
+        }
+        Admit(ctx, command);
+    }
+
+    /// <summary>
+    /// CLIENT PAUSE holds this client's command: the connection awaits the returned task (as for a blocking
+    /// command), which lets the command through the remaining gates once the pause ends.
+    /// </summary>
+    private async Task AdmitAfterPauseAsync(CommandContext ctx, CommandDescriptor command, Task pause)
+    {
+        await pause.ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
+        // The command must not write its reply while the connection still flushes earlier ones: the
+        // connection marks the session Blocked once it has flushed and is awaiting this task.
+        while (!ctx.Session.Blocked)
+        {
+            if (ctx.Session.CloseRequested || _server.Clients.Find(ctx.Session.Id) is null)
+            {
+                return; // the connection is gone
+            }
+            await Task.Delay(1).ConfigureAwait(false);
+        }
+        if (ctx.Session.CloseRequested)
+        {
+            return;
+        }
+        // The connection flushes this reply as soon as the task ends, before any later group commit, so
+        // the command must not join the write group.
+        var group = ctx.WriteGroup;
+        ctx.WriteGroup = null;
+        try
+        {
+            Admit(ctx, command);
+        }
+        finally
+        {
+            ctx.WriteGroup = group;
+        }
+        if (ctx.Pending is { } blocked)
+        {
+            ctx.Pending = null;
+            await blocked.ConfigureAwait(false);
+        }
+    }
+
+    private void Admit(CommandContext ctx, CommandDescriptor command)
+    {
+        var session = ctx.Session;
+        var writer = ctx.Writer;
         foreach (var interceptor in _interceptors)
         {
             if (interceptor.TryIntercept(ctx, command))
@@ -67,7 +119,9 @@ public sealed class CommandDispatcher
                 return;
             }
         }
-        if (command.IsWrite && _server.Replication.IsReplica && _server.Options.ReplicaReadOnly && session.Kind != ClientKind.Master)
+        // A replica's dataset must stay equal to its master's history (its offsets are the master's), so it
+        // refuses every client write, whatever replica-read-only says.
+        if (command.IsWrite && _server.Replication.IsReplica && session.Kind != ClientKind.Master)
         {
             writer.WriteError(Errors.ReadOnlyReplica);
             Interlocked.Increment(ref _server.Stats.ErrorReplies);
@@ -80,7 +134,7 @@ public sealed class CommandDispatcher
     public void Run(CommandContext ctx, CommandDescriptor command)
     {
         ctx.Command = command;
-        ctx.Session.LastCommand = command.LowerName;
+        ctx.Session.LastCommand = command.FullName;
         // One clock read per command: within one pipelined batch a command starts where the previous ended.
         var start = ctx.ClockMark != 0 ? ctx.ClockMark : Stopwatch.GetTimestamp();
         var gate = _server.ExecutionGate;
@@ -140,20 +194,24 @@ public sealed class CommandDispatcher
 
     private void UnknownCommand(CommandContext ctx)
     {
+        // Byte for byte what Redis formats with "%.128s" and "'%.*s' ": each argument is cut at its first NUL,
+        // the name at 128 bytes, and arguments are quoted until the list reaches 128 bytes.
         var args = ctx.Args;
-        var list = new StringBuilder();
-        for (var i = 1; i < args.Count && list.Length < 128; i++)
+        var list = new List<byte>();
+        for (var i = 1; i < args.Count && list.Count < 128; i++)
         {
-            var arg = Encoding.UTF8.GetString(args[i]);
-            var room = 128 - list.Length;
-            list.Append('\'').Append(arg.Length > room ? arg[..room] : arg).Append("' ");
+            var arg = args.CString(i);
+            list.Add((byte)'\'');
+            list.AddRange(arg[..Math.Min(arg.Length, 128 - list.Count + 1)]);
+            list.AddRange("' "u8);
         }
-        var name = Encoding.UTF8.GetString(args[0]);
-        if (name.Length > 128)
-        {
-            name = name[..128];
-        }
-        ctx.Writer.WriteError($"ERR unknown command '{name}', with args beginning with: {list}");
+        var name = args.CString(0);
+        var message = new List<byte>();
+        message.AddRange("ERR unknown command '"u8);
+        message.AddRange(name[..Math.Min(name.Length, 128)]);
+        message.AddRange("', with args beginning with: "u8);
+        message.AddRange(list);
+        ctx.Writer.WriteError(message.ToArray());
         Interlocked.Increment(ref _server.Stats.ErrorReplies);
     }
 }

@@ -35,6 +35,8 @@ public sealed class ClientConnection
         _writer = PipeWriter.Create(stream, new StreamPipeWriterOptions(minimumBufferSize: 16 * 1024));
         Session = new ClientSession(server.Clients.NextId(), socket.RemoteEndPoint, socket.LocalEndPoint, server.Options.RequirePass is null);
         Session.OnKill(Close);
+        Session.Closed = _closed.Token;
+        Session.OnPeerCheck(PeerGone);
         _processor = new RequestProcessor(server, dispatcher, Session, _writer);
         _ctx = _processor.Context;
     }
@@ -61,6 +63,7 @@ public sealed class ClientConnection
         finally
         {
             _closed.Cancel();
+            Session.OnDisconnected();
             await _reader.CompleteAsync().ConfigureAwait(false);
             // Completing with an error discards the unflushed replies: after a failed group commit they
             // would acknowledge writes that never happened.
@@ -102,7 +105,13 @@ public sealed class ClientConnection
             _ctx.Writer.ResetCounter();
             Interlocked.Add(ref _server.Stats.NetOutputBytes, written);
             await _writer.FlushAsync(token).ConfigureAwait(false);
-            if (outcome == BatchOutcome.Blocked && _ctx.Pending is { } pending)
+            if (outcome == BatchOutcome.Blocked && _ctx.Deferred is { } deferred)
+            {
+                _ctx.Deferred = null;
+                await deferred().ConfigureAwait(false);
+                await _writer.FlushAsync(token).ConfigureAwait(false);
+            }
+            else if (outcome == BatchOutcome.Blocked && _ctx.Pending is { } pending)
             {
                 _ctx.Pending = null;
                 Session.Blocked = true;
@@ -120,6 +129,22 @@ public sealed class ClientConnection
             {
                 break;
             }
+        }
+    }
+
+    /// <summary>
+    /// Whether the peer closed the socket. Only meaningful while nothing reads it (a blocked command): then a
+    /// readable socket with no bytes available is at end of stream.
+    /// </summary>
+    private bool PeerGone()
+    {
+        try
+        {
+            return _socket.Poll(0, SelectMode.SelectRead) && _socket.Available == 0;
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            return true;
         }
     }
 

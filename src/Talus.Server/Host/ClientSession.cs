@@ -15,7 +15,11 @@ public enum ClientKind
 /// <summary>Per-connection state that commands read and change: database, auth, protocol, name.</summary>
 public sealed class ClientSession
 {
+    private readonly CancellationTokenSource _closing = new();
     private Action? _kill;
+    private Func<bool>? _peerGone;
+    private volatile bool _closeRequested;
+    private volatile bool _blocked;
 
     public ClientSession(long id, EndPoint? remote, EndPoint? local, bool authenticated)
     {
@@ -43,6 +47,15 @@ public sealed class ClientSession
 
     public string? LibVersion { get; set; }
 
+    /// <summary>The socket's file descriptor (CLIENT LIST fd), set by the listener; -1 when unknown.</summary>
+    public int Fd { get; set; } = -1;
+
+    /// <summary>CLIENT NO-EVICT ON: shown as the 'e' flag (Talus never evicts clients).</summary>
+    public bool NoEvict { get; set; }
+
+    /// <summary>CLIENT NO-TOUCH ON: shown as the 'T' flag (Talus keeps no per-key access time to leave untouched).</summary>
+    public bool NoTouch { get; set; }
+
     public int DbIndex { get; set; }
 
     public bool Authenticated { get; set; }
@@ -61,11 +74,44 @@ public sealed class ClientSession
 
     public string LastCommand { get; set; } = "NULL";
 
-    /// <summary>Set while the client waits in a blocking command (idle timeout does not apply).</summary>
-    public bool Blocked { get; set; }
+    /// <summary>
+    /// Set while the client waits in a blocking command (idle timeout does not apply). The connection sets it once
+    /// it has flushed and parked on the pending task: from then until that task completes, nothing else writes
+    /// to the client, so the blocked command may write its reply.
+    /// </summary>
+    public bool Blocked
+    {
+        get => _blocked;
+        set => _blocked = value;
+    }
 
     /// <summary>Close after the pending replies are written (QUIT, CLIENT KILL of self, protocol error).</summary>
-    public bool CloseRequested { get; set; }
+    public bool CloseRequested
+    {
+        get => _closeRequested;
+        set
+        {
+            _closeRequested = value;
+            if (value && !_closing.IsCancellationRequested)
+            {
+                // Callbacks run on the thread pool: the thread closing this client (CLIENT KILL) must not end up
+                // running the blocked command's continuation.
+                _ = _closing.CancelAsync();
+            }
+        }
+    }
+
+    /// <summary>Cancelled once the connection is asked to close: a blocked command stops waiting.</summary>
+    public CancellationToken Closing => _closing.Token;
+
+    /// <summary>
+    /// Set by EXEC (and scripts) while they run commands: a blocking command then answers at once as if its
+    /// timeout had passed, as Redis does for clients that cannot block.
+    /// </summary>
+    public bool DenyBlocking { get; set; }
+
+    /// <summary>True when the peer has closed its end (checked by blocked commands, which read nothing meanwhile).</summary>
+    public bool PeerGone => _peerGone?.Invoke() ?? false;
 
     /// <summary>Bytes queued for this client but not yet sent (CLIENT LIST omem).</summary>
     public long OutputBytes { get; set; }
@@ -86,7 +132,17 @@ public sealed class ClientSession
         return (T)value;
     }
 
+    /// <summary>Cancelled when the connection closes (work started for this client, such as a binlog stream, stops).</summary>
+    public CancellationToken Closed { get; internal set; }
+
+    /// <summary>Raised once when the connection has closed.</summary>
+    public event Action<ClientSession>? Disconnected;
+
+    internal void OnDisconnected() => Disconnected?.Invoke(this);
+
     internal void OnKill(Action kill) => _kill = kill;
+
+    internal void OnPeerCheck(Func<bool> peerGone) => _peerGone = peerGone;
 
     /// <summary>Closes the connection from another client (CLIENT KILL) or the server.</summary>
     public void Kill() => _kill?.Invoke();

@@ -98,7 +98,7 @@ public sealed class RequestProcessor : IDisposable
             {
                 return BatchOutcome.StorageFailure;
             }
-            if (ctx.Pending is not null)
+            if (ctx.Pending is not null || ctx.Deferred is not null)
             {
                 return BatchOutcome.Blocked;
             }

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Talus.Server.Blocking;
 using Talus.Server.Commands;
 using Talus.Server.Config;
 using Talus.Storage;
@@ -33,6 +34,11 @@ public sealed class ServerContext
 
     public SlowLog SlowLog { get; } = new();
 
+    /// <summary>Clients blocked on keys (BLPOP ...), woken by the writes that feed those keys.</summary>
+    public BlockingKeys Blocking { get; } = new();
+    /// <summary>CLIENT PAUSE state, read by the dispatcher before each command.</summary>
+    public ClientPause Pause { get; } = new();
+
     /// <summary>40 hex characters identifying this process run (INFO run_id).</summary>
     public string RunId { get; }
 
@@ -42,6 +48,9 @@ public sealed class ServerContext
     public long LastSaveUnix { get; set; } = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
 
     public string LastBgsaveStatus { get; set; } = "ok";
+
+    /// <summary>Keys deleted by active expiry so far (INFO expired_keys).</summary>
+    public Func<long> ExpiredKeys { get; set; } = () => 0;
 
     /// <summary>
     /// Serialises whole-dataset operations (EXEC, dataset swap) against ordinary commands: commands hold it
@@ -54,6 +63,17 @@ public sealed class ServerContext
 
     /// <summary>Role and state of replication, read by the dispatcher's read-only gate, INFO and ROLE.</summary>
     public IReplicationView Replication { get; set; } = StandaloneReplicationView.Instance;
+
+    /// <summary>The replication subsystem (null only in tests that run commands without it).</summary>
+    public Talus.Replication.ReplicationManager? ReplicationManager { get; set; }
+}
+
+/// <summary>The replication view backed by the real replication manager.</summary>
+public sealed class ManagedReplicationView(Talus.Replication.ReplicationManager manager) : IReplicationView
+{
+    public bool IsReplica => manager.Role == Talus.Replication.ReplicationRole.Replica;
+
+    public IEnumerable<(string Field, string Value)> InfoFields() => manager.InfoFields();
 }
 
 /// <summary>What the command layer needs to know about replication without depending on its internals.</summary>

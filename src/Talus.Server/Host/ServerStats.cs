@@ -8,13 +8,9 @@ public sealed class ServerStats
     public long RejectedConnections;
     public long KeyspaceHits;
     public long KeyspaceMisses;
-    public long ExpiredKeys;
     public long NetInputBytes;
     public long NetOutputBytes;
     public long ErrorReplies;
-    public long SyncFull;
-    public long SyncPartialOk;
-    public long SyncPartialErr;
 
     private long _lastSampleTime = Environment.TickCount64;
     private long _lastSampleCommands;

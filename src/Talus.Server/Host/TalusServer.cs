@@ -88,6 +88,7 @@ public sealed class TalusServer : IAsyncDisposable
                 socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveTime, _server.Options.TcpKeepAlive);
             }
             var connection = new ClientConnection(socket, _server, _dispatcher, _logger);
+            connection.Session.Fd = (int)socket.Handle;
             _server.Clients.Add(connection.Session);
             var loop = Task.Run(async () =>
             {

@@ -40,10 +40,13 @@ public sealed class KeyLocks
     }
 
     /// <summary>Locks the stripes of several keys in ascending stripe order.</summary>
-    public MultiScope LockMany(int db, IEnumerable<byte[]> keys)
+    public MultiScope LockMany(int db, IEnumerable<byte[]> keys) => LockMany(keys.Select(k => (db, k)));
+
+    /// <summary>Locks the stripes of keys in several databases (COPY ... DB n) in ascending stripe order.</summary>
+    public MultiScope LockMany(IEnumerable<(int Db, byte[] Key)> keys)
     {
         var indices = new SortedSet<int>();
-        foreach (var key in keys)
+        foreach (var (db, key) in keys)
         {
             indices.Add(StripeOf(db, key));
         }

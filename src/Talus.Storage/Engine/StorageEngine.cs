@@ -199,6 +199,13 @@ public sealed class StorageEngine : IDisposable
         Interlocked.Increment(ref _writesSinceSync);
     }
 
+    /// <summary>Commits one batch and syncs the WAL before returning, whatever the fsync policy (replication state changes).</summary>
+    public void WriteDurable(WriteBatch batch)
+    {
+        ThrowIfDisposed();
+        _db.Write(batch, _syncWrite);
+    }
+
     /// <summary>An iterator over <paramref name="family"/> bounded to [lower, upper). Always dispose it.</summary>
     public Iterator NewIterator(ColumnFamilyHandle family, byte[]? lower, byte[]? upper, Snapshot? snapshot = null)
     {

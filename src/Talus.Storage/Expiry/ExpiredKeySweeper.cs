@@ -105,5 +105,15 @@ public sealed class ExpiredKeySweeper : IDisposable
         return deleted;
     }
 
-    public void Dispose() => _timer.Dispose();
+    /// <summary>Stops the timer and waits (bounded) for a step in progress, so the dataset can close after it.</summary>
+    public void Dispose()
+    {
+        Enabled = false;
+        _timer.Dispose();
+        var deadline = Environment.TickCount64 + 10_000;
+        while (Volatile.Read(ref _running) == 1 && Environment.TickCount64 < deadline)
+        {
+            Thread.Sleep(5);
+        }
+    }
 }

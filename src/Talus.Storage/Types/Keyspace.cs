@@ -11,7 +11,8 @@ public enum ExpireCondition
     IfNoExpiry,   // NX
     IfHasExpiry,  // XX
     IfGreater,    // GT (a key without expiry counts as infinite)
-    IfLess,       // LT
+    IfLess,       // LT (a key without expiry counts as infinite, so any expiry is less)
+    IfLessWithExpiry, // XX LT: the key has an expiry and the new one is earlier
 }
 
 /// <summary>One SCAN step: the keys found and the cursor to continue from (0 when done).</summary>
@@ -22,7 +23,7 @@ public readonly record struct ScanPage(long Cursor, List<byte[]> Items);
 /// Deleting or overwriting a collection touches only its metadata; its sub-keys carry the old version and
 /// are reclaimed by the compaction filter, so DEL and FLUSHDB are O(1) whatever the size.
 /// </summary>
-public sealed class Keyspace
+public sealed partial class Keyspace
 {
     private readonly Database _db;
 
@@ -83,6 +84,7 @@ public sealed class Keyspace
                 ExpireCondition.IfHasExpiry => meta.HasExpiry,
                 ExpireCondition.IfGreater => meta.HasExpiry && expireAtMs > meta.ExpireAtMs,
                 ExpireCondition.IfLess => !meta.HasExpiry || expireAtMs < meta.ExpireAtMs,
+                ExpireCondition.IfLessWithExpiry => meta.HasExpiry && expireAtMs < meta.ExpireAtMs,
                 _ => true,
             };
             if (!allowed)
@@ -157,7 +159,7 @@ public sealed class Keyspace
     public bool Copy(byte[] source, Database target, byte[] destination, bool replace)
     {
         var sameKey = target.Index == _db.Index && source.AsSpan().SequenceEqual(destination);
-        using (_db.Locks.LockMany(_db.Index, [source, destination]))
+        using (_db.Locks.LockMany([(_db.Index, source), (target.Index, destination)]))
         {
             if (sameKey || _db.Lookup(source, RedisType.None, out _, out _) != KeyLookup.Found)
             {

@@ -18,7 +18,7 @@ public enum SetCondition
 /// point read and a SET one Put. Read-modify-write operations hold the key's stripe lock from the read to the
 /// write.
 /// </summary>
-public sealed class RedisString
+public sealed partial class RedisString
 {
     /// <summary>Redis' limit on a string value (also enforced by proto-max-bulk-len).</summary>
     public const long MaxLength = 512L * 1024 * 1024;
@@ -147,8 +147,8 @@ public sealed class RedisString
         }
     }
 
-    /// <summary>INCRBYFLOAT: the result is stored in its shortest decimal form.</summary>
-    public OpStatus IncrByFloat(ReadOnlySpan<byte> key, double delta, out string result)
+    /// <summary>INCRBYFLOAT: computed in 80-bit long double and printed as Redis does (%.17Lf, trailing zeros removed).</summary>
+    public OpStatus IncrByFloat(ReadOnlySpan<byte> key, ReadOnlySpan<byte> increment, out string result)
     {
         result = "";
         using (_db.Locks.Lock(_db.Index, key))
@@ -158,28 +158,40 @@ public sealed class RedisString
             {
                 return OpStatus.WrongType;
             }
-            double current = 0;
-            if (lookup == KeyLookup.Found && !TryParseFloat(raw[Metadata.HeaderSize..], out current))
+            var current = LongDouble.Zero;
+            if (lookup == KeyLookup.Found && !LongDouble.TryParse(raw[Metadata.HeaderSize..], out current))
+            {
+                return OpStatus.NotFloat;
+            }
+            // Redis checks the type, then the stored value, then the increment.
+            if (!LongDouble.TryParse(increment, out var delta))
             {
                 return OpStatus.NotFloat;
             }
             var sum = current + delta;
-            if (double.IsNaN(sum) || double.IsInfinity(sum))
+            if (!sum.IsFinite)
             {
                 return OpStatus.NaNOrInfinity;
             }
-            result = Numbers.FormatFloat(sum);
+            result = sum.ToString();
             Put(key, System.Text.Encoding.ASCII.GetBytes(result), lookup == KeyLookup.Found ? meta.ExpireAtMs : 0);
             return OpStatus.Ok;
         }
     }
 
-    /// <summary>APPEND: returns the new length.</summary>
-    public OpStatus Append(ReadOnlySpan<byte> key, ReadOnlySpan<byte> suffix, out long newLength)
+    /// <summary>
+    /// APPEND: returns the new length. TooLarge when an existing value would grow beyond
+    /// <paramref name="maxLength"/> (proto-max-bulk-len), as Redis' checkStringLength.
+    /// </summary>
+    public OpStatus Append(ReadOnlySpan<byte> key, ReadOnlySpan<byte> suffix, long maxLength, out long newLength)
     {
         var tail = suffix.ToArray();
-        return Modify(key, long.MaxValue, tail.Length, (current, _) =>
+        return Modify(key, (current, exists) =>
         {
+            if (exists && current.Length + (long)tail.Length > maxLength)
+            {
+                return null;
+            }
             var combined = new byte[current.Length + tail.Length];
             current.CopyTo(combined);
             tail.CopyTo(combined.AsSpan(current.Length));
@@ -187,20 +199,23 @@ public sealed class RedisString
         }, out newLength);
     }
 
-    /// <summary>SETRANGE: overwrites from <paramref name="offset"/>, zero-padding; returns the new length.</summary>
-    public OpStatus SetRange(ReadOnlySpan<byte> key, long offset, ReadOnlySpan<byte> value, out long newLength)
+    /// <summary>
+    /// SETRANGE: overwrites from <paramref name="offset"/> (≥ 0), zero-padding; returns the new length. An
+    /// empty <paramref name="value"/> changes nothing and creates nothing; TooLarge when the result would
+    /// exceed <paramref name="maxLength"/>.
+    /// </summary>
+    public OpStatus SetRange(ReadOnlySpan<byte> key, long offset, ReadOnlySpan<byte> value, long maxLength, out long newLength)
     {
         var data = value.ToArray();
-        if (offset + data.Length > MaxLength)
-        {
-            newLength = 0;
-            return OpStatus.TooLarge;
-        }
-        return Modify(key, offset, data.Length, (current, _) =>
+        return Modify(key, (current, _) =>
         {
             if (data.Length == 0)
             {
-                return null; // SETRANGE with an empty value changes nothing (and creates nothing)
+                return current; // unchanged: reply the current length
+            }
+            if (offset > maxLength - data.Length)
+            {
+                return null;
             }
             var length = Math.Max(current.Length, offset + data.Length);
             var result = new byte[length];
@@ -208,25 +223,6 @@ public sealed class RedisString
             data.CopyTo(result.AsSpan((int)offset));
             return result;
         }, out newLength);
-    }
-
-    /// <summary>SETBIT: returns the previous bit.</summary>
-    public OpStatus SetBit(ReadOnlySpan<byte> key, long bitOffset, bool on, out int previous)
-    {
-        var prev = 0;
-        var status = Modify(key, bitOffset >> 3, 1, (current, _) =>
-        {
-            var byteIndex = (int)(bitOffset >> 3);
-            var length = Math.Max(current.Length, byteIndex + 1);
-            var result = new byte[length];
-            current.CopyTo(result);
-            var mask = (byte)(1 << (7 - (int)(bitOffset & 7)));
-            prev = (result[byteIndex] & mask) != 0 ? 1 : 0;
-            result[byteIndex] = on ? (byte)(result[byteIndex] | mask) : (byte)(result[byteIndex] & ~mask);
-            return result;
-        }, out _);
-        previous = prev;
-        return status;
     }
 
     /// <summary>GETDEL: the value, then deletes the key.</summary>
@@ -294,10 +290,14 @@ public sealed class RedisString
         batch.Put(_db.MetaKeySpan(key), record.AsSpan(0, Metadata.HeaderSize + value.Length), _db.Engine.Meta);
     }
 
-    private delegate byte[]? Transform(ReadOnlySpan<byte> current, long offset);
+    /// <summary>
+    /// Computes the new value from the current one (empty when the key is missing): null means "too large",
+    /// the very same array means "unchanged" (nothing is written).
+    /// </summary>
+    private delegate byte[]? Transform(byte[] current, bool exists);
 
-    /// <summary>Shared read-modify-write for APPEND, SETRANGE and SETBIT; keeps the expiry.</summary>
-    private OpStatus Modify(ReadOnlySpan<byte> key, long offset, long growth, Transform transform, out long newLength)
+    /// <summary>Shared read-modify-write for APPEND and SETRANGE; keeps the expiry.</summary>
+    private OpStatus Modify(ReadOnlySpan<byte> key, Transform transform, out long newLength)
     {
         newLength = 0;
         using (_db.Locks.Lock(_db.Index, key))
@@ -307,20 +307,18 @@ public sealed class RedisString
             {
                 return OpStatus.WrongType;
             }
-            var current = lookup == KeyLookup.Found ? raw[Metadata.HeaderSize..].ToArray() : [];
-            var end = offset == long.MaxValue ? current.Length + growth : offset + growth; // MaxValue: append
-            if (Math.Max(current.Length, end) > MaxLength)
+            var exists = lookup == KeyLookup.Found;
+            var current = exists ? raw[Metadata.HeaderSize..].ToArray() : [];
+            var updated = transform(current, exists);
+            if (updated is null)
             {
                 return OpStatus.TooLarge;
             }
-            var updated = transform(current, offset);
-            if (updated is null)
-            {
-                newLength = current.Length;
-                return OpStatus.Ok;
-            }
-            Put(key, updated, lookup == KeyLookup.Found ? meta.ExpireAtMs : 0);
             newLength = updated.Length;
+            if (!ReferenceEquals(updated, current))
+            {
+                Put(key, updated, exists ? meta.ExpireAtMs : 0);
+            }
             return OpStatus.Ok;
         }
     }

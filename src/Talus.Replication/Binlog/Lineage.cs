@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Talus.Replication;
+namespace Talus.Replication.Binlog;
 
 /// <summary>
 /// The lineage of a dataset: "this data equals the master's data after applying its binlog up to

@@ -1,0 +1,213 @@
+using Microsoft.Extensions.Logging;
+using Talus.Replication.Binlog;
+using Talus.Replication.DbSync;
+using Talus.Storage.Engine;
+
+namespace Talus.Replication.Master;
+
+/// <summary>
+/// Makes, shares and retires the snapshots full syncs are served from (rule 4).
+/// Replicas that ask while a usable snapshot exists share it; replicas that ask while one is being made wait
+/// for that one; a new one is made only when none is usable, always in a new directory, never over one in
+/// use. A snapshot is usable while it is not superseded and either has readers or was made within the
+/// reuse window. It is deleted when it has no readers and is superseded or past the window, which also
+/// releases its binlog pin.
+/// </summary>
+public sealed class SnapshotManager : IDisposable
+{
+    private readonly Func<StorageEngine> _engine;
+    private readonly BinlogPins _pins;
+    private readonly ILogger _logger;
+    private readonly string _root;
+    private readonly Lock _lock = new();
+    private readonly List<Snapshot> _snapshots = [];
+    private readonly Timer _sweeper;
+    private Task<Snapshot>? _making;
+    private long _sequence;
+
+    public SnapshotManager(Func<StorageEngine> engine, string root, BinlogPins pins, ILogger logger)
+    {
+        _engine = engine;
+        _root = root;
+        _pins = pins;
+        _logger = logger;
+        // Leftovers of a previous process are never served: their pins and readers died with it.
+        if (Directory.Exists(root))
+        {
+            Directory.Delete(root, recursive: true);
+        }
+        Directory.CreateDirectory(root);
+        _sweeper = new Timer(_ => Sweep(), null, 1000, 1000);
+    }
+
+    /// <summary>How long an unread snapshot stays usable for late arrivals.</summary>
+    public Func<TimeSpan> ReuseWindowSource { get; set; } = () => TimeSpan.FromSeconds(60);
+
+    private TimeSpan ReuseWindow => ReuseWindowSource();
+
+    /// <summary>How many snapshots were made by this process (the scale-out tests count them).</summary>
+    public long Created => Interlocked.Read(ref _sequence);
+
+    /// <summary>True while a snapshot is being made (a replica asking now waits; that is a state, not an error).</summary>
+    public bool Making
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _making is { IsCompleted: false };
+            }
+        }
+    }
+
+    public IReadOnlyList<Snapshot> Alive
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _snapshots.Where(s => !s.Deleted).ToList();
+            }
+        }
+    }
+
+    /// <summary>Hands out a usable snapshot with a reader reference taken (release with <see cref="Release"/>).</summary>
+    public async Task<Snapshot> AcquireAsync(CancellationToken token)
+    {
+        Task<Snapshot> making;
+        lock (_lock)
+        {
+            var usable = _snapshots.LastOrDefault(IsUsable);
+            if (usable is not null)
+            {
+                usable.AddReader();
+                _logger.LogInformation("Snapshot {Id} reused ({Readers} reader(s))", usable.Id, usable.Readers);
+                return usable;
+            }
+            making = _making is { IsCompleted: false } ? _making : (_making = Task.Run(Make, CancellationToken.None));
+        }
+        var snapshot = await making.WaitAsync(token).ConfigureAwait(false);
+        lock (_lock)
+        {
+            if (snapshot.Deleted)
+            {
+                throw new InvalidOperationException("snapshot was retired before it could be used");
+            }
+            snapshot.AddReader();
+            return snapshot;
+        }
+    }
+
+    public void Release(Snapshot snapshot)
+    {
+        lock (_lock)
+        {
+            snapshot.LastReleased = DateTime.UtcNow;
+            if (snapshot.RemoveReader() <= 0)
+            {
+                _logger.LogInformation("Snapshot {Id} has no readers", snapshot.Id);
+            }
+        }
+        Sweep();
+    }
+
+    private bool IsUsable(Snapshot s) =>
+        !s.Deleted && !s.Superseded && (s.Readers > 0 || DateTime.UtcNow - s.LastReleased < ReuseWindow);
+
+    private Snapshot Make()
+    {
+        var engine = _engine();
+        var id = $"{DateTime.UtcNow:yyyyMMdd-HHmmss-fff}-{Interlocked.Increment(ref _sequence)}";
+        var directory = Path.Combine(_root, id);
+        // Pin before the checkpoint: every offset after the snapshot's is then kept (rule 5).
+        var pin = _pins.Acquire(engine, engine.LatestSequence, "snapshot " + id);
+        try
+        {
+            _logger.LogInformation("Snapshot {Id} being made in {Directory}", id, directory);
+            engine.Checkpoint(directory);
+            Lineage lineage;
+            using (var copy = ReadOnlyDataset.Open(directory))
+            {
+                lineage = LineageStore.Read(copy);
+            }
+            if (lineage.IsNone)
+            {
+                throw new InvalidOperationException("the master's dataset has no lineage; refusing to serve it");
+            }
+            var files = Directory.GetFiles(directory)
+                .Select(path => new SnapshotFile(Path.GetFileName(path), new FileInfo(path).Length, SnapshotManifest.ChecksumOf(path)))
+                .OrderBy(f => f.Name, StringComparer.Ordinal)
+                .ToList();
+            var manifest = new SnapshotManifest { SnapshotId = id, Lineage = lineage, Files = files };
+            var snapshot = new Snapshot(id, directory, manifest, pin);
+            lock (_lock)
+            {
+                foreach (var older in _snapshots)
+                {
+                    older.Superseded = true;
+                }
+                _snapshots.Add(snapshot);
+            }
+            _logger.LogInformation("Snapshot {Id} ready: lineage {Lineage}, {Files} files, {Bytes} bytes", id, lineage, files.Count, manifest.TotalBytes);
+            Sweep();
+            return snapshot;
+        }
+        catch (Exception ex)
+        {
+            pin.Dispose();
+            _logger.LogError(ex, "Snapshot {Id} failed", id);
+            TryDelete(directory);
+            throw;
+        }
+    }
+
+    /// <summary>Deletes snapshots that are unreferenced and superseded or past the reuse window.</summary>
+    public void Sweep()
+    {
+        List<Snapshot> retire;
+        lock (_lock)
+        {
+            retire = _snapshots.Where(s => !s.Deleted && s.Readers <= 0 && (s.Superseded || DateTime.UtcNow - s.LastReleased >= ReuseWindow)).ToList();
+            foreach (var s in retire)
+            {
+                s.Deleted = true;
+                _snapshots.Remove(s);
+            }
+        }
+        foreach (var s in retire)
+        {
+            s.Pin.Dispose();
+            TryDelete(s.Directory);
+            _logger.LogInformation("Snapshot {Id} deleted (superseded={Superseded})", s.Id, s.Superseded);
+        }
+    }
+
+    private void TryDelete(string directory)
+    {
+        try
+        {
+            if (Directory.Exists(directory))
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+        }
+        catch (IOException ex)
+        {
+            _logger.LogWarning(ex, "Could not delete {Directory}", directory);
+        }
+    }
+
+    public void Dispose()
+    {
+        _sweeper.Dispose();
+        lock (_lock)
+        {
+            foreach (var s in _snapshots)
+            {
+                s.Deleted = true;
+                s.Pin.Dispose();
+            }
+            _snapshots.Clear();
+        }
+    }
+}

@@ -1,0 +1,281 @@
+using System.Globalization;
+using Talus.Protocol;
+using Talus.Storage;
+using Talus.Storage.Types;
+using Talus.Storage.Util;
+
+namespace Talus.Server.Commands;
+
+/// <summary>ZPOPMIN, ZPOPMAX, ZMPOP, ZRANDMEMBER and ZSCAN.</summary>
+public static partial class SortedSetCommands
+{
+    private const string NotPositive = "ERR value is out of range, must be positive";
+
+    private static void ZPopMin(CommandContext ctx) => PopCore(ctx, max: false);
+
+    private static void ZPopMax(CommandContext ctx) => PopCore(ctx, max: true);
+
+    private static void PopCore(CommandContext ctx, bool max)
+    {
+        if (ctx.Argc > 3)
+        {
+            ctx.SyntaxError();
+            return;
+        }
+        long count = -1; // -1: no count given, reply with one flat pair
+        if (ctx.Argc == 3 && (!ctx.Args.TryGetLong(2, out count) || count < 0))
+        {
+            ctx.Writer.WriteError(NotPositive);
+            return;
+        }
+        var popped = new List<ZEntry>();
+        var status = ctx.Db.ZSets.Pop(ctx.Args[1], count == -1 ? 1 : count, max, popped);
+        if (status == OpStatus.WrongType)
+        {
+            ctx.WrongType();
+            return;
+        }
+        // RESP3 with a count: [member, score] pairs; otherwise one flat array.
+        var nested = count != -1 && ctx.Writer.Version == RespVersion.Resp3;
+        ctx.Writer.WriteArrayHeader(nested ? popped.Count : popped.Count * 2L);
+        foreach (var entry in popped)
+        {
+            WriteEntry(ctx.Writer, entry, withScore: true, nested);
+        }
+    }
+
+    /// <summary>ZMPOP numkeys key [key ...] MIN|MAX [COUNT count]: pops from the first non-empty key.</summary>
+    private static void ZMPop(CommandContext ctx)
+    {
+        var args = ctx.Args;
+        if (!args.TryGetLong(1, out var numKeys) || numKeys < 1)
+        {
+            ctx.Writer.WriteError("ERR numkeys should be greater than 0");
+            return;
+        }
+        var whereIndex = 1 + numKeys + 1;
+        if (whereIndex >= args.Count)
+        {
+            ctx.SyntaxError();
+            return;
+        }
+        var max = args.Is((int)whereIndex, "MAX");
+        if (!max && !args.Is((int)whereIndex, "MIN"))
+        {
+            ctx.SyntaxError();
+            return;
+        }
+        long count = -1;
+        for (var j = (int)whereIndex + 1; j < args.Count; j++)
+        {
+            if (count == -1 && args.Is(j, "COUNT") && j + 1 < args.Count)
+            {
+                if (!args.TryGetLong(++j, out count) || count < 1)
+                {
+                    ctx.Writer.WriteError("ERR count should be greater than 0");
+                    return;
+                }
+            }
+            else
+            {
+                ctx.SyntaxError();
+                return;
+            }
+        }
+        count = count == -1 ? 1 : count;
+        var popped = new List<ZEntry>();
+        for (var i = 2; i < whereIndex; i++)
+        {
+            var status = ctx.Db.ZSets.Pop(args[i], count, max, popped);
+            if (status == OpStatus.WrongType)
+            {
+                ctx.WrongType();
+                return;
+            }
+            if (status == OpStatus.Ok)
+            {
+                ctx.Writer.WriteArrayHeader(2);
+                ctx.Writer.WriteBulk(args[i]);
+                ctx.Writer.WriteArrayHeader(popped.Count);
+                foreach (var entry in popped)
+                {
+                    WriteEntry(ctx.Writer, entry, withScore: true, nested: true);
+                }
+                return;
+            }
+        }
+        ctx.Writer.WriteNullArray();
+    }
+
+    private static void ZRandMember(CommandContext ctx)
+    {
+        var args = ctx.Args;
+        if (args.Count == 2)
+        {
+            var lookup = ctx.Db.ZSets.RandomMember(args[1], out var entry);
+            if (lookup == KeyLookup.WrongType)
+            {
+                ctx.WrongType();
+            }
+            else if (entry is { } found)
+            {
+                ctx.Writer.WriteBulk(found.Member);
+            }
+            else
+            {
+                ctx.Writer.WriteNull();
+            }
+            return;
+        }
+        if (!ctx.TryGetLong(2, out var count))
+        {
+            return;
+        }
+        if (count == long.MinValue)
+        {
+            ctx.Writer.WriteError("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807");
+            return;
+        }
+        if (args.Count > 4 || (args.Count == 4 && !args.Is(3, "WITHSCORES")))
+        {
+            ctx.SyntaxError();
+            return;
+        }
+        var withScores = args.Count == 4;
+        if (withScores && (count < -long.MaxValue / 2 || count > long.MaxValue / 2))
+        {
+            ctx.Writer.WriteError("ERR value is out of range");
+            return;
+        }
+        var picks = new List<ZEntry>();
+        var unique = count > 0;
+        var status = ctx.Db.ZSets.Sample(args[1], unique ? count : -count, unique, picks);
+        if (status == KeyLookup.WrongType)
+        {
+            ctx.WrongType();
+            return;
+        }
+        WriteEntries(ctx, picks, withScores);
+    }
+
+    /// <summary>ZSCAN: cursor first, then the key (a missing key answers an empty scan before options are read), then options.</summary>
+    private static void ZScan(CommandContext ctx)
+    {
+        if (!TryParseScanCursor(ctx.Args[2], out var cursor))
+        {
+            ctx.Writer.WriteError(Errors.InvalidCursor);
+            return;
+        }
+        var lookup = ctx.Db.ZSets.Card(ctx.Args[1], out _);
+        if (lookup == KeyLookup.WrongType)
+        {
+            ctx.WrongType();
+            return;
+        }
+        if (lookup == KeyLookup.Missing)
+        {
+            WriteScanReply(ctx, 0, new List<ZEntry>(), compact: true);
+            return;
+        }
+        if (!TryParseScanOptions(ctx, out var pattern, out var count))
+        {
+            return;
+        }
+        lookup = ctx.Db.ZSets.Scan(ctx.Args[1], cursor, pattern, count, out var page);
+        if (lookup == KeyLookup.WrongType)
+        {
+            ctx.WrongType();
+            return;
+        }
+        WriteScanReply(ctx, page.Cursor, page.Items, page.Compact);
+    }
+
+    /// <summary>MATCH and COUNT. Unlike no MATCH at all, MATCH "" matches only the empty member.</summary>
+    private static bool TryParseScanOptions(CommandContext ctx, out byte[]? pattern, out long count)
+    {
+        pattern = null;
+        count = 10;
+        for (var i = 3; i < ctx.Argc; i++)
+        {
+            var hasValue = i + 1 < ctx.Argc;
+            if (ctx.Args.Is(i, "COUNT") && hasValue)
+            {
+                if (!ctx.TryGetLong(++i, out count))
+                {
+                    return false;
+                }
+                if (count < 1)
+                {
+                    ctx.SyntaxError();
+                    return false;
+                }
+            }
+            else if (ctx.Args.Is(i, "MATCH") && hasValue)
+            {
+                pattern = ctx.Args.ToArray(++i);
+            }
+            else
+            {
+                ctx.SyntaxError();
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static void WriteScanReply(CommandContext ctx, long cursor, List<ZEntry> items, bool compact)
+    {
+        var writer = ctx.Writer;
+        writer.WriteArrayHeader(2);
+        writer.WriteBulk(((ulong)cursor).ToString(CultureInfo.InvariantCulture));
+        writer.WriteArrayHeader(items.Count * 2L);
+        foreach (var item in items)
+        {
+            writer.WriteBulk(item.Member);
+            writer.WriteBulk(compact ? FormatCompactScore(item.Score) : RespWriter.FormatDouble(item.Score));
+        }
+    }
+
+    /// <summary>Redis' parseScanCursorOrReply: strtoul base 10 (so "+5", "-1" and "" are accepted), no leading space.</summary>
+    private static bool TryParseScanCursor(ReadOnlySpan<byte> arg, out long cursor)
+    {
+        cursor = 0;
+        var s = arg;
+        var nul = s.IndexOf((byte)0);
+        if (nul >= 0)
+        {
+            s = s[..nul];
+        }
+        if (s.Length > 0 && Strtod.IsSpace(s[0]))
+        {
+            return false;
+        }
+        var negative = false;
+        var i = 0;
+        if (i < s.Length && s[i] is (byte)'+' or (byte)'-')
+        {
+            negative = s[i] == (byte)'-';
+            i++;
+        }
+        if (i == s.Length)
+        {
+            return s.Length == 0; // "" converts nothing but ends at the terminator; a lone sign does not
+        }
+        ulong value = 0;
+        for (; i < s.Length; i++)
+        {
+            if (!char.IsAsciiDigit((char)s[i]))
+            {
+                return false;
+            }
+            var digit = (ulong)(s[i] - '0');
+            if (value > (ulong.MaxValue - digit) / 10)
+            {
+                return false; // ERANGE
+            }
+            value = value * 10 + digit;
+        }
+        cursor = (long)(negative ? unchecked(0UL - value) : value);
+        return true;
+    }
+}

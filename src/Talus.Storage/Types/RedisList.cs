@@ -1,0 +1,393 @@
+using System.Buffers.Binary;
+using RocksDbSharp;
+using Talus.Storage.Encoding;
+using Talus.Storage.Util;
+
+namespace Talus.Storage.Types;
+
+/// <summary>An end of a list (LEFT is the head, RIGHT the tail). Never persisted.</summary>
+public enum ListEnd
+{
+    Left,  // head: LPUSH, LPOP
+    Right, // tail: RPUSH, RPOP
+}
+
+/// <summary>Supplies the <paramref name="index"/>-th element of a push without copying the arguments first.</summary>
+public delegate ReadOnlySpan<byte> ElementSource(int index);
+
+/// <summary>
+/// Lists. The metadata holds head and tail; element i (0-based from the head) lives in the <c>sub</c> CF at
+/// <c>SubKey(db, key, version, BE64(head + i))</c>, and the live elements are exactly the indices [head, tail),
+/// so size = tail - head at all times. LPUSH writes at head - 1, RPUSH at tail: both O(1) per element, as are
+/// LPOP/RPOP, LINDEX and LSET (one point read or write at a computed index). LRANGE iterates only the
+/// requested indices. LINSERT and LREM keep the indices contiguous by rewriting the shorter side of the change
+/// (see RedisList.Edit.cs). Every write holds the key's stripe lock and commits one WriteBatch; a list that
+/// becomes empty loses its meta key. Multi-read commands read through one RocksDB snapshot so that the
+/// metadata and the elements they read agree.
+/// </summary>
+public sealed partial class RedisList
+{
+    /// <summary>Above this many entries a command writes through its own batch instead of the per-thread one (whose capacity it would pin).</summary>
+    private const int SmallBatch = 256;
+
+    /// <summary>Removals of more contiguous elements than this become one range tombstone instead of point deletes.</summary>
+    private const int RangeDeleteThreshold = 64;
+
+    private readonly Database _db;
+
+    internal RedisList(Database db) => _db = db;
+
+    /// <summary>LLEN: the length, 0 when missing.</summary>
+    public KeyLookup Length(ReadOnlySpan<byte> key, out long length)
+    {
+        var found = _db.Lookup(key, RedisType.List, out var meta, out _);
+        length = found == KeyLookup.Found ? meta.Size : 0;
+        return found;
+    }
+
+    /// <summary>
+    /// LPUSH/RPUSH (and the X variants with <paramref name="onlyIfExists"/>): pushes the elements one by one at
+    /// <paramref name="end"/>, so LPUSH a b c leaves c first. Returns the new length (0 for an X variant on a missing key).
+    /// </summary>
+    public OpStatus Push(ReadOnlySpan<byte> key, ListEnd end, int count, ElementSource elements, bool onlyIfExists, out long length)
+    {
+        length = 0;
+        using (_db.Locks.Lock(_db.Index, key))
+        {
+            var found = _db.Lookup(key, RedisType.List, out var meta, out _);
+            if (found == KeyLookup.WrongType)
+            {
+                return OpStatus.WrongType;
+            }
+            if (found == KeyLookup.Missing)
+            {
+                if (onlyIfExists)
+                {
+                    return OpStatus.Ok;
+                }
+                meta = Metadata.NewCollection(RedisType.List, _db.Engine.NextVersion());
+            }
+            using var lease = new BatchLease(count);
+            var elementKey = ElementKey(key, meta.Version);
+            for (var i = 0; i < count; i++)
+            {
+                var index = end == ListEnd.Left ? --meta.Head : meta.Tail++;
+                SetIndex(elementKey, index);
+                lease.Batch.Put(elementKey, elements(i), _db.Engine.Sub);
+            }
+            meta.Size += count;
+            PutMeta(lease.Batch, key, meta);
+            _db.Engine.Write(lease.Batch);
+            length = meta.Size;
+            return OpStatus.Ok;
+        }
+    }
+
+    /// <summary>Pushes byte arrays (tests and internal callers).</summary>
+    public OpStatus Push(ReadOnlySpan<byte> key, ListEnd end, IReadOnlyList<byte[]> elements, out long length) =>
+        Push(key, end, elements.Count, i => elements[i], false, out length);
+
+    /// <summary>
+    /// LPOP/RPOP: removes up to <paramref name="count"/> elements from <paramref name="end"/>, in pop order.
+    /// NotFound when the key is missing.
+    /// </summary>
+    public OpStatus Pop(ReadOnlySpan<byte> key, ListEnd end, long count, out List<byte[]> values)
+    {
+        values = [];
+        using (_db.Locks.Lock(_db.Index, key))
+        {
+            var found = _db.Lookup(key, RedisType.List, out var meta, out _);
+            if (found != KeyLookup.Found)
+            {
+                return found == KeyLookup.WrongType ? OpStatus.WrongType : OpStatus.NotFound;
+            }
+            var n = Math.Min(count, meta.Size);
+            if (n == 0)
+            {
+                return OpStatus.Ok;
+            }
+            values = new List<byte[]>((int)Math.Min(n, 1024));
+            var first = end == ListEnd.Left ? meta.Head : meta.Tail - (ulong)n;
+            ReadRange(key, meta.Version, first, (ulong)n, null, values);
+            if (end == ListEnd.Right)
+            {
+                values.Reverse();
+            }
+            using var lease = new BatchLease(n);
+            if (n == meta.Size)
+            {
+                // The whole list goes: dropping the meta key orphans the elements, which compaction reclaims.
+                lease.Batch.Delete(_db.MetaKeySpan(key), _db.Engine.Meta);
+            }
+            else
+            {
+                DeleteElements(lease.Batch, key, meta.Version, first, (ulong)n);
+                if (end == ListEnd.Left)
+                {
+                    meta.Head += (ulong)n;
+                }
+                else
+                {
+                    meta.Tail -= (ulong)n;
+                }
+                meta.Size -= n;
+                PutMeta(lease.Batch, key, meta);
+            }
+            _db.Engine.Write(lease.Batch);
+            return OpStatus.Ok;
+        }
+    }
+
+    /// <summary>Pops one element: null when the key is missing (or, with <paramref name="status"/> WrongType, of another type).</summary>
+    public byte[]? PopOne(ReadOnlySpan<byte> key, ListEnd end, out OpStatus status)
+    {
+        status = Pop(key, end, 1, out var values);
+        return values.Count > 0 ? values[0] : null;
+    }
+
+    /// <summary>
+    /// LMOVE/RPOPLPUSH: pops from <paramref name="from"/> of the source and pushes at <paramref name="to"/> of the
+    /// destination, atomically (one batch, both keys locked). NotFound when the source is missing (whatever the
+    /// destination holds); WrongType when either key holds another type. Source and destination may be one key.
+    /// </summary>
+    public OpStatus Move(byte[] source, byte[] destination, ListEnd from, ListEnd to, out byte[]? value)
+    {
+        value = null;
+        using (_db.Locks.LockMany(_db.Index, [source, destination]))
+        {
+            var found = _db.Lookup(source, RedisType.List, out var src, out _);
+            if (found != KeyLookup.Found)
+            {
+                return found == KeyLookup.WrongType ? OpStatus.WrongType : OpStatus.NotFound;
+            }
+            var same = source.AsSpan().SequenceEqual(destination);
+            var dst = src;
+            if (!same)
+            {
+                found = _db.Lookup(destination, RedisType.List, out dst, out _);
+                if (found == KeyLookup.WrongType)
+                {
+                    return OpStatus.WrongType;
+                }
+                if (found == KeyLookup.Missing)
+                {
+                    dst = Metadata.NewCollection(RedisType.List, _db.Engine.NextVersion());
+                }
+            }
+            var popIndex = from == ListEnd.Left ? src.Head : src.Tail - 1;
+            var elementKey = ElementKey(source, src.Version);
+            SetIndex(elementKey, popIndex);
+            value = _db.Engine.Get(_db.Engine.Sub, elementKey) ?? throw new InvalidDataException("list element missing at its index");
+            var batch = ThreadBuffers.Batch();
+            batch.Delete(elementKey, _db.Engine.Sub);
+            if (from == ListEnd.Left)
+            {
+                src.Head++;
+            }
+            else
+            {
+                src.Tail--;
+            }
+            src.Size--;
+            if (same)
+            {
+                dst = src;
+            }
+            var pushIndex = to == ListEnd.Left ? --dst.Head : dst.Tail++;
+            dst.Size++;
+            var target = ElementKey(destination, dst.Version);
+            SetIndex(target, pushIndex);
+            batch.Put(target, value, _db.Engine.Sub);
+            if (!same)
+            {
+                if (src.Size == 0)
+                {
+                    batch.Delete(_db.MetaKeySpan(source), _db.Engine.Meta);
+                }
+                else
+                {
+                    PutMeta(batch, source, src);
+                }
+            }
+            PutMeta(batch, destination, dst);
+            _db.Engine.Write(batch);
+            return OpStatus.Ok;
+        }
+    }
+
+    /// <summary>LINDEX: the element at <paramref name="index"/> (negative counts from the tail), null when out of range.</summary>
+    public KeyLookup Index(ReadOnlySpan<byte> key, long index, out byte[]? value)
+    {
+        value = null;
+        using var view = new SnapshotView(_db.Engine);
+        var found = view.Lookup(_db, key, out var meta);
+        if (found != KeyLookup.Found)
+        {
+            return found;
+        }
+        if (index < 0)
+        {
+            index += meta.Size;
+        }
+        if (index < 0 || index >= meta.Size)
+        {
+            return found;
+        }
+        var elementKey = ElementKey(key, meta.Version);
+        SetIndex(elementKey, meta.Head + (ulong)index);
+        value = _db.Engine.Db.Get(elementKey, _db.Engine.Sub, view.Options);
+        return found;
+    }
+
+    /// <summary>LRANGE with Redis' index rules (negative from the tail, clamped to the list).</summary>
+    public KeyLookup Range(ReadOnlySpan<byte> key, long start, long stop, out List<byte[]> values)
+    {
+        values = [];
+        using var view = new SnapshotView(_db.Engine);
+        var found = view.Lookup(_db, key, out var meta);
+        if (found != KeyLookup.Found || !ClampRange(meta.Size, ref start, ref stop))
+        {
+            return found;
+        }
+        var n = stop - start + 1;
+        values = new List<byte[]>((int)Math.Min(n, 4096));
+        ReadRange(key, meta.Version, meta.Head + (ulong)start, (ulong)n, view.Snapshot, values);
+        return found;
+    }
+
+    /// <summary>
+    /// Redis' LRANGE clamping: negative indices count from the tail; false when the range is empty.
+    /// On true, 0 &lt;= start &lt;= stop &lt; size.
+    /// </summary>
+    public static bool ClampRange(long size, ref long start, ref long stop)
+    {
+        if (start < 0)
+        {
+            start += size;
+        }
+        if (stop < 0)
+        {
+            stop += size;
+        }
+        if (start < 0)
+        {
+            start = 0;
+        }
+        if (start > stop || start >= size)
+        {
+            return false;
+        }
+        if (stop >= size)
+        {
+            stop = size - 1;
+        }
+        return true;
+    }
+
+    /// <summary>Reads <paramref name="count"/> consecutive elements from index <paramref name="first"/> in head-to-tail order.</summary>
+    private void ReadRange(ReadOnlySpan<byte> key, ulong version, ulong first, ulong count, Snapshot? snapshot, List<byte[]> into)
+    {
+        var lower = ElementKey(key, version);
+        SetIndex(lower, first);
+        var upper = ElementKey(key, version);
+        SetIndex(upper, first + count);
+        using var it = _db.Engine.NewIterator(_db.Engine.Sub, lower, upper, snapshot);
+        for (it.Seek(lower); it.Valid(); it.Next())
+        {
+            into.Add(it.Value());
+        }
+    }
+
+    /// <summary>Adds deletions of the elements [first, first + count) to <paramref name="batch"/>.</summary>
+    private void DeleteElements(WriteBatch batch, ReadOnlySpan<byte> key, ulong version, ulong first, ulong count)
+    {
+        var elementKey = ElementKey(key, version);
+        if (count > RangeDeleteThreshold)
+        {
+            SetIndex(elementKey, first);
+            var end = ElementKey(key, version);
+            SetIndex(end, first + count);
+            batch.DeleteRange(elementKey, (ulong)elementKey.Length, end, (ulong)end.Length, _db.Engine.Sub);
+            return;
+        }
+        for (var i = 0UL; i < count; i++)
+        {
+            SetIndex(elementKey, first + i);
+            batch.Delete(elementKey, _db.Engine.Sub);
+        }
+    }
+
+    private void PutMeta(WriteBatch batch, ReadOnlySpan<byte> key, in Metadata meta)
+    {
+        Span<byte> encoded = stackalloc byte[Metadata.ListSize];
+        var n = meta.Encode(encoded);
+        batch.Put(_db.MetaKeySpan(key), encoded[..n], _db.Engine.Meta);
+    }
+
+    /// <summary>A sub-key buffer for elements of this key version; <see cref="SetIndex"/> fills in the index.</summary>
+    private byte[] ElementKey(ReadOnlySpan<byte> key, ulong version)
+    {
+        Span<byte> zero = stackalloc byte[8];
+        zero.Clear();
+        return KeyCodec.SubKey(_db.Index, key, version, zero);
+    }
+
+    private static void SetIndex(byte[] elementKey, ulong index) =>
+        BinaryPrimitives.WriteUInt64BigEndian(elementKey.AsSpan(elementKey.Length - 8), index);
+
+    /// <summary>The index encoded in an element sub-key.</summary>
+    private static ulong IndexOf(ReadOnlySpan<byte> elementKey) => BinaryPrimitives.ReadUInt64BigEndian(elementKey[^8..]);
+
+    /// <summary>
+    /// The per-thread batch for small writes, a batch of its own for large ones (so one huge command does not
+    /// leave a huge buffer on a thread). Dispose releases only an owned batch.
+    /// </summary>
+    private readonly struct BatchLease : IDisposable
+    {
+        private readonly bool _owned;
+
+        public BatchLease(long expectedEntries)
+        {
+            _owned = expectedEntries > SmallBatch;
+            Batch = _owned ? new WriteBatch() : ThreadBuffers.Batch();
+        }
+
+        public WriteBatch Batch { get; }
+
+        public void Dispose()
+        {
+            if (_owned)
+            {
+                Batch.Dispose();
+            }
+        }
+    }
+
+    /// <summary>A snapshot and the read options that read through it, for reads that must agree with each other.</summary>
+    private readonly struct SnapshotView : IDisposable
+    {
+        public SnapshotView(Engine.StorageEngine engine)
+        {
+            Snapshot = engine.Db.CreateSnapshot();
+            Options = new ReadOptions().SetSnapshot(Snapshot);
+        }
+
+        public Snapshot Snapshot { get; }
+
+        public ReadOptions Options { get; }
+
+        /// <summary>The key's list metadata as of the snapshot, hiding expired keys.</summary>
+        public KeyLookup Lookup(Database db, ReadOnlySpan<byte> key, out Metadata meta)
+        {
+            var raw = db.Engine.Db.Get(db.MetaKeySpan(key), db.Engine.Meta, Options);
+            if (raw is null || !Metadata.TryDecode(raw, out meta) || meta.IsExpired(Database.NowMs))
+            {
+                meta = default;
+                return KeyLookup.Missing;
+            }
+            return meta.Type == RedisType.List ? KeyLookup.Found : KeyLookup.WrongType;
+        }
+
+        public void Dispose() => Snapshot.Dispose();
+    }
+}

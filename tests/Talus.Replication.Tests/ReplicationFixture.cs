@@ -1,0 +1,72 @@
+using System.Globalization;
+using Talus.TestKit;
+
+namespace Talus.Replication.Tests;
+
+/// <summary>Helpers shared by the replication integration tests: start nodes, write data, compare.</summary>
+internal static class ReplicationFixture
+{
+    public static string P(int port) => port.ToString(CultureInfo.InvariantCulture);
+
+    public static Task<TalusProcess> StartReplicaAsync(ServerProcess master, params string[] extra) =>
+        TalusProcess.LaunchAsync([.. extra, "--replicaof", "127.0.0.1", P(master.Port)]);
+
+    /// <summary>Writes <paramref name="count"/> strings over several databases, some with a TTL, pipelined.</summary>
+    public static void WriteStrings(ServerProcess server, int count, string prefix = "k", int databases = 3)
+    {
+        using var c = server.Client();
+        for (var db = 0; db < databases; db++)
+        {
+            c.Call("SELECT", P(db));
+            for (var i = 0; i < count; i++)
+            {
+                if (i % 10 == 0)
+                {
+                    c.Send("SET", $"{prefix}:{db}:{i}", $"v{i}", "EX", "3600");
+                }
+                else
+                {
+                    c.Send("SET", $"{prefix}:{db}:{i}", $"v{i}");
+                }
+            }
+            for (var i = 0; i < count; i++)
+            {
+                var r = c.Read();
+                Assert.False(r.IsError, r.Text);
+            }
+        }
+    }
+
+    /// <summary>Writes collections of every type (some with a TTL) into database 0.</summary>
+    public static void WriteCollections(ServerProcess server, int count, string prefix = "c")
+    {
+        using var c = server.Client();
+        var sent = 0;
+        for (var i = 0; i < count; i++)
+        {
+            var n = i.ToString(CultureInfo.InvariantCulture);
+            c.Send("HSET", $"{prefix}:hash:{i % 20}", "f" + n, "v" + n);
+            c.Send("RPUSH", $"{prefix}:list:{i % 20}", "e" + n);
+            c.Send("SADD", $"{prefix}:set:{i % 20}", "m" + n);
+            c.Send("ZADD", $"{prefix}:zset:{i % 20}", (i * 1.5).ToString(CultureInfo.InvariantCulture), "z" + n);
+            sent += 4;
+        }
+        c.Send("EXPIRE", $"{prefix}:hash:0", "3600");
+        c.Send("EXPIRE", $"{prefix}:list:1", "3600");
+        sent += 2;
+        for (var i = 0; i < sent; i++)
+        {
+            var r = c.Read();
+            Assert.False(r.IsError && !r.Text!.StartsWith("ERR unknown command", StringComparison.Ordinal), r.Text);
+        }
+    }
+
+    /// <summary>Asserts the replica's keyspace equals the master's, key by key.</summary>
+    public static void AssertSameKeyspace(ServerProcess master, ServerProcess replica)
+    {
+        var diffs = KeyspaceComparer.Differences(master, replica);
+        Assert.True(diffs.Count == 0, "keyspaces differ:\n" + string.Join('\n', diffs));
+    }
+
+    public static Dictionary<string, string> Repl(ServerProcess s) => s.Info("replication");
+}

@@ -1,0 +1,259 @@
+using System.Globalization;
+using Talus.TestKit;
+using static Talus.Replication.Tests.ReplicationFixture;
+
+namespace Talus.Replication.Tests;
+
+/// <summary>Master–replica replication with real talus processes; every test ends comparing keyspaces.</summary>
+public class ReplicationTests
+{
+    [Fact]
+    public async Task New_replica_full_syncs_then_streams_every_kind_of_write()
+    {
+        await using var master = await TalusProcess.LaunchAsync();
+        WriteStrings(master, 500);
+        WriteCollections(master, 400);
+        await using var replica = await StartReplicaAsync(master);
+        await ReplicationWait.WaitForSyncAsync(master, [replica]);
+        AssertSameKeyspace(master, replica);
+        Assert.Equal("1", Repl(replica)["talus_full_syncs"]);
+        WriteCollections(master, 300, prefix: "streamed");
+        using (var c = master.Client())
+        {
+            c.Call("HDEL", "c:hash:3", "f3");
+            c.Call("LPOP", "c:list:4");
+            c.Call("SPOP", "c:set:5");
+            c.Call("ZREM", "c:zset:6", "z6");
+            c.Call("DEL", "c:hash:7");
+        }
+        await ReplicationWait.WaitForSyncAsync(master, [replica]);
+        AssertSameKeyspace(master, replica);
+
+        using (var c = master.Client())
+        {
+            c.Call("SET", "after", "1");
+            c.Call("EXPIRE", "k:0:1", "1000");
+            c.Call("PERSIST", "k:0:10");
+            c.Call("DEL", "k:0:2");
+            c.Call("INCRBY", "counter", "41");
+            c.Call("APPEND", "after", "23");
+            c.Call("SELECT", "2");
+            c.Call("FLUSHDB");
+            c.Call("SELECT", "1");
+            c.Call("RENAME", "k:1:3", "renamed");
+        }
+        await ReplicationWait.WaitForSyncAsync(master, [replica]);
+        AssertSameKeyspace(master, replica);
+        using (var c = master.Client())
+        {
+            c.Call("FLUSHALL");
+            c.Call("SET", "only", "this");
+        }
+        await ReplicationWait.WaitForSyncAsync(master, [replica]);
+        AssertSameKeyspace(master, replica);
+        Assert.Equal(1, KeyspaceComparer.CountKeys(replica));
+    }
+
+    [Fact]
+    public async Task Replica_restarted_after_a_clean_stop_resumes_with_a_partial_sync()
+    {
+        await using var master = await TalusProcess.LaunchAsync();
+        WriteStrings(master, 200);
+        await using var replica = await StartReplicaAsync(master);
+        await ReplicationWait.WaitForSyncAsync(master, [replica]);
+        var fullBefore = ReplicationWait.Stat(master, "sync_full");
+
+        Assert.Equal(0, replica.Stop());
+        WriteStrings(master, 200, prefix: "later");
+        await replica.StartAsync();
+        await ReplicationWait.WaitForSyncAsync(master, [replica]);
+
+        Assert.Equal(fullBefore, ReplicationWait.Stat(master, "sync_full"));
+        Assert.Equal("0", Repl(replica)["talus_full_syncs"]);
+        Assert.Equal("1", Repl(replica)["talus_partial_syncs"]);
+        AssertSameKeyspace(master, replica);
+    }
+
+    [Fact]
+    public async Task Replica_killed_while_streaming_resumes_with_a_partial_sync()
+    {
+        await using var master = await TalusProcess.LaunchAsync();
+        WriteStrings(master, 200);
+        await using var replica = await StartReplicaAsync(master);
+        await ReplicationWait.WaitForSyncAsync(master, [replica]);
+        var fullBefore = ReplicationWait.Stat(master, "sync_full");
+        WriteStrings(master, 300, prefix: "during");
+        replica.Kill();
+        WriteStrings(master, 100, prefix: "after");
+        await replica.StartAsync();
+        await ReplicationWait.WaitForSyncAsync(master, [replica]);
+        Assert.Equal(fullBefore, ReplicationWait.Stat(master, "sync_full"));
+        AssertSameKeyspace(master, replica);
+    }
+
+    [Fact]
+    public async Task Replica_whose_dataset_was_wiped_gets_a_full_sync()
+    {
+        await using var master = await TalusProcess.LaunchAsync();
+        WriteStrings(master, 100);
+        await using var replica = await StartReplicaAsync(master);
+        await ReplicationWait.WaitForSyncAsync(master, [replica]);
+        Assert.Equal(0, replica.Stop());
+        Directory.Delete(Path.Combine(replica.Directory, "data", "db"), recursive: true);
+        await replica.StartAsync();
+        await ReplicationWait.WaitForSyncAsync(master, [replica]);
+        Assert.Equal("1", Repl(replica)["talus_full_syncs"]);
+        Assert.Equal(2, ReplicationWait.Stat(master, "sync_full"));
+        AssertSameKeyspace(master, replica);
+    }
+
+    [Fact]
+    public async Task Node_with_a_different_history_gets_a_full_sync_and_loses_its_own_data()
+    {
+        await using var master = await TalusProcess.LaunchAsync();
+        WriteStrings(master, 100);
+        await using var other = await TalusProcess.LaunchAsync();
+        WriteStrings(other, 50, prefix: "mine");
+        using (var c = other.Client())
+        {
+            Assert.Equal("OK", c.Call("REPLICAOF", "127.0.0.1", P(master.Port)).Text);
+        }
+        await ReplicationWait.WaitForSyncAsync(master, [other]);
+        Assert.Equal(1, ReplicationWait.Stat(master, "sync_partial_err"));
+        Assert.Equal(1, ReplicationWait.Stat(master, "sync_full"));
+        AssertSameKeyspace(master, other);
+    }
+
+    [Fact]
+    public async Task Replica_whose_offset_was_purged_from_the_binlog_gets_a_full_sync()
+    {
+        // A tiny write buffer and retention make flushed WAL files go quickly.
+        string[] small = ["--rocksdb-write-buffer-size", "1mb", "--binlog-retention-seconds", "0", "--binlog-retention-size", "0", "--snapshot-reuse-seconds", "1"];
+        await using var master = await TalusProcess.LaunchAsync(small);
+        WriteStrings(master, 100);
+        await using var replica = await StartReplicaAsync(master);
+        await ReplicationWait.WaitForSyncAsync(master, [replica]);
+        Assert.Equal(0, replica.Stop());
+        // Wait for the master to release the snapshot's pin (the reuse window), then write well past retention.
+        await Wait.UntilAsync(() => master.Info("replication")["talus_binlog_pins"] == "0", TimeSpan.FromSeconds(30), "snapshot pin released");
+        var value = new string('x', 4000);
+        using (var c = master.Client())
+        {
+            for (var i = 0; i < 3000; i++)
+            {
+                c.Send("SET", "big:" + i.ToString(CultureInfo.InvariantCulture), value);
+            }
+            for (var i = 0; i < 3000; i++)
+            {
+                c.Read();
+            }
+        }
+        await replica.StartAsync();
+        await ReplicationWait.WaitForSyncAsync(master, [replica]);
+        Assert.Equal(1, ReplicationWait.Stat(master, "sync_partial_err"));
+        Assert.Equal("1", Repl(replica)["talus_full_syncs"]);
+        AssertSameKeyspace(master, replica);
+    }
+
+    [Fact]
+    public async Task Promotion_keeps_history_so_re_pointed_replicas_continue_with_partial_syncs()
+    {
+        await using var master = await TalusProcess.LaunchAsync();
+        WriteStrings(master, 200);
+        await using var r1 = await StartReplicaAsync(master);
+        await using var r2 = await StartReplicaAsync(master);
+        await ReplicationWait.WaitForSyncAsync(master, [r1, r2]);
+        var oldReplId = Repl(master)["master_replid"];
+        master.Kill();
+
+        using (var c = r1.Client())
+        {
+            Assert.Equal("OK", c.Call("REPLICAOF", "NO", "ONE").Text);
+        }
+        var promoted = Repl(r1);
+        Assert.Equal("master", promoted["role"]);
+        Assert.Equal(oldReplId, promoted["master_replid2"]);
+        Assert.NotEqual(oldReplId, promoted["master_replid"]);
+
+        using (var c = r2.Client())
+        {
+            Assert.Equal("OK", c.Call("REPLICAOF", "127.0.0.1", P(r1.Port)).Text);
+        }
+        WriteStrings(r1, 100, prefix: "new");
+        await ReplicationWait.WaitForSyncAsync(r1, [r2]);
+        Assert.Equal(1, ReplicationWait.Stat(r1, "sync_partial_ok"));
+        Assert.Equal(0, ReplicationWait.Stat(r1, "sync_full"));
+        AssertSameKeyspace(r1, r2);
+    }
+
+    [Fact]
+    public async Task Writes_to_a_replica_get_READONLY()
+    {
+        await using var master = await TalusProcess.LaunchAsync();
+        await using var replica = await StartReplicaAsync(master);
+        await ReplicationWait.WaitForSyncAsync(master, [replica]);
+        using var c = replica.Client();
+        Assert.Equal("READONLY You can't write against a read only replica.", c.Call("SET", "x", "1").Text);
+        Assert.Equal("READONLY You can't write against a read only replica.", c.Call("FLUSHALL").Text);
+        AssertSameKeyspace(master, replica);
+    }
+
+    [Fact]
+    public async Task Wrong_masterauth_is_a_clear_error_and_copies_no_data()
+    {
+        await using var master = await TalusProcess.LaunchAsync("--requirepass", "s3cret");
+        using (var c = master.Client())
+        {
+            c.Call("AUTH", "s3cret");
+            c.Call("SET", "secret-data", "1");
+        }
+        await using var replica = await StartReplicaAsync(master, "--masterauth", "wrong");
+        await Wait.UntilAsync(() => Repl(replica)["talus_repl_last_error"].Contains("masterauth", StringComparison.Ordinal), TimeSpan.FromSeconds(30), "masterauth error");
+        Assert.Equal("down", Repl(replica)["master_link_status"]);
+        Assert.Equal(0, KeyspaceComparer.CountKeys(replica));
+        Assert.DoesNotContain("wrong", File.ReadAllText(replica.LogPath), StringComparison.Ordinal);
+
+        using (var c = replica.Client())
+        {
+            Assert.Equal("OK", c.Call("CONFIG", "SET", "masterauth", "s3cret").Text);
+        }
+        await Wait.UntilAsync(() => Repl(replica)["master_link_status"] == "up", TimeSpan.FromSeconds(30), "link up after fixing masterauth");
+        await ReplicationWait.WaitForSyncAsync(master, [replica]);
+        var diffs = KeyspaceComparer.Differences(master, replica, password: "s3cret");
+        Assert.True(diffs.Count == 0, string.Join('\n', diffs));
+        using var check = replica.Client();
+        Assert.Equal("1", check.Call("GET", "secret-data").Text);
+    }
+
+    [Fact]
+    public async Task Replicating_from_itself_or_forming_a_cycle_is_refused()
+    {
+        await using var a = await TalusProcess.LaunchAsync();
+        await using var b = await StartReplicaAsync(a);
+        await ReplicationWait.WaitForSyncAsync(a, [b]);
+        using (var c = a.Client())
+        {
+            Assert.StartsWith("ERR Refused", c.Call("REPLICAOF", "127.0.0.1", P(a.Port)).Text, StringComparison.Ordinal);
+            Assert.StartsWith("ERR Refused", c.Call("REPLICAOF", "127.0.0.1", P(b.Port)).Text, StringComparison.Ordinal);
+        }
+        Assert.Equal("master", Repl(a)["role"]);
+        AssertSameKeyspace(a, b);
+    }
+
+    [Fact]
+    public async Task Wait_counts_replicas_that_acknowledged_the_writes()
+    {
+        await using var master = await TalusProcess.LaunchAsync();
+        await using var r1 = await StartReplicaAsync(master);
+        await using var r2 = await StartReplicaAsync(master);
+        await ReplicationWait.WaitForSyncAsync(master, [r1, r2]);
+        using var c = master.Client();
+        c.Call("SET", "w", "1");
+        Assert.Equal(2, c.Call("WAIT", "2", "5000").Integer);
+        r2.Kill();
+        c.Call("SET", "w", "2");
+        var reply = c.Call("WAIT", "2", "300");
+        Assert.Equal(1, reply.Integer);
+        AssertSameKeyspace(master, r1);
+    }
+}

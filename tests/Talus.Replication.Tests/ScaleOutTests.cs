@@ -1,0 +1,179 @@
+using System.Globalization;
+using Talus.TestKit;
+using static Talus.Replication.Tests.ReplicationFixture;
+
+namespace Talus.Replication.Tests;
+
+/// <summary>
+/// The incident Talus exists to prevent, and its neighbours: several replicas joining a loaded master at once,
+/// snapshots being made or saved while transfers run, and kill -9 in the middle of a transfer.
+/// </summary>
+public class ScaleOutTests
+{
+    /// <summary>Writes continuously (bounded in count and time) until stopped; returns how many writes were acknowledged.</summary>
+    private static Task<int> WriteLoadAsync(ServerProcess master, CancellationToken stop) => Task.Run(() =>
+    {
+        using var c = master.Client();
+        var written = 0;
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
+        while (!stop.IsCancellationRequested && written < 2_000_000 && DateTime.UtcNow < deadline)
+        {
+            for (var i = 0; i < 50; i++)
+            {
+                c.Send("SET", "load:" + ((written + i) % 5000).ToString(CultureInfo.InvariantCulture), (written + i).ToString(CultureInfo.InvariantCulture));
+            }
+            for (var i = 0; i < 50; i++)
+            {
+                Assert.False(c.Read().IsError);
+            }
+            written += 50;
+        }
+        return written;
+    });
+
+    private static void WriteBulk(ServerProcess server, int keys, int valueSize)
+    {
+        // Random hex values: incompressible, so the snapshot really is about keys × valueSize bytes.
+        var random = new Random(42);
+        using var c = server.Client();
+        for (var i = 0; i < keys; i++)
+        {
+            var bytes = new byte[valueSize / 2];
+            random.NextBytes(bytes);
+            c.Send("SET", "bulk:" + i.ToString(CultureInfo.InvariantCulture), Convert.ToHexString(bytes));
+            if (i % 500 == 499)
+            {
+                for (var j = 0; j < 500; j++)
+                {
+                    c.Read();
+                }
+            }
+        }
+        for (var j = 0; j < keys % 500; j++)
+        {
+            c.Read();
+        }
+    }
+
+    [Fact]
+    public async Task Five_replicas_joining_a_loaded_master_within_two_seconds_share_one_snapshot_and_converge()
+    {
+        await using var master = await TalusProcess.LaunchAsync("--max-full-sync-parallel", "2");
+        WriteBulk(master, 20_000, 100);
+        using var stop = new CancellationTokenSource();
+        var load = WriteLoadAsync(master, stop.Token);
+
+        var replicas = await Task.WhenAll(Enumerable.Range(0, 5).Select(async i =>
+        {
+            await Task.Delay(i * 400);
+            return await StartReplicaAsync(master);
+        }));
+        try
+        {
+            foreach (var r in replicas)
+            {
+                await Wait.UntilAsync(() => Repl(r)["master_link_status"] == "up", TimeSpan.FromSeconds(120), $"replica {r.Endpoint} streaming");
+            }
+            await stop.CancelAsync();
+            var written = await load;
+            Assert.True(written > 0);
+            await ReplicationWait.WaitForSyncAsync(master, replicas);
+            foreach (var r in replicas)
+            {
+                AssertSameKeyspace(master, r);
+                Assert.Equal("1", Repl(r)["talus_full_syncs"]);
+            }
+            Assert.Equal("1", Repl(master)["talus_snapshots_made"]);
+            Assert.Equal(5, ReplicationWait.Stat(master, "sync_full"));
+        }
+        finally
+        {
+            foreach (var r in replicas)
+            {
+                await r.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task A_manual_BGSAVE_during_a_throttled_transfer_changes_nothing_for_it()
+    {
+        await using var master = await TalusProcess.LaunchAsync("--full-sync-throttle-bytes-per-second", "1mb", "--full-sync-chunk-size", "64kb");
+        WriteBulk(master, 3000, 1000);
+        await using var replica = await StartReplicaAsync(master);
+        await Wait.UntilAsync(() => Repl(replica)["talus_repl_state"] == "DbSync" && long.Parse(Repl(replica)["talus_sync_bytes_done"], CultureInfo.InvariantCulture) > 0,
+            TimeSpan.FromSeconds(30), "transfer under way");
+        Assert.Equal("none", Repl(replica)["talus_dataset_lineage"]);
+        Assert.Equal("down", Repl(replica)["master_link_status"]);
+        using (var c = master.Client())
+        {
+            Assert.Equal("Background saving started", c.Call("BGSAVE").Text);
+            c.Call("SET", "during", "transfer");
+        }
+        await ReplicationWait.WaitForSyncAsync(master, [replica], TimeSpan.FromSeconds(120));
+        Assert.Equal("1", Repl(master)["talus_snapshots_made"]);
+        Assert.Equal("1", Repl(replica)["talus_full_syncs"]);
+        AssertSameKeyspace(master, replica);
+    }
+
+    [Fact]
+    public async Task A_replica_killed_during_the_transfer_never_claims_a_dataset_and_completes_after_restart()
+    {
+        await using var master = await TalusProcess.LaunchAsync("--full-sync-throttle-bytes-per-second", "1mb", "--full-sync-chunk-size", "64kb");
+        WriteBulk(master, 3000, 1000);
+        await using var replica = await StartReplicaAsync(master);
+        await Wait.UntilAsync(() => Repl(replica)["talus_repl_state"] == "DbSync" && long.Parse(Repl(replica)["talus_sync_bytes_done"], CultureInfo.InvariantCulture) > 0,
+            TimeSpan.FromSeconds(30), "transfer under way");
+        replica.Kill();
+        using (var c = master.Client())
+        {
+            Assert.Equal(0, c.Call("CONFIG", "SET", "full-sync-throttle-bytes-per-second", "0").IsError ? 1 : 0);
+        }
+        await replica.StartAsync();
+        // Right after the restart the half-received dataset must not claim lineage.
+        var first = Repl(replica);
+        Assert.True(first["talus_dataset_lineage"] == "none" || first["talus_full_syncs"] == "1", string.Join(' ', first));
+        await ReplicationWait.WaitForSyncAsync(master, [replica], TimeSpan.FromSeconds(120));
+        Assert.Equal("1", Repl(replica)["talus_full_syncs"]);
+        AssertSameKeyspace(master, replica);
+    }
+
+    [Fact]
+    public async Task Master_killed_during_a_transfer_leaves_the_replica_without_lineage_until_the_sync_completes()
+    {
+        await using var master = await TalusProcess.LaunchAsync("--full-sync-throttle-bytes-per-second", "1mb", "--full-sync-chunk-size", "64kb");
+        WriteBulk(master, 3000, 1000);
+        await using var replica = await StartReplicaAsync(master);
+        await Wait.UntilAsync(() => Repl(replica)["talus_repl_state"] == "DbSync" && long.Parse(Repl(replica)["talus_sync_bytes_done"], CultureInfo.InvariantCulture) > 0,
+            TimeSpan.FromSeconds(30), "transfer under way");
+        master.Kill();
+        await Wait.UntilAsync(() => Repl(replica)["talus_repl_state"] is "Error" or "Connect", TimeSpan.FromSeconds(30), "replica noticed the master is gone");
+        var info = Repl(replica);
+        Assert.Equal("none", info["talus_dataset_lineage"]);
+        Assert.Equal("down", info["master_link_status"]);
+        Assert.Equal("0", info["slave_priority"]);
+
+        master.SetArguments([]);
+        await master.StartAsync();
+        await ReplicationWait.WaitForSyncAsync(master, [replica], TimeSpan.FromSeconds(120));
+        AssertSameKeyspace(master, replica);
+    }
+
+    [Fact]
+    public async Task A_tiny_binlog_retention_with_a_slow_transfer_still_ends_in_streaming_thanks_to_the_pin()
+    {
+        await using var master = await TalusProcess.LaunchAsync("--full-sync-throttle-bytes-per-second", "2mb", "--full-sync-chunk-size", "64kb",
+            "--rocksdb-write-buffer-size", "1mb", "--binlog-retention-seconds", "0", "--binlog-retention-size", "0");
+        WriteBulk(master, 3000, 1000);
+        using var stop = new CancellationTokenSource();
+        var load = WriteLoadAsync(master, stop.Token);
+        await using var replica = await StartReplicaAsync(master);
+        await Wait.UntilAsync(() => Repl(replica)["master_link_status"] == "up", TimeSpan.FromSeconds(120), "replica streaming");
+        await stop.CancelAsync();
+        await load;
+        await ReplicationWait.WaitForSyncAsync(master, [replica]);
+        Assert.Equal("1", Repl(replica)["talus_full_syncs"]);
+        Assert.Equal(1, ReplicationWait.Stat(master, "sync_full"));
+        AssertSameKeyspace(master, replica);
+    }
+}

@@ -1,0 +1,356 @@
+using System.Buffers.Binary;
+using Talus.Storage.Encoding;
+using Talus.Storage.Types;
+
+namespace Talus.Storage.Tests;
+
+public class RedisListTests
+{
+    private static byte[] B(string s) => System.Text.Encoding.UTF8.GetBytes(s);
+
+    private static List<string> All(Database db, string key)
+    {
+        db.Lists.Range(B(key), 0, -1, out var values);
+        return values.Select(v => System.Text.Encoding.UTF8.GetString(v)).ToList();
+    }
+
+    private static void Push(Database db, string key, ListEnd end, params string[] values) =>
+        Assert.Equal(OpStatus.Ok, db.Lists.Push(B(key), end, values.Select(B).ToArray(), out _));
+
+    /// <summary>Every sub-key stored under <paramref name="key"/>, whatever its version.</summary>
+    private static int SubKeyCount(Database db, string key)
+    {
+        var withVersion = KeyCodec.SubKeyPrefix(db.Index, B(key), 0);
+        var prefix = withVersion[..^8];
+        using var it = db.Engine.NewIterator(db.Engine.Sub, prefix, KeyCodec.PrefixUpperBound(prefix));
+        var n = 0;
+        for (it.Seek(prefix); it.Valid(); it.Next())
+        {
+            n++;
+        }
+        return n;
+    }
+
+    [Fact]
+    public void Lpush_prepends_one_by_one_and_rpush_appends()
+    {
+        using var f = new StorageFixture();
+        Push(f.Db, "k", ListEnd.Left, "a", "b", "c");
+        Push(f.Db, "k", ListEnd.Right, "x", "y");
+        Assert.Equal(["c", "b", "a", "x", "y"], All(f.Db, "k"));
+        Assert.Equal(KeyLookup.Found, f.Db.Lists.Length(B("k"), out var length));
+        Assert.Equal(5, length);
+    }
+
+    [Fact]
+    public void Element_sub_keys_carry_the_big_endian_index_and_lpush_starts_below_the_middle()
+    {
+        using var f = new StorageFixture();
+        Push(f.Db, "k", ListEnd.Left, "a");
+        Push(f.Db, "k", ListEnd.Right, "b");
+        f.Db.Lookup(B("k"), RedisType.List, out var meta, out _);
+        Assert.Equal(Metadata.ListInitialIndex - 1, meta.Head);
+        Assert.Equal(Metadata.ListInitialIndex + 1, meta.Tail);
+        var prefix = KeyCodec.SubKeyPrefix(0, B("k"), meta.Version);
+        using var it = f.Db.Engine.NewIterator(f.Db.Engine.Sub, prefix, KeyCodec.PrefixUpperBound(prefix));
+        var indices = new List<ulong>();
+        for (it.Seek(prefix); it.Valid(); it.Next())
+        {
+            var field = it.Key()[prefix.Length..];
+            Assert.Equal(8, field.Length);
+            indices.Add(BinaryPrimitives.ReadUInt64BigEndian(field));
+        }
+        Assert.Equal([(1UL << 63) - 1, 1UL << 63], indices);
+    }
+
+    [Fact]
+    public void Pop_takes_from_either_end_and_an_emptied_list_loses_its_key()
+    {
+        using var f = new StorageFixture();
+        Push(f.Db, "k", ListEnd.Right, "a", "b", "c", "d");
+        Assert.Equal(OpStatus.Ok, f.Db.Lists.Pop(B("k"), ListEnd.Left, 1, out var left));
+        Assert.Equal("a", System.Text.Encoding.UTF8.GetString(left.Single()));
+        Assert.Equal(OpStatus.Ok, f.Db.Lists.Pop(B("k"), ListEnd.Right, 2, out var right));
+        Assert.Equal(["d", "c"], right.Select(v => System.Text.Encoding.UTF8.GetString(v)));
+        Assert.Equal(OpStatus.Ok, f.Db.Lists.Pop(B("k"), ListEnd.Right, 10, out var rest));
+        Assert.Equal("b", System.Text.Encoding.UTF8.GetString(rest.Single()));
+        Assert.False(f.Db.Keys.Exists(B("k")));
+        Assert.Equal(OpStatus.NotFound, f.Db.Lists.Pop(B("k"), ListEnd.Left, 1, out _));
+    }
+
+    [Fact]
+    public void Wrong_type_is_reported_and_nothing_is_written()
+    {
+        using var f = new StorageFixture();
+        f.Db.Strings.Set(B("s"), B("v"));
+        Assert.Equal(OpStatus.WrongType, f.Db.Lists.Push(B("s"), ListEnd.Left, [B("a")], out _));
+        Assert.Equal(OpStatus.WrongType, f.Db.Lists.Pop(B("s"), ListEnd.Left, 1, out _));
+        Assert.Equal(KeyLookup.WrongType, f.Db.Lists.Range(B("s"), 0, -1, out _));
+        Assert.Equal(OpStatus.WrongType, f.Db.Lists.Move(B("s"), B("d"), ListEnd.Left, ListEnd.Left, out _));
+        Push(f.Db, "l", ListEnd.Left, "a");
+        Assert.Equal(OpStatus.WrongType, f.Db.Lists.Move(B("l"), B("s"), ListEnd.Left, ListEnd.Left, out _));
+        Assert.Equal(["a"], All(f.Db, "l"));
+        Assert.Equal(RedisType.String, f.Db.Keys.TypeOf(B("s")));
+    }
+
+    [Fact]
+    public void An_expired_list_is_replaced_by_a_fresh_one()
+    {
+        using var f = new StorageFixture();
+        Push(f.Db, "k", ListEnd.Right, "old1", "old2");
+        f.Db.Keys.SetExpiry(B("k"), Database.NowMs + 50, ExpireCondition.Always);
+        var deadline = DateTime.UtcNow.AddSeconds(5);
+        while (f.Db.Keys.Exists(B("k")) && DateTime.UtcNow < deadline)
+        {
+            Thread.Sleep(10); // waiting for the wall clock to pass the expiry, which is the state under test
+        }
+        Assert.False(f.Db.Keys.Exists(B("k")));
+        Push(f.Db, "k", ListEnd.Right, "new");
+        Assert.Equal(["new"], All(f.Db, "k"));
+        Assert.Equal(-1, f.Db.Keys.TtlMs(B("k")));
+    }
+
+    [Fact]
+    public void Move_between_keys_and_within_one_key()
+    {
+        using var f = new StorageFixture();
+        Push(f.Db, "src", ListEnd.Right, "a", "b", "c");
+        Assert.Equal(OpStatus.Ok, f.Db.Lists.Move(B("src"), B("dst"), ListEnd.Right, ListEnd.Left, out var moved));
+        Assert.Equal("c", System.Text.Encoding.UTF8.GetString(moved!));
+        Assert.Equal(["a", "b"], All(f.Db, "src"));
+        Assert.Equal(["c"], All(f.Db, "dst"));
+        Assert.Equal(OpStatus.Ok, f.Db.Lists.Move(B("src"), B("src"), ListEnd.Left, ListEnd.Right, out _));
+        Assert.Equal(["b", "a"], All(f.Db, "src"));
+        Push(f.Db, "one", ListEnd.Right, "x");
+        Assert.Equal(OpStatus.Ok, f.Db.Lists.Move(B("one"), B("one"), ListEnd.Left, ListEnd.Left, out _));
+        Assert.Equal(["x"], All(f.Db, "one"));
+        Assert.Equal(OpStatus.Ok, f.Db.Lists.Move(B("one"), B("dst"), ListEnd.Left, ListEnd.Right, out _));
+        Assert.False(f.Db.Keys.Exists(B("one")));
+        Assert.Equal(["c", "x"], All(f.Db, "dst"));
+        Assert.Equal(OpStatus.NotFound, f.Db.Lists.Move(B("none"), B("dst"), ListEnd.Left, ListEnd.Right, out _));
+    }
+
+    [Fact]
+    public void Lpos_follows_rank_count_and_maxlen()
+    {
+        using var f = new StorageFixture();
+        Push(f.Db, "k", ListEnd.Right, "a", "b", "c", "1", "2", "3", "c", "c");
+        List<long> Pos(long rank, long? count, long maxLength)
+        {
+            f.Db.Lists.Positions(B("k"), B("c"), rank, count, maxLength, out var positions);
+            return positions;
+        }
+        Assert.Equal([2], Pos(1, null, 0));
+        Assert.Equal([6], Pos(2, null, 0));
+        Assert.Equal([7], Pos(-1, null, 0));
+        Assert.Equal([2, 6, 7], Pos(1, 0, 0));
+        Assert.Equal([6, 7], Pos(2, 0, 0));
+        Assert.Equal([7, 6], Pos(-1, 2, 0));
+        Assert.Equal([], Pos(1, 0, 2));
+        Assert.Equal([2], Pos(1, 0, 3));
+        Assert.Equal([], Pos(4, 0, 0));
+    }
+
+    /// <summary>
+    /// A seeded random walk over every edit, checked after each step against a plain List model. Lists grow past
+    /// the range-delete and own-batch thresholds so both code paths run.
+    /// </summary>
+    [Fact]
+    public void Random_edits_match_a_list_model()
+    {
+        const int seed = 4242;
+        using var f = new StorageFixture();
+        var walk = new ModelWalk(f.Db, new Random(seed));
+        for (var step = 0; step < 3000; step++)
+        {
+            var op = walk.Step();
+            Assert.True(walk.Model.SequenceEqual(All(f.Db, "k")), $"seed {seed}, step {step}, {op}: list differs from the model");
+            Assert.Equal(walk.Model.Count > 0, f.Db.Keys.Exists(B("k")));
+        }
+    }
+
+    /// <summary>One random list operation at a time on key "k", applied to the store and to <see cref="Model"/>.</summary>
+    private sealed class ModelWalk(Database db, Random random)
+    {
+        private static readonly string[] Values = ["a", "b", "c", "d"];
+
+        public List<string> Model { get; private set; } = [];
+
+        private string Value() => Values[random.Next(Values.Length)];
+
+        public string Step()
+        {
+            var op = random.Next(9);
+            switch (op)
+            {
+                case 0 or 1:
+                    Push(op == 0);
+                    return "push";
+                case 2:
+                    Pop();
+                    return "pop";
+                case 3:
+                    Remove();
+                    return "lrem";
+                case 4:
+                    Insert();
+                    return "linsert";
+                case 5:
+                    Trim();
+                    return "ltrim";
+                case 6:
+                    Set();
+                    return "lset";
+                case 7:
+                    Index();
+                    return "lindex";
+                default:
+                    Range();
+                    return "lrange";
+            }
+        }
+
+        private void Push(bool left)
+        {
+            var n = random.Next(10) == 0 ? random.Next(100, 400) : random.Next(1, 4);
+            var items = Enumerable.Range(0, n).Select(_ => Value()).ToArray();
+            RedisListTests.Push(db, "k", left ? ListEnd.Left : ListEnd.Right, items);
+            foreach (var item in items)
+            {
+                if (left)
+                {
+                    Model.Insert(0, item);
+                }
+                else
+                {
+                    Model.Add(item);
+                }
+            }
+        }
+
+        private void Pop()
+        {
+            var count = random.Next(0, 80);
+            var left = random.Next(2) == 0;
+            db.Lists.Pop(B("k"), left ? ListEnd.Left : ListEnd.Right, count, out var popped);
+            var expected = left ? Model.Take(count).ToList() : Enumerable.Reverse(Model).Take(count).ToList();
+            Assert.Equal(expected, popped.Select(p => System.Text.Encoding.UTF8.GetString(p)));
+            Model.RemoveRange(left ? 0 : Model.Count - expected.Count, expected.Count);
+        }
+
+        private void Remove()
+        {
+            var count = random.Next(-3, 4);
+            var value = Value();
+            db.Lists.Remove(B("k"), count, B(value), out var removed);
+            var limit = count == 0 ? int.MaxValue : Math.Abs(count);
+            // Indices of the matches in scan order; removing from the highest index down keeps the others valid.
+            var order = count >= 0 ? Enumerable.Range(0, Model.Count) : Enumerable.Range(0, Model.Count).Reverse();
+            var matches = order.Where(i => Model[i] == value).Take(limit).OrderDescending().ToList();
+            foreach (var i in matches)
+            {
+                Model.RemoveAt(i);
+            }
+            Assert.Equal(matches.Count, removed);
+        }
+
+        private void Insert()
+        {
+            var pivot = Value();
+            var value = Value();
+            var after = random.Next(2) == 0;
+            db.Lists.Insert(B("k"), after, B(pivot), B(value), out var length);
+            var at = Model.IndexOf(pivot);
+            if (Model.Count == 0 || at < 0)
+            {
+                Assert.Equal(Model.Count == 0 ? 0 : -1, length);
+                return;
+            }
+            Model.Insert(after ? at + 1 : at, value);
+            Assert.Equal(Model.Count, length);
+        }
+
+        private void Trim()
+        {
+            long start = random.Next(-100, 100), stop = random.Next(-100, 100);
+            db.Lists.Trim(B("k"), start, stop);
+            Model = RedisList.ClampRange(Model.Count, ref start, ref stop) ? Model.GetRange((int)start, (int)(stop - start + 1)) : [];
+        }
+
+        private void Set()
+        {
+            var index = random.Next(-Model.Count - 2, Model.Count + 2);
+            var value = Value();
+            var status = db.Lists.Set(B("k"), index, B(value));
+            var resolved = index < 0 ? index + Model.Count : index;
+            if (Model.Count == 0)
+            {
+                Assert.Equal(OpStatus.NotFound, status);
+            }
+            else if (resolved < 0 || resolved >= Model.Count)
+            {
+                Assert.Equal(OpStatus.NotPerformed, status);
+            }
+            else
+            {
+                Assert.Equal(OpStatus.Ok, status);
+                Model[resolved] = value;
+            }
+        }
+
+        private void Index()
+        {
+            var index = random.Next(-Model.Count - 2, Model.Count + 2);
+            db.Lists.Index(B("k"), index, out var value);
+            var resolved = index < 0 ? index + Model.Count : index;
+            var expected = resolved >= 0 && resolved < Model.Count ? Model[resolved] : null;
+            Assert.Equal(expected, value is null ? null : System.Text.Encoding.UTF8.GetString(value));
+        }
+
+        private void Range()
+        {
+            long start = random.Next(-20, 20), stop = random.Next(-20, 20);
+            db.Lists.Range(B("k"), start, stop, out var range);
+            var expected = RedisList.ClampRange(Model.Count, ref start, ref stop) ? Model.GetRange((int)start, (int)(stop - start + 1)) : [];
+            Assert.Equal(expected, range.Select(r => System.Text.Encoding.UTF8.GetString(r)));
+        }
+    }
+
+    [Fact]
+    public void Trim_and_pop_leave_no_element_behind_after_compaction()
+    {
+        using var f = new StorageFixture();
+        Push(f.Db, "k", ListEnd.Right, Enumerable.Range(0, 1000).Select(i => "e" + i).ToArray());
+        f.Db.Lists.Trim(B("k"), 100, 899); // range tombstones on both ends
+        f.Db.Lists.Trim(B("k"), 1, -2);    // point deletes
+        f.Db.Lists.Pop(B("k"), ListEnd.Left, 3, out _);
+        f.Db.Engine.CompactAll();
+        Assert.Equal(795, SubKeyCount(f.Db, "k"));
+        Assert.Equal("e104", All(f.Db, "k")[0]);
+    }
+
+    [Fact]
+    public void A_million_element_list_reads_ranges_and_leaves_nothing_after_delete_and_compaction()
+    {
+        using var f = new StorageFixture();
+        const int total = 1_000_000, perCommand = 10_000;
+        var key = B("big");
+        for (var offset = 0; offset < total; offset += perCommand)
+        {
+            var first = offset;
+            Assert.Equal(OpStatus.Ok, f.Db.Lists.Push(key, ListEnd.Right, perCommand, i => System.Text.Encoding.ASCII.GetBytes("element-" + (first + i)), false, out var length));
+            Assert.Equal(offset + perCommand, length);
+        }
+        Assert.Equal(KeyLookup.Found, f.Db.Lists.Range(key, 0, 99, out var head));
+        Assert.Equal(Enumerable.Range(0, 100).Select(i => "element-" + i), head.Select(v => System.Text.Encoding.ASCII.GetString(v)));
+        f.Db.Lists.Index(key, total / 2, out var middle);
+        Assert.Equal("element-500000", System.Text.Encoding.ASCII.GetString(middle!));
+        f.Db.Lists.Range(key, -2, -1, out var tail);
+        Assert.Equal(["element-999998", "element-999999"], tail.Select(v => System.Text.Encoding.ASCII.GetString(v)));
+
+        Assert.True(f.Db.Keys.Delete(key));
+        Assert.False(f.Db.Keys.Exists(key));
+        f.Db.Engine.CompactAll();
+        Assert.Equal(0, SubKeyCount(f.Db, "big"));
+    }
+}
