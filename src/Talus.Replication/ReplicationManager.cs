@@ -23,6 +23,15 @@ public sealed class ReplicationHost
 
     public required Func<int> ReplicaPriority { get; init; }
 
+    /// <summary>replica-announce-ip (null or empty: the master uses the connection's source address).</summary>
+    public Func<string?> AnnounceIp { get; init; } = () => null;
+
+    /// <summary>replica-announce-port (0: <see cref="ListeningPort"/>).</summary>
+    public Func<int> AnnouncePort { get; init; } = () => 0;
+
+    /// <summary>replica-announced: INFO replica_announced.</summary>
+    public Func<bool> Announced { get; init; } = () => true;
+
     public required Func<TimeSpan> ReplTimeout { get; init; }
 
     public required Func<int> MaxFullSyncParallel { get; init; }
@@ -120,6 +129,8 @@ public sealed class ReplicationManager : IAsyncDisposable
                 MasterAuth = _host.MasterAuth,
                 RunId = _host.RunId,
                 ListeningPort = _host.ListeningPort,
+                AnnounceIp = _host.AnnounceIp,
+                AnnouncePort = _host.AnnouncePort,
                 Databases = _host.Dataset.DatabaseCount,
                 ReplTimeout = _host.ReplTimeout,
                 Engine = () => _host.Dataset.Engine,
@@ -206,23 +217,27 @@ public sealed class ReplicationManager : IAsyncDisposable
             fields.Add(("master_link_status", LinkUp ? "up" : "down"));
             fields.Add(("master_last_io_seconds_ago", N((Environment.TickCount64 - progress.LastIoTicks) / 1000)));
             fields.Add(("master_sync_in_progress", syncing ? "1" : "0"));
+            fields.Add(("slave_read_repl_offset", N((long)(lineage.IsNone ? 0 : lineage.Offset))));
+            fields.Add(("slave_repl_offset", N((long)(lineage.IsNone ? 0 : lineage.Offset))));
             if (syncing)
             {
+                var percent = progress.BytesTotal > 0 ? 100.0 * progress.BytesDone / progress.BytesTotal : 0;
                 fields.Add(("master_sync_total_bytes", N(progress.BytesTotal)));
                 fields.Add(("master_sync_read_bytes", N(progress.BytesDone)));
                 fields.Add(("master_sync_left_bytes", N(progress.BytesTotal - progress.BytesDone)));
+                fields.Add(("master_sync_perc", percent.ToString("0.00", CultureInfo.InvariantCulture)));
                 fields.Add(("master_sync_last_io_seconds_ago", N((Environment.TickCount64 - progress.LastIoTicks) / 1000)));
             }
             if (!LinkUp)
             {
+                // Sentinel skips replicas whose link has been down too long when it picks one to promote.
                 fields.Add(("master_link_down_since_seconds", N((Environment.TickCount64 - w.LinkDownSince) / 1000)));
             }
-            fields.Add(("slave_read_repl_offset", N((long)(lineage.IsNone ? 0 : lineage.Offset))));
-            fields.Add(("slave_repl_offset", N((long)(lineage.IsNone ? 0 : lineage.Offset))));
-            // Rule 8: a replica without lineage must never be promoted.
+            // Rule 8: a replica without lineage (never synced, or mid full sync) must never be promoted,
+            // and Sentinel never picks a replica reporting priority 0.
             fields.Add(("slave_priority", lineage.IsNone ? "0" : N(_host.ReplicaPriority())));
             fields.Add(("slave_read_only", "1"));
-            fields.Add(("replica_announced", "1"));
+            fields.Add(("replica_announced", _host.Announced() ? "1" : "0"));
         }
         else
         {

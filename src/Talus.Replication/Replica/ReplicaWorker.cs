@@ -18,6 +18,12 @@ public sealed class ReplicaSettings
 
     public required int ListeningPort { get; init; }
 
+    /// <summary>replica-announce-ip: the address the master shows for this replica (null = the connection's source address); read at each handshake.</summary>
+    public Func<string?> AnnounceIp { get; init; } = () => null;
+
+    /// <summary>replica-announce-port: the port the master shows for this replica (0 = <see cref="ListeningPort"/>); read at each handshake.</summary>
+    public Func<int> AnnouncePort { get; init; } = () => 0;
+
     public required int Databases { get; init; }
 
     public required Func<TimeSpan> ReplTimeout { get; init; }
@@ -146,7 +152,11 @@ public sealed partial class ReplicaWorker : IAsyncDisposable
         Machine.MoveTo(ReplState.MetaSync, "connected");
         await AuthenticateAsync(_data, token).ConfigureAwait(false);
         await AuthenticateAsync(_control, token).ConfigureAwait(false);
-        var meta = await _data.CallOkAsync(token, "TALUS-METASYNC", _settings.RunId, _settings.Databases, StorageFormat.Version, _settings.ListeningPort).ConfigureAwait(false);
+        var port = _settings.AnnouncePort() is > 0 and var announced ? announced : _settings.ListeningPort;
+        object[] metaSync = _settings.AnnounceIp() is { Length: > 0 } ip
+            ? ["TALUS-METASYNC", _settings.RunId, _settings.Databases, StorageFormat.Version, port, ip]
+            : ["TALUS-METASYNC", _settings.RunId, _settings.Databases, StorageFormat.Version, port];
+        var meta = await _data.CallOkAsync(token, metaSync).ConfigureAwait(false);
         if (meta is not object?[] { Length: 2 } parts || parts[0] is not byte[] masterRunId || parts[1] is not byte[] upstream)
         {
             throw new ReplicationException("malformed MetaSync reply");

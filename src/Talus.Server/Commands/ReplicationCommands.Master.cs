@@ -18,7 +18,7 @@ public static partial class ReplicationCommands
         ctx.Writer.WriteBulk(string.Join(',', manager.Worker?.Upstream ?? []));
     }
 
-    /// <summary>TALUS-METASYNC runid databases format-version listening-port.</summary>
+    /// <summary>TALUS-METASYNC runid databases format-version listening-port [announce-ip].</summary>
     private static void MetaSync(CommandContext ctx)
     {
         var manager = Manager(ctx);
@@ -27,13 +27,14 @@ public static partial class ReplicationCommands
             ctx.Writer.WriteError("ERR MetaSync refused: this node is a replica (chained replication is not supported)");
             return;
         }
-        if (!ctx.Args.TryGetLong(2, out var databases) || !ctx.Args.TryGetLong(3, out var format) || !ctx.Args.TryGetLong(4, out var port))
+        if (ctx.Argc > 6 || !ctx.Args.TryGetLong(2, out var databases) || !ctx.Args.TryGetLong(3, out var format) || !ctx.Args.TryGetLong(4, out var port))
         {
             ctx.Writer.WriteError("ERR MetaSync: malformed arguments");
             return;
         }
         var runId = ctx.Args.GetString(1);
-        var ip = (ctx.Session.RemoteEndPoint as System.Net.IPEndPoint)?.Address.ToString() ?? "?";
+        // replica-announce-ip wins over the source address: Sentinel connects to what INFO slaveN says.
+        var ip = ctx.Argc == 6 ? ctx.Args.GetString(5) : (ctx.Session.RemoteEndPoint as System.Net.IPEndPoint)?.Address.ToString() ?? "?";
         var error = manager.Master.MetaSync(runId, (int)databases, (int)format, ip, (int)port, ctx.Server.Dataset.DatabaseCount);
         if (error is not null)
         {

@@ -200,7 +200,7 @@ public static partial class ReplicationCommands
         new("WAIT", 3, CommandFlags.NoScript, 0, 0, 0, Wait, "generic"),
         new("REPLCONF", -1, Internal, 0, 0, 0, ReplConf, "server"),
         new("TALUS-IDENTITY", 1, Internal, 0, 0, 0, Identity, "server"),
-        new("TALUS-METASYNC", 5, Internal, 0, 0, 0, MetaSync, "server"),
+        new("TALUS-METASYNC", -5, Internal, 0, 0, 0, MetaSync, "server"),
         new("TALUS-CONTROL", 2, Internal, 0, 0, 0, Control, "server"),
         new("TALUS-TRYSYNC", 4, Internal, 0, 0, 0, TrySync, "server"),
         new("TALUS-DBSYNC", -3, Internal, 0, 0, 0, DbSync, "server"),

@@ -29,6 +29,15 @@ public sealed class ServerOptions
 
     public int ReplicaPriority { get; set; } = 100;
 
+    /// <summary>The address a replica gives its master for INFO slaveN (Sentinel connects there); null = the connection's source address.</summary>
+    public string? ReplicaAnnounceIp { get; set; }
+
+    /// <summary>The port a replica gives its master for INFO slaveN; 0 = its listening port.</summary>
+    public int ReplicaAnnouncePort { get; set; }
+
+    /// <summary>Whether Sentinel should list this replica (INFO replica_announced).</summary>
+    public bool ReplicaAnnounced { get; set; } = true;
+
     public string LogLevel { get; set; } = "notice";
 
     public string LogFile { get; set; } = "";
