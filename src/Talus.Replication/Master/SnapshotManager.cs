@@ -149,7 +149,9 @@ public sealed class SnapshotManager : IDisposable
                 _snapshots.Add(snapshot);
             }
             _logger.LogInformation("Snapshot {Id} ready: lineage {Lineage}, {Files} files, {Bytes} bytes", id, lineage, files.Count, manifest.TotalBytes);
-            Sweep();
+            // Not the new one: its waiters take their references only after this returns, and with
+            // snapshot-reuse-seconds 0 it would otherwise be retired before anyone could read it.
+            Sweep(keep: snapshot);
             return snapshot;
         }
         catch (Exception ex)
@@ -162,12 +164,14 @@ public sealed class SnapshotManager : IDisposable
     }
 
     /// <summary>Deletes snapshots that are unreferenced and superseded or past the reuse window.</summary>
-    public void Sweep()
+    public void Sweep() => Sweep(keep: null);
+
+    private void Sweep(Snapshot? keep)
     {
         List<Snapshot> retire;
         lock (_lock)
         {
-            retire = _snapshots.Where(s => !s.Deleted && s.Readers <= 0 && (s.Superseded || DateTime.UtcNow - s.LastReleased >= ReuseWindow)).ToList();
+            retire = _snapshots.Where(s => s != keep && !s.Deleted && s.Readers <= 0 && (s.Superseded || DateTime.UtcNow - s.LastReleased >= ReuseWindow)).ToList();
             foreach (var s in retire)
             {
                 s.Deleted = true;
