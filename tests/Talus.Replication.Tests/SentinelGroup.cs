@@ -60,9 +60,24 @@ internal sealed class SentinelGroup : IAsyncDisposable
         }
         catch (TimeoutException ex)
         {
-            throw new TimeoutException(ex.Message + "\n" + Logs(), ex);
+            throw new TimeoutException(ex.Message + "\n" + State() + "\n" + Logs(), ex);
         }
     }
+
+    /// <summary>What every sentinel says about the master and its replicas.</summary>
+    public string State() => string.Join("\n", _sentinels.Select(s =>
+    {
+        try
+        {
+            var master = s.Master("talus");
+            var replicas = s.Replicas("talus").Select(r => $"{r.GetValueOrDefault("name")} flags={r.GetValueOrDefault("flags")} priority={r.GetValueOrDefault("slave-priority")} offset={r.GetValueOrDefault("slave-repl-offset")} link={r.GetValueOrDefault("master-link-status")}");
+            return $"sentinel {s.Port}: master {master.GetValueOrDefault("ip")}:{master.GetValueOrDefault("port")} flags={master.GetValueOrDefault("flags")} sentinels={master.GetValueOrDefault("num-other-sentinels")}; replicas: {string.Join("; ", replicas)}";
+        }
+        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException)
+        {
+            return $"sentinel {s.Port}: {e.Message}";
+        }
+    }));
 
     /// <summary>The last lines of every sentinel's log.</summary>
     public string Logs() => string.Join("\n", _sentinels.Select(s =>

@@ -44,7 +44,6 @@ public class SentinelTests(ITestOutputHelper output)
         var finalOffset = ReplicationWait.MasterOffset(master);
         await Wait.UntilAsync(() => ReplicationWait.ReplicaOffset(r1) >= finalOffset && ReplicationWait.ReplicaOffset(r2) >= finalOffset,
             TimeSpan.FromSeconds(20), $"both replicas at offset {finalOffset}");
-        var fullSyncsBefore = new Dictionary<int, string> { [r1.Port] = Repl(r1)["talus_full_syncs"], [r2.Port] = Repl(r2)["talus_full_syncs"] };
         var oldAddress = $"127.0.0.1:{master.Port}";
         var clock = Stopwatch.StartNew();
         master.Kill();
@@ -69,7 +68,9 @@ public class SentinelTests(ITestOutputHelper output)
             TimeSpan.FromSeconds(60), "the other replica to stream from the new master");
         WriteStrings(promoted, 100, prefix: "after-failover");
         await ReplicationWait.WaitForSyncAsync(promoted, [other]);
-        Assert.Equal(fullSyncsBefore[other.Port], Repl(other)["talus_full_syncs"]);
+        // The link to the new master (a new replica worker, counting from zero) did one partial sync, no full one.
+        Assert.Equal("0", Repl(other)["talus_full_syncs"]);
+        Assert.Equal("1", Repl(other)["talus_partial_syncs"]);
         Assert.Equal(0, ReplicationWait.Stat(promoted, "sync_full"));
         Assert.Equal(1, ReplicationWait.Stat(promoted, "sync_partial_ok"));
         var repointTime = clock.Elapsed;
@@ -106,7 +107,8 @@ public class SentinelTests(ITestOutputHelper output)
     {
         using var confs = new TempDirectory("talus-confs");
         // The throttle applies to full syncs only: r1 syncs the empty dataset first and then streams the load.
-        var master = await StartNodeAsync(confs, "master", null, "--full-sync-throttle-bytes-per-second", "200kb");
+        // No snapshot reuse: r2 must get a snapshot of the full dataset, not r1's empty one.
+        var master = await StartNodeAsync(confs, "master", null, "--full-sync-throttle-bytes-per-second", "200kb", "--snapshot-reuse-seconds", "0");
         await using var masterGuard = master;
         await using var r1 = await StartNodeAsync(confs, "r1", master);
         await ReplicationWait.WaitForSyncAsync(master, [r1]);
