@@ -6,6 +6,7 @@ using Talus.Server.Config;
 using Talus.Server.Dispatch;
 using Talus.Server.Host;
 using Talus.Server.Logging;
+using Talus.Server.PubSub;
 using Talus.Storage;
 using Talus.Replication;
 using Talus.Replication.Replica;
@@ -86,6 +87,7 @@ public static class Program
 
         var context = new ServerContext(options, dataset, loggerFactory);
         var dispatcher = new CommandDispatcher(context);
+        dispatcher.AddInterceptor(new SubscribeModeGate());
         using var sweeper = new ExpiredKeySweeper(dataset, loggerFactory.CreateLogger("Talus.Expiry"), TimeSpan.FromMilliseconds(100))
         {
             Enabled = options.ReplicaOf is null,

@@ -25,6 +25,7 @@ public sealed class CommandTable
             SortedSetCommands.Table,
             HyperLogLogCommands.Table,
             ScriptCommands.Table,
+            PubSubCommands.Table,
         })
         {
             foreach (var command in group)

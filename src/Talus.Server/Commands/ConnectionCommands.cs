@@ -18,6 +18,14 @@ public static partial class ConnectionCommands
             ctx.WrongArity();
             return;
         }
+        if (ctx.Session.Kind == ClientKind.PubSub && ctx.Session.Protocol == RespVersion.Resp2)
+        {
+            // In subscribe mode a RESP2 client tells replies from messages by shape: PING answers an array.
+            ctx.Writer.WriteArrayHeader(2);
+            ctx.Writer.WriteBulk("pong"u8);
+            ctx.Writer.WriteBulk(ctx.Argc == 2 ? ctx.Args[1] : default);
+            return;
+        }
         if (ctx.Argc == 2)
         {
             ctx.Writer.WriteBulk(ctx.Args[1]);

@@ -102,8 +102,8 @@ public static partial class ServerCommands
         var managed = GC.GetTotalMemory(false);
         var engine = server.Dataset.Engine;
         long Prop(string name) => long.TryParse(engine.Property(name), CultureInfo.InvariantCulture, out var v) ? v : 0;
-        var memtables = Prop("rocksdb.cur-size-all-mem-tables");
-        var cache = Prop("rocksdb.block-cache-usage");
+        var memtables = engine.PropertySum("rocksdb.cur-size-all-mem-tables");
+        var cache = Prop("rocksdb.block-cache-usage"); // one cache shared by every family
         yield return ("used_memory", N(managed + memtables + cache));
         yield return ("used_memory_human", Human(managed + memtables + cache));
         yield return ("used_memory_rss", N(rss));
@@ -116,7 +116,7 @@ public static partial class ServerCommands
         yield return ("talus_managed_heap", N(managed));
         yield return ("talus_rocksdb_memtables", N(memtables));
         yield return ("talus_rocksdb_block_cache", N(cache));
-        yield return ("talus_disk_sst_bytes", N(Prop("rocksdb.total-sst-files-size")));
+        yield return ("talus_disk_sst_bytes", N(engine.PropertySum("rocksdb.total-sst-files-size")));
     }
 
     private static string Human(long bytes) => bytes switch
@@ -140,6 +140,13 @@ public static partial class ServerCommands
         yield return ("aof_last_write_status", "ok");
         yield return ("talus_appendfsync", server.Options.AppendFsync.ToString().ToLowerInvariant());
         yield return ("talus_binlog_offset", N((long)server.Dataset.Engine.LatestSequence));
+        var compaction = server.Dataset.Engine.Compaction;
+        yield return ("talus_compaction_in_progress", compaction.Running ? "1" : "0");
+        yield return ("talus_compaction_step", compaction.Step);
+        yield return ("talus_compaction_seconds", N(compaction.RunningSeconds));
+        yield return ("talus_compactions", N(compaction.Completed));
+        yield return ("talus_last_compaction_status", compaction.LastStatus);
+        yield return ("talus_last_compaction_seconds", compaction.LastSeconds.ToString("0.###", CultureInfo.InvariantCulture));
     }
 
     private static IEnumerable<(string, string)> StatsFields(ServerContext server)

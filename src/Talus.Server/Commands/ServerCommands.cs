@@ -51,6 +51,17 @@ public static partial class ServerCommands
 
     private static long _backupSequence;
 
+    /// <summary>
+    /// COMPACT (as in Pika and Kvrocks): a full compaction of the dataset in the background, which reclaims
+    /// the space of deleted collections and expired keys now rather than when RocksDB gets to them. Progress
+    /// is in INFO persistence (talus_compaction_*) and the log.
+    /// </summary>
+    private static void Compact(CommandContext ctx)
+    {
+        var started = ctx.Server.Dataset.Engine.Compaction.TryStart();
+        ctx.Writer.WriteSimpleString(started ? "Background compaction started" : "Background compaction already in progress");
+    }
+
     private static void Shutdown(CommandContext ctx)
     {
         for (var i = 1; i < ctx.Argc; i++)
@@ -124,6 +135,7 @@ public static partial class ServerCommands
         new("TIME", 1, CommandFlags.Fast | CommandFlags.Loading | CommandFlags.Stale, 0, 0, 0, Time, "server"),
         new("LASTSAVE", 1, CommandFlags.Fast | CommandFlags.Loading | CommandFlags.Stale, 0, 0, 0, LastSave, "server"),
         new("BGSAVE", -1, AdminFlags, 0, 0, 0, BgSave, "server"),
+        new("COMPACT", 1, AdminFlags, 0, 0, 0, Compact, "server"),
         new("SHUTDOWN", -1, AdminFlags | CommandFlags.Loading | CommandFlags.Stale, 0, 0, 0, Shutdown, "server"),
         new("SLOWLOG", -2, AdminFlags | CommandFlags.Loading | CommandFlags.Stale, 0, 0, 0, SlowLog, "server"),
         new("COMMAND", -1, CommandFlags.Loading | CommandFlags.Stale, 0, 0, 0, Command, "server") { Subcommands = CommandSubcommands() },

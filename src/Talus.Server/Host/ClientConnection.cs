@@ -16,6 +16,9 @@ namespace Talus.Server.Host;
 /// </summary>
 public sealed class ClientConnection
 {
+    /// <summary>Pushes moved into the pipe per flush; what is drained but unflushed stays within this.</summary>
+    private const int PushChunk = 64 * 1024;
+
     private readonly Socket _socket;
     private readonly ServerContext _server;
     private readonly ILogger _logger;
@@ -24,6 +27,7 @@ public sealed class ClientConnection
     private readonly RequestProcessor _processor;
     private readonly CommandContext _ctx;
     private readonly CancellationTokenSource _closed = new();
+    private readonly ClientOutbox _outbox;
 
     public ClientConnection(Socket socket, ServerContext server, CommandDispatcher dispatcher, ILogger logger)
     {
@@ -39,6 +43,10 @@ public sealed class ClientConnection
         Session.OnPeerCheck(PeerGone);
         _processor = new RequestProcessor(server, dispatcher, Session, _writer);
         _ctx = _processor.Context;
+        _outbox = new ClientOutbox(Session, server.OutputGuard);
+        // A push wakes the loop out of its pending read; the loop alone writes to the pipe.
+        _outbox.OnWake(WakeLoop);
+        Session.Outbox = _outbox;
     }
 
     public ClientSession Session { get; }
@@ -63,6 +71,7 @@ public sealed class ClientConnection
         finally
         {
             _closed.Cancel();
+            _outbox.Drop();
             Session.OnDisconnected();
             await _reader.CompleteAsync().ConfigureAwait(false);
             // Completing with an error discards the unflushed replies: after a failed group commit they
@@ -78,7 +87,10 @@ public sealed class ClientConnection
         var token = _closed.Token;
         while (!Session.CloseRequested)
         {
+            // A read cancelled by a push (CancelPendingRead) is handled like any other: its buffer may hold
+            // commands, and the pushes are drained below with the replies.
             var result = await _reader.ReadAsync(token).ConfigureAwait(false);
+            _outbox.ConsumeWake();
             var buffer = result.Buffer;
             Interlocked.Add(ref _server.Stats.NetInputBytes, buffer.Length);
             var outcome = _processor.Process(buffer, out var consumed);
@@ -101,10 +113,12 @@ public sealed class ClientConnection
             {
                 _reader.AdvanceTo(consumed);
             }
+            DrainPushes();
             var written = _ctx.Writer.BytesWritten;
             _ctx.Writer.ResetCounter();
             Interlocked.Add(ref _server.Stats.NetOutputBytes, written);
             await _writer.FlushAsync(token).ConfigureAwait(false);
+            _outbox.Flushed();
             if (outcome == BatchOutcome.Blocked && _ctx.Deferred is { } deferred)
             {
                 _ctx.Deferred = null;
@@ -129,6 +143,35 @@ public sealed class ClientConnection
             {
                 break;
             }
+        }
+    }
+
+    /// <summary>
+    /// Moves queued pushes behind the replies of this read, at most <see cref="PushChunk"/> bytes per round so
+    /// a busy subscriber still gets its own commands read; what is left wakes the loop again at once.
+    /// </summary>
+    private void DrainPushes()
+    {
+        if (!_outbox.HasFrames || Session.CloseRequested)
+        {
+            return;
+        }
+        _outbox.DrainTo(_ctx.Writer, PushChunk);
+        if (_outbox.HasFrames)
+        {
+            _outbox.RequestWake();
+        }
+    }
+
+    private void WakeLoop()
+    {
+        try
+        {
+            _reader.CancelPendingRead();
+        }
+        catch (Exception ex) when (ex is ObjectDisposedException or InvalidOperationException)
+        {
+            // The connection is closing; nothing left to wake.
         }
     }
 

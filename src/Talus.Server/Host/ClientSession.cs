@@ -20,6 +20,7 @@ public sealed class ClientSession
     private Func<bool>? _peerGone;
     private volatile bool _closeRequested;
     private volatile bool _blocked;
+    private long _outputBytes;
 
     public ClientSession(long id, EndPoint? remote, EndPoint? local, bool authenticated)
     {
@@ -113,8 +114,24 @@ public sealed class ClientSession
     /// <summary>True when the peer has closed its end (checked by blocked commands, which read nothing meanwhile).</summary>
     public bool PeerGone => _peerGone?.Invoke() ?? false;
 
-    /// <summary>Bytes queued for this client but not yet sent (CLIENT LIST omem).</summary>
-    public long OutputBytes { get; set; }
+    /// <summary>Bytes queued for this client but not yet sent (CLIENT LIST omem), queued pushes included.</summary>
+    public long OutputBytes
+    {
+        get => _outputBytes + (Outbox?.PendingBytes ?? 0);
+        set => _outputBytes = value;
+    }
+
+    /// <summary>Out-of-band frames (pub/sub messages, MONITOR lines) waiting for this client; null without a connection.</summary>
+    public ClientOutbox? Outbox { get; set; }
+
+    /// <summary>Channels this client is subscribed to (CLIENT LIST sub); written by its own thread only.</summary>
+    public int SubscribedChannels { get; set; }
+
+    /// <summary>Patterns this client is subscribed to (CLIENT LIST psub).</summary>
+    public int SubscribedPatterns { get; set; }
+
+    /// <summary>True once the client ran MONITOR (CLIENT LIST flag O).</summary>
+    public bool Monitoring { get; set; }
 
     /// <summary>Bytes of the query buffer (CLIENT LIST qbuf).</summary>
     public long QueryBufferBytes { get; set; }

@@ -93,6 +93,12 @@ public sealed class RequestProcessor : IDisposable
                 continue;
             }
             ctx.Args = _args;
+            // Pushes queued before this command go out before its reply (a message published before an
+            // UNSUBSCRIBE precedes its confirmation, as in Redis, where it would already sit in the buffer).
+            if (Session.Outbox is { HasFrames: true } outbox)
+            {
+                outbox.DrainTo(ctx.Writer);
+            }
             _dispatcher.Execute(ctx);
             if (ctx.WriteGroupFailure is not null)
             {

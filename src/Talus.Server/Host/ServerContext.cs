@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Talus.Server.Blocking;
 using Talus.Server.Commands;
 using Talus.Server.Config;
+using Talus.Server.PubSub;
 using Talus.Storage;
 
 namespace Talus.Server.Host;
@@ -18,6 +19,7 @@ public sealed class ServerContext
         Dataset = dataset;
         LoggerFactory = loggerFactory;
         RunId = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(20));
+        OutputGuard = new OutputBufferGuard(options, Stats, loggerFactory.CreateLogger("Talus.Clients"));
     }
 
     public ServerOptions Options { get; }
@@ -36,6 +38,15 @@ public sealed class ServerContext
 
     /// <summary>Clients blocked on keys (BLPOP ...), woken by the writes that feed those keys.</summary>
     public BlockingKeys Blocking { get; } = new();
+    /// <summary>Channel and pattern subscriptions (PUBLISH, SUBSCRIBE, PSUBSCRIBE).</summary>
+    public PubSubHub PubSub { get; } = new();
+
+    /// <summary>Shard channel subscriptions (SPUBLISH, SSUBSCRIBE): their own namespace, "smessage" frames.</summary>
+    public PubSubHub ShardPubSub { get; } = new("smessage");
+
+    /// <summary>client-output-buffer-limit enforcement on queued pushes.</summary>
+    public OutputBufferGuard OutputGuard { get; }
+
     /// <summary>CLIENT PAUSE state, read by the dispatcher before each command.</summary>
     public ClientPause Pause { get; } = new();
 

@@ -11,6 +11,7 @@ public sealed class ServerStats
     public long NetInputBytes;
     public long NetOutputBytes;
     public long ErrorReplies;
+    public long OutputBufferLimitDisconnections;
 
     private long _lastSampleTime = Environment.TickCount64;
     private long _lastSampleCommands;

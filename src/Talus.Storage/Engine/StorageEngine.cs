@@ -42,7 +42,14 @@ public sealed class StorageEngine : IDisposable
         Sys = db.GetColumnFamily(StorageFormat.SysFamily);
         _lastVersion = DateTime.UtcNow.Ticks;
         _walSyncTimer = new Timer(_ => SyncWalIfDirty(), null, 1000, 1000);
+        Compaction = new BackgroundCompaction(this, logger);
     }
+
+    /// <summary>The background full compaction (COMPACT) of this engine.</summary>
+    public BackgroundCompaction Compaction { get; }
+
+    /// <summary>True once <see cref="Dispose"/> has begun.</summary>
+    public bool IsClosing => _disposed;
 
     public StorageOptions Options { get; }
 
@@ -246,6 +253,24 @@ public sealed class StorageEngine : IDisposable
         return family is null ? _db.GetProperty(name) : _db.GetProperty(name, family);
     }
 
+    /// <summary>
+    /// An integer property summed over every column family (a property asked without a family describes the
+    /// default family only, which holds no data): memtable sizes, SST file sizes, key estimates.
+    /// </summary>
+    public long PropertySum(string name)
+    {
+        ThrowIfDisposed();
+        long total = 0;
+        foreach (var family in new[] { _db.GetDefaultColumnFamily(), Meta, Sub, ZScore, Sys })
+        {
+            if (long.TryParse(_db.GetProperty(name, family), System.Globalization.NumberStyles.None, CultureInfo.InvariantCulture, out var value))
+            {
+                total += value;
+            }
+        }
+        return total;
+    }
+
     /// <summary>Writes a consistent checkpoint (hard-linked SST files) into <paramref name="directory"/>, which must not exist.</summary>
     public void Checkpoint(string directory)
     {
@@ -262,6 +287,13 @@ public sealed class StorageEngine : IDisposable
         {
             _db.CompactRange((byte[]?)null, (byte[]?)null, family);
         }
+    }
+
+    /// <summary>Compacts one column family over its whole key range; throws once the engine is closing.</summary>
+    internal void CompactFamily(ColumnFamilyHandle family)
+    {
+        ThrowIfDisposed();
+        _db.CompactRange((byte[]?)null, (byte[]?)null, family);
     }
 
     /// <summary>Forces the WAL to disk now.</summary>
@@ -310,6 +342,9 @@ public sealed class StorageEngine : IDisposable
         }
         _disposed = true;
         _walSyncTimer?.Dispose();
+        // A running manual compaction holds the native handle: pause it (RocksDB makes it return) and wait.
+        Native.Instance.rocksdb_disable_manual_compaction(_db.Handle);
+        Compaction.WaitForExit();
         _filters.Detach();
         try
         {
