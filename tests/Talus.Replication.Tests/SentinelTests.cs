@@ -14,7 +14,7 @@ public class SentinelTests(ITestOutputHelper output)
 {
     private const string Name = "talus";
 
-    [Fact(Skip = "needs pub/sub (Sentinel hello) and MULTI from main")]
+    [Fact]
     public async Task Sentinel_promotes_a_replica_that_keeps_acknowledged_writes_and_re_points_the_others()
     {
         using var confs = new TempDirectory("talus-confs");
@@ -102,7 +102,7 @@ public class SentinelTests(ITestOutputHelper output)
             + $"{KeyspaceComparer.CountKeys(promoted)} keys compared on all three nodes");
     }
 
-    [Fact(Skip = "needs pub/sub (Sentinel hello) and MULTI from main")]
+    [Fact]
     public async Task Sentinel_never_promotes_a_replica_in_the_middle_of_a_full_sync()
     {
         using var confs = new TempDirectory("talus-confs");
