@@ -24,6 +24,7 @@ public sealed class CommandTable
             ListCommands.Table,
             SortedSetCommands.Table,
             HyperLogLogCommands.Table,
+            TransactionCommands.Table,
         })
         {
             foreach (var command in group)
