@@ -26,6 +26,12 @@ public sealed record CommandDescriptor(
     /// </summary>
     public bool GroupsWrites { get; init; }
 
+    /// <summary>
+    /// The dispatcher runs it holding the execution gate exclusively instead of shared (EXEC: no other command
+    /// runs until it ends).
+    /// </summary>
+    public bool Exclusive { get; init; }
+
     /// <summary>The subcommands of a container command; empty for an ordinary command.</summary>
     public IReadOnlyList<CommandDescriptor> Subcommands { get; init; } = [];
 

@@ -26,6 +26,7 @@ public sealed class CommandTable
             HyperLogLogCommands.Table,
             ScriptCommands.Table,
             PubSubCommands.Table,
+            TransactionCommands.Table,
         })
         {
             foreach (var command in group)

@@ -135,8 +135,8 @@ public static partial class ConnectionCommands
         {
             ("id", c.Id), ("addr", c.Address), ("laddr", c.LocalAddress), ("fd", c.Fd), ("name", c.Name ?? ""),
             ("age", (now - c.CreatedAt) / 1000), ("idle", (now - c.LastInteraction) / 1000), ("flags", ClientFlags(c)),
-            ("db", c.DbIndex), ("sub", 0), ("psub", 0), ("ssub", 0), ("multi", -1), ("qbuf", qbuf),
-            ("qbuf-free", Math.Max(0, ReadBufferSize - qbuf)), ("argv-mem", argvMem), ("multi-mem", 0),
+            ("db", c.DbIndex), ("sub", 0), ("psub", 0), ("ssub", 0), ("multi", c.Transaction is { InMulti: true } tx ? tx.QueuedCount : -1), ("qbuf", qbuf),
+            ("qbuf-free", Math.Max(0, ReadBufferSize - qbuf)), ("argv-mem", argvMem), ("multi-mem", c.Transaction is { InMulti: true } mt ? mt.QueuedBytes : 0),
             ("rbs", ReadBufferSize), ("rbp", ReadBufferSize), ("obl", 0), ("oll", 0), ("omem", omem),
             ("tot-mem", ReadBufferSize + qbuf + argvMem + omem), ("events", omem > 0 ? "rw" : "r"), ("cmd", c.LastCommand),
             ("user", c.User), ("redir", -1), ("resp", (int)c.Protocol), ("lib-name", c.LibName ?? ""), ("lib-ver", c.LibVersion ?? ""),
@@ -159,9 +159,17 @@ public static partial class ConnectionCommands
                 flags.Append('P');
                 break;
         }
+        if (c.Transaction is { InMulti: true })
+        {
+            flags.Append('x');
+        }
         if (c.Blocked)
         {
             flags.Append('b');
+        }
+        if (c.Transaction is { CasDirty: true })
+        {
+            flags.Append('d');
         }
         if (c.CloseRequested)
         {

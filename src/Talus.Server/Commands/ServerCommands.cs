@@ -136,7 +136,7 @@ public static partial class ServerCommands
         new("LASTSAVE", 1, CommandFlags.Fast | CommandFlags.Loading | CommandFlags.Stale, 0, 0, 0, LastSave, "server"),
         new("BGSAVE", -1, AdminFlags, 0, 0, 0, BgSave, "server"),
         new("COMPACT", 1, AdminFlags, 0, 0, 0, Compact, "server"),
-        new("SHUTDOWN", -1, AdminFlags | CommandFlags.Loading | CommandFlags.Stale, 0, 0, 0, Shutdown, "server"),
+        new("SHUTDOWN", -1, AdminFlags | CommandFlags.Loading | CommandFlags.Stale | CommandFlags.NoMulti, 0, 0, 0, Shutdown, "server"),
         new("SLOWLOG", -2, AdminFlags | CommandFlags.Loading | CommandFlags.Stale, 0, 0, 0, SlowLog, "server"),
         new("COMMAND", -1, CommandFlags.Loading | CommandFlags.Stale, 0, 0, 0, Command, "server") { Subcommands = CommandSubcommands() },
     ];

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using RocksDbSharp;
 using Talus.Server.Commands;
 using Talus.Server.Host;
+using Talus.Server.Transactions;
 
 namespace Talus.Server.Dispatch;
 
@@ -30,6 +31,9 @@ public sealed class CommandDispatcher
     {
         _server = server;
         _logger = server.LoggerFactory.CreateLogger("Talus.Dispatch");
+        server.Dispatcher = this;
+        // First, so that in MULTI every later gate sees only the commands that run now (EXEC, DISCARD ...).
+        _interceptors.Add(new MultiInterceptor());
     }
 
     public void AddInterceptor(ICommandInterceptor interceptor) => _interceptors.Add(interceptor);
@@ -44,12 +48,14 @@ public sealed class CommandDispatcher
         var command = _server.Commands.Find(args[0]);
         if (command is null)
         {
+            session.Transaction?.FlagError();
             UnknownCommand(ctx);
             return;
         }
         ctx.Command = command;
         if (!command.ArityMatches(args.Count))
         {
+            session.Transaction?.FlagError();
             ctx.WrongArity();
             Interlocked.Increment(ref _server.Stats.ErrorReplies);
             return;
@@ -138,7 +144,17 @@ public sealed class CommandDispatcher
         // One clock read per command: within one pipelined batch a command starts where the previous ended.
         var start = ctx.ClockMark != 0 ? ctx.ClockMark : Stopwatch.GetTimestamp();
         var gate = _server.ExecutionGate;
-        gate.EnterReadLock();
+        // EXEC takes the gate exclusively; the commands it runs come back here and take it shared, which the
+        // gate's recursion policy allows for the thread that holds it exclusively.
+        var exclusive = command.Exclusive;
+        if (exclusive)
+        {
+            gate.EnterWriteLock();
+        }
+        else
+        {
+            gate.EnterReadLock();
+        }
         ctx.Depth++;
         try
         {
@@ -158,7 +174,14 @@ public sealed class CommandDispatcher
         finally
         {
             ctx.Depth--;
-            gate.ExitReadLock();
+            if (exclusive)
+            {
+                gate.ExitWriteLock();
+            }
+            else
+            {
+                gate.ExitReadLock();
+            }
         }
         Interlocked.Increment(ref _server.Stats.CommandsProcessed);
         var end = Stopwatch.GetTimestamp();

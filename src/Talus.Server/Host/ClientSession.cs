@@ -111,6 +111,9 @@ public sealed class ClientSession
     /// </summary>
     public bool DenyBlocking { get; set; }
 
+    /// <summary>MULTI state and watched keys; null until the client first sends MULTI or WATCH.</summary>
+    public Transactions.ClientTransaction? Transaction { get; set; }
+
     /// <summary>True when the peer has closed its end (checked by blocked commands, which read nothing meanwhile).</summary>
     public bool PeerGone => _peerGone?.Invoke() ?? false;
 

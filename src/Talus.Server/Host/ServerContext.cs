@@ -38,6 +38,7 @@ public sealed class ServerContext
 
     /// <summary>Clients blocked on keys (BLPOP ...), woken by the writes that feed those keys.</summary>
     public BlockingKeys Blocking { get; } = new();
+
     /// <summary>Channel and pattern subscriptions (PUBLISH, SUBSCRIBE, PSUBSCRIBE).</summary>
     public PubSubHub PubSub { get; } = new();
 
@@ -46,6 +47,12 @@ public sealed class ServerContext
 
     /// <summary>client-output-buffer-limit enforcement on queued pushes.</summary>
     public OutputBufferGuard OutputGuard { get; }
+
+    /// <summary>Keys watched by clients (WATCH), invalidated by the writes that modify them.</summary>
+    public Transactions.WatchRegistry Watches { get; } = new();
+
+    /// <summary>The dispatcher, through which EXEC runs its queued commands (set by the dispatcher itself).</summary>
+    public Dispatch.CommandDispatcher? Dispatcher { get; internal set; }
 
     /// <summary>CLIENT PAUSE state, read by the dispatcher before each command.</summary>
     public ClientPause Pause { get; } = new();

@@ -1,0 +1,119 @@
+using Talus.Protocol;
+using Talus.Server.Commands;
+
+namespace Talus.Server.Transactions;
+
+/// <summary>
+/// Runs the commands of one EXEC. The reply is an array with one element per queued command, so the header is
+/// written first (count = queue length) and each command then writes its own reply, as Redis does.
+/// <para>
+/// The usual case runs in one go inside EXEC's handler, which the dispatcher calls holding the execution gate
+/// exclusively (EXEC is an exclusive command): no other client's command runs between the queued ones, and
+/// the commands run at depth 2, so none joins the connection's write group.
+/// </para>
+/// <para>
+/// A queued command may be asynchronous (REPLICAOF/SLAVEOF set <see cref="CommandContext.Deferred"/>: Redis
+/// Sentinel sends <c>MULTI; SLAVEOF ...; CONFIG REWRITE; CLIENT KILL TYPE normal; EXEC</c>). Its work cannot be
+/// awaited while holding the gate (promotion itself takes the gate exclusively), so EXEC then becomes a deferred
+/// command: the commands before it have run (and committed), the connection flushes, awaits the deferred work,
+/// and the rest of the queue runs as a new exclusive segment. Such an EXEC is atomic per segment only; Redis
+/// itself runs SLAVEOF inside EXEC to completion synchronously, which a Talus full sync cannot.
+/// </para>
+/// </summary>
+internal static class ExecRunner
+{
+    public static void Start(CommandContext ctx, List<QueuedCommand> queue)
+    {
+        ctx.Writer.WriteArrayHeader(queue.Count);
+        var (next, deferred) = RunSegment(ctx, queue, 0);
+        if (deferred is not null)
+        {
+            ctx.Deferred = () => ContinueAsync(ctx, queue, next, deferred);
+        }
+    }
+
+    /// <summary>
+    /// Runs queued commands from <paramref name="first"/> until the end or until one defers work; returns where
+    /// to resume and that work. The caller holds the execution gate exclusively.
+    /// </summary>
+    private static (int Next, Func<Task>? Deferred) RunSegment(CommandContext ctx, List<QueuedCommand> queue, int first)
+    {
+        var dispatcher = ctx.Server.Dispatcher ?? throw new InvalidOperationException("no dispatcher");
+        var session = ctx.Session;
+        var savedArgs = ctx.Args;
+        var savedCommand = ctx.Command;
+        var denied = session.DenyBlocking;
+        session.DenyBlocking = true;
+        try
+        {
+            for (var i = first; i < queue.Count; i++)
+            {
+                ctx.Args = queue[i].Args;
+                dispatcher.Run(ctx, queue[i].Command);
+                if (ctx.Pending is not null)
+                {
+                    // Blocking commands answer at once under DenyBlocking; a command that still parked would
+                    // hold the connection with the gate released in the middle of EXEC.
+                    throw new InvalidOperationException($"{queue[i].Command.Name} blocked inside EXEC");
+                }
+                if (ctx.Deferred is { } deferred)
+                {
+                    ctx.Deferred = null;
+                    return (i + 1, deferred);
+                }
+            }
+            Dispose(queue);
+            return (queue.Count, null);
+        }
+        finally
+        {
+            session.DenyBlocking = denied;
+            ctx.Args = savedArgs;
+            ctx.Command = savedCommand;
+            session.LastCommand = "exec";
+        }
+    }
+
+    private static async Task ContinueAsync(CommandContext ctx, List<QueuedCommand> queue, int next, Func<Task> deferred)
+    {
+        try
+        {
+            while (true)
+            {
+                await deferred().ConfigureAwait(false);
+                var gate = ctx.Server.ExecutionGate;
+                gate.EnterWriteLock();
+                // Depth 1 stands for EXEC itself, so the commands run at depth 2 and never join the write group.
+                ctx.Depth++;
+                Func<Task>? more;
+                try
+                {
+                    (next, more) = RunSegment(ctx, queue, next);
+                }
+                finally
+                {
+                    ctx.Depth--;
+                    gate.ExitWriteLock();
+                }
+                if (more is null)
+                {
+                    return;
+                }
+                deferred = more;
+            }
+        }
+        finally
+        {
+            Dispose(queue);
+        }
+    }
+
+    public static void Dispose(List<QueuedCommand> queue)
+    {
+        foreach (var queued in queue)
+        {
+            queued.Args.Dispose();
+        }
+        queue.Clear();
+    }
+}

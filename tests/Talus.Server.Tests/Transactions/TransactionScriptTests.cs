@@ -1,0 +1,88 @@
+using System.Text;
+using Talus.TestKit;
+
+namespace Talus.Server.Tests.Transactions;
+
+/// <summary>
+/// Fixed transaction scripts, run on redis-server and on Talus and compared reply by reply (raw bytes). A step
+/// names the connection it is sent on, so a second client can write between WATCH and EXEC.
+/// </summary>
+public class TransactionScriptTests
+{
+    /// <summary>Connection 0 runs the transaction; connection 1 is another client.</summary>
+    private static readonly (int Conn, string[] Command)[][] Scripts =
+    [
+        // Nesting, EXEC/DISCARD without MULTI, WATCH inside MULTI: errors that do not doom the transaction.
+        [(0, ["EXEC"]), (0, ["DISCARD"]), (0, ["MULTI"]), (0, ["MULTI"]), (0, ["WATCH", "a"]), (0, ["SET", "a", "1"]), (0, ["EXEC"]), (0, ["GET", "a"])],
+        // Queue-time errors: unknown command, wrong arity, unknown subcommand, subcommand arity, not allowed in MULTI.
+        [(0, ["MULTI"]), (0, ["SET", "a", "1"]), (0, ["NOSUCH", "x"]), (0, ["EXEC"]), (0, ["GET", "a"])],
+        [(0, ["MULTI"]), (0, ["SET", "a", "1"]), (0, ["GET"]), (0, ["EXEC"]), (0, ["EXISTS", "a"])],
+        [(0, ["MULTI"]), (0, ["CLIENT", "NOSUCH"]), (0, ["EXEC"])],
+        [(0, ["MULTI"]), (0, ["CONFIG", "GET"]), (0, ["EXEC"])],
+        [(0, ["MULTI"]), (0, ["SHUTDOWN"]), (0, ["PING"]), (0, ["EXEC"])],
+        // Runtime errors are elements of the reply; the other commands still run.
+        [(0, ["MULTI"]), (0, ["SET", "a", "1"]), (0, ["INCR", "a"]), (0, ["LPUSH", "a", "x"]), (0, ["INCR", "a"]), (0, ["INCRBY", "a", "x"]), (0, ["GET", "a"]), (0, ["EXEC"])],
+        // Later commands see earlier ones' writes, across types.
+        [(0, ["MULTI"]), (0, ["RPUSH", "l", "a", "b", "c"]), (0, ["LPOP", "l"]), (0, ["LRANGE", "l", "0", "-1"]), (0, ["HSET", "h", "f", "1"]),
+            (0, ["HINCRBY", "h", "f", "5"]), (0, ["SADD", "s", "x", "y"]), (0, ["SCARD", "s"]), (0, ["ZADD", "z", "1", "m"]), (0, ["ZINCRBY", "z", "2", "m"]),
+            (0, ["DEL", "l"]), (0, ["EXISTS", "l"]), (0, ["RENAME", "h", "h2"]), (0, ["HGETALL", "h2"]), (0, ["DBSIZE"]), (0, ["EXEC"])],
+        // Blocking commands answer at once inside EXEC.
+        [(0, ["MULTI"]), (0, ["BLPOP", "nolist", "0"]), (0, ["BRPOPLPUSH", "nolist", "x", "0"]), (0, ["BLMOVE", "nolist", "x", "LEFT", "RIGHT", "0"]), (0, ["EXEC"])],
+        [(0, ["RPUSH", "q", "1"]), (0, ["MULTI"]), (0, ["BLPOP", "q", "0"]), (0, ["BLPOP", "q", "0"]), (0, ["EXEC"])],
+        // DISCARD drops the queue; an empty transaction answers an empty array.
+        [(0, ["MULTI"]), (0, ["SET", "a", "1"]), (0, ["DISCARD"]), (0, ["GET", "a"]), (0, ["MULTI"]), (0, ["EXEC"])],
+        // SELECT inside a transaction; FLUSHDB inside a transaction.
+        [(0, ["SET", "a", "0"]), (0, ["MULTI"]), (0, ["SELECT", "1"]), (0, ["SET", "a", "1"]), (0, ["SELECT", "0"]), (0, ["GET", "a"]), (0, ["EXEC"]), (0, ["SELECT", "1"]), (0, ["GET", "a"]), (0, ["FLUSHDB"])],
+        [(0, ["SET", "a", "0"]), (0, ["RPUSH", "l", "1", "2"]), (0, ["MULTI"]), (0, ["FLUSHDB"]), (0, ["GET", "a"]), (0, ["LLEN", "l"]), (0, ["SET", "b", "1"]), (0, ["DBSIZE"]), (0, ["EXEC"]), (0, ["KEYS", "*"])],
+        // Queued commands are not run by another client's EXEC, and MULTI of one client does not affect another.
+        [(0, ["MULTI"]), (1, ["SET", "a", "1"]), (0, ["GET", "a"]), (1, ["GET", "a"]), (0, ["EXEC"])],
+        // RESP3 shapes.
+        [(0, ["HELLO", "3"]), (0, ["MULTI"]), (0, ["HSET", "h", "a", "1"]), (0, ["HGETALL", "h"]), (0, ["SMEMBERS", "nos"]), (0, ["GET", "nokey"]), (0, ["EXEC"])],
+        // RESET ends MULTI.
+        [(0, ["MULTI"]), (0, ["SET", "a", "1"]), (0, ["RESET"]), (0, ["EXEC"]), (0, ["GET", "a"])],
+    ];
+
+    [Fact]
+    public async Task Scripts_match_redis()
+    {
+        await using var talus = await TalusProcess.LaunchAsync();
+        await using var redis = await RedisProcess.LaunchAsync();
+        for (var s = 0; s < Scripts.Length; s++)
+        {
+            RunScript(redis, talus, s, Scripts[s]);
+        }
+    }
+
+    internal static void RunScript(ServerProcess redis, ServerProcess talus, int index, (int Conn, string[] Command)[] script)
+    {
+        var r = new[] { redis.Client(), redis.Client() };
+        var t = new[] { talus.Client(), talus.Client() };
+        try
+        {
+            var log = new StringBuilder();
+            foreach (var (conn, command) in script)
+            {
+                var expected = r[conn].Call(command);
+                var actual = t[conn].Call(command);
+                log.Append(CultureInfo(conn)).Append(string.Join(' ', command)).Append('\n');
+                if (command[0] == "HELLO")
+                {
+                    continue; // its reply names the connection id
+                }
+                Assert.True(expected.Raw.AsSpan().SequenceEqual(actual.Raw),
+                    $"script {index}, step {string.Join(' ', command)}\n  redis: {Differential.Escape(expected.Raw)}\n  talus: {Differential.Escape(actual.Raw)}\n{log}");
+            }
+            r[0].Call("FLUSHALL");
+            t[0].Call("FLUSHALL");
+        }
+        finally
+        {
+            foreach (var c in r.Concat(t))
+            {
+                c.Dispose();
+            }
+        }
+    }
+
+    private static string CultureInfo(int conn) => conn == 0 ? "  " : "  [other] ";
+}
