@@ -78,7 +78,7 @@ public class SentinelFacingTests
         // The announced address is given at each handshake: a new one after the link restarts.
         using (var c = master.Client())
         {
-            Assert.Equal(1, c.Call("CLIENT", "KILL", "TYPE", "replica").Integer > 0 ? 1 : 0);
+            Assert.True(c.Call("CLIENT", "KILL", "TYPE", "replica").Integer > 0, "the replica's connections were killed");
         }
         await Wait.UntilAsync(() => Repl(master).GetValueOrDefault("slave0", "").StartsWith($"ip=127.0.0.1,port={replica.Port},state=online", StringComparison.Ordinal),
             TimeSpan.FromSeconds(30), "replica back with its own address");
