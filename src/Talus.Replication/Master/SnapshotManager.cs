@@ -23,6 +23,10 @@ public sealed class SnapshotManager : IDisposable
     private readonly List<Snapshot> _snapshots = [];
     private readonly Timer _sweeper;
     private Task<Snapshot>? _making;
+
+    // Replicas waiting for the snapshot being made. Make() takes their references in the same lock in which it
+    // publishes the snapshot, so no sweep can retire it between its creation and its first readers.
+    private readonly List<Waiter> _waiters = [];
     private long _sequence;
 
     public SnapshotManager(Func<StorageEngine> engine, string root, BinlogPins pins, ILogger logger)
@@ -75,6 +79,7 @@ public sealed class SnapshotManager : IDisposable
     public async Task<Snapshot> AcquireAsync(CancellationToken token)
     {
         Task<Snapshot> making;
+        Waiter waiter;
         lock (_lock)
         {
             var usable = _snapshots.LastOrDefault(IsUsable);
@@ -85,17 +90,34 @@ public sealed class SnapshotManager : IDisposable
                 return usable;
             }
             making = _making is { IsCompleted: false } ? _making : (_making = Task.Run(Make, CancellationToken.None));
+            waiter = new Waiter();
+            _waiters.Add(waiter);
         }
-        var snapshot = await making.WaitAsync(token).ConfigureAwait(false);
-        lock (_lock)
+        try
         {
-            if (snapshot.Deleted)
-            {
-                throw new InvalidOperationException("snapshot was retired before it could be used");
-            }
-            snapshot.AddReader();
-            return snapshot;
+            await making.WaitAsync(token).ConfigureAwait(false);
         }
+        catch
+        {
+            Snapshot? granted;
+            lock (_lock)
+            {
+                _waiters.Remove(waiter);
+                granted = waiter.Granted;
+            }
+            if (granted is not null)
+            {
+                Release(granted); // made after all, but this replica no longer wants it
+            }
+            throw;
+        }
+        return waiter.Granted ?? throw new InvalidOperationException("the snapshot was made without this replica's reference");
+    }
+
+    /// <summary>One replica waiting for the snapshot being made; Make() sets the snapshot with its reference taken.</summary>
+    private sealed class Waiter
+    {
+        public Snapshot? Granted;
     }
 
     public void Release(Snapshot snapshot)
@@ -147,11 +169,15 @@ public sealed class SnapshotManager : IDisposable
                     older.Superseded = true;
                 }
                 _snapshots.Add(snapshot);
+                foreach (var waiter in _waiters)
+                {
+                    snapshot.AddReader();
+                    waiter.Granted = snapshot;
+                }
+                _waiters.Clear();
             }
             _logger.LogInformation("Snapshot {Id} ready: lineage {Lineage}, {Files} files, {Bytes} bytes", id, lineage, files.Count, manifest.TotalBytes);
-            // Not the new one: its waiters take their references only after this returns, and with
-            // snapshot-reuse-seconds 0 it would otherwise be retired before anyone could read it.
-            Sweep(keep: snapshot);
+            Sweep();
             return snapshot;
         }
         catch (Exception ex)
@@ -164,14 +190,12 @@ public sealed class SnapshotManager : IDisposable
     }
 
     /// <summary>Deletes snapshots that are unreferenced and superseded or past the reuse window.</summary>
-    public void Sweep() => Sweep(keep: null);
-
-    private void Sweep(Snapshot? keep)
+    public void Sweep()
     {
         List<Snapshot> retire;
         lock (_lock)
         {
-            retire = _snapshots.Where(s => s != keep && !s.Deleted && s.Readers <= 0 && (s.Superseded || DateTime.UtcNow - s.LastReleased >= ReuseWindow)).ToList();
+            retire = _snapshots.Where(s => !s.Deleted && s.Readers <= 0 && (s.Superseded || DateTime.UtcNow - s.LastReleased >= ReuseWindow)).ToList();
             foreach (var s in retire)
             {
                 s.Deleted = true;
