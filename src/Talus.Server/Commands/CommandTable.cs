@@ -25,6 +25,7 @@ public sealed class CommandTable
             SortedSetCommands.Table,
             HyperLogLogCommands.Table,
             PubSubCommands.Table,
+            MonitorCommands.Table,
         })
         {
             foreach (var command in group)

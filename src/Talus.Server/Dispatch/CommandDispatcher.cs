@@ -160,6 +160,10 @@ public sealed class CommandDispatcher
             ctx.Depth--;
             gate.ExitReadLock();
         }
+        if (_server.Monitors.Active)
+        {
+            _server.Monitors.Feed(ctx);
+        }
         Interlocked.Increment(ref _server.Stats.CommandsProcessed);
         var end = Stopwatch.GetTimestamp();
         ctx.ClockMark = end;
