@@ -102,6 +102,21 @@ public class PubSubTests
         Assert.Equal(1, await server.SubscriptionPatternCountAsync());
     }
 
+    /// <summary>PUBLISH is not a write: a replica accepts it (Sentinel publishes its hello messages there).</summary>
+    [Fact]
+    public async Task Publish_works_on_a_replica()
+    {
+        await using var master = await TalusProcess.LaunchAsync();
+        await using var replica = await TalusProcess.LaunchAsync("--replicaof", "127.0.0.1", master.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        using var subscriber = replica.Client();
+        using var client = replica.Client();
+        subscriber.Call("SUBSCRIBE", "__sentinel__:hello");
+        Assert.True(client.Call("SET", "k", "v").IsError, "the replica accepted a write");
+        Assert.Equal(1, client.Call("PUBLISH", "__sentinel__:hello", "hi").Integer);
+        var message = subscriber.Read();
+        Assert.Equal(["message", "__sentinel__:hello", "hi"], message.Items!.Select(i => i.Text));
+    }
+
     private static void Compare(string what, string side, RespClient redis, RespClient talus, int frames)
     {
         for (var i = 0; i < frames; i++)
