@@ -87,7 +87,6 @@ public static class Program
 
         var context = new ServerContext(options, dataset, loggerFactory);
         var dispatcher = new CommandDispatcher(context);
-        dispatcher.AddInterceptor(new SubscribeModeGate());
         using var sweeper = new ExpiredKeySweeper(dataset, loggerFactory.CreateLogger("Talus.Expiry"), TimeSpan.FromMilliseconds(100))
         {
             Enabled = options.ReplicaOf is null,

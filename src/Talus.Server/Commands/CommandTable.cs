@@ -27,6 +27,7 @@ public sealed class CommandTable
             ScriptCommands.Table,
             PubSubCommands.Table,
             TransactionCommands.Table,
+            MonitorCommands.Table,
         })
         {
             foreach (var command in group)

@@ -114,7 +114,7 @@ public static partial class ConnectionCommands
 
     /// <summary>
     /// One CLIENT LIST line with Redis 7.0's fields in its order, then lib-name and lib-ver as Redis 7.2 adds
-    /// them. Fields Talus does not track (pub/sub counts, MULTI state, argv of other clients) read as an idle
+    /// them. Fields Talus does not track (MULTI state, argv of other clients, shard channel counts) read as an idle
     /// client's would; buffer sizes are those of the connection's pipe.
     /// </summary>
     private static string ClientInfoLine(CommandContext ctx, ClientSession c)
@@ -135,7 +135,7 @@ public static partial class ConnectionCommands
         {
             ("id", c.Id), ("addr", c.Address), ("laddr", c.LocalAddress), ("fd", c.Fd), ("name", c.Name ?? ""),
             ("age", (now - c.CreatedAt) / 1000), ("idle", (now - c.LastInteraction) / 1000), ("flags", ClientFlags(c)),
-            ("db", c.DbIndex), ("sub", 0), ("psub", 0), ("ssub", 0), ("multi", c.Transaction is { InMulti: true } tx ? tx.QueuedCount : -1), ("qbuf", qbuf),
+            ("db", c.DbIndex), ("sub", c.SubscribedChannels), ("psub", c.SubscribedPatterns), ("ssub", 0), ("multi", c.Transaction is { InMulti: true } tx ? tx.QueuedCount : -1), ("qbuf", qbuf),
             ("qbuf-free", Math.Max(0, ReadBufferSize - qbuf)), ("argv-mem", argvMem), ("multi-mem", c.Transaction is { InMulti: true } mt ? mt.QueuedBytes : 0),
             ("rbs", ReadBufferSize), ("rbp", ReadBufferSize), ("obl", 0), ("oll", 0), ("omem", omem),
             ("tot-mem", ReadBufferSize + qbuf + argvMem + omem), ("events", omem > 0 ? "rw" : "r"), ("cmd", c.LastCommand),
@@ -147,6 +147,10 @@ public static partial class ConnectionCommands
     private static string ClientFlags(ClientSession c)
     {
         var flags = new StringBuilder();
+        if (c.Monitoring)
+        {
+            flags.Append('O');
+        }
         switch (c.Kind)
         {
             case ClientKind.Replica:

@@ -205,8 +205,8 @@ public static partial class ConnectionCommands
         new("ECHO", 2, ConnFlags, 0, 0, 0, Echo, "connection"),
         new("QUIT", -1, ConnFlags | CommandFlags.NoAuth, 0, 0, 0, Quit, "connection"),
         new("SELECT", 2, ConnFlags, 0, 0, 0, Select, "connection"),
-        new("AUTH", -2, ConnFlags | CommandFlags.NoAuth | CommandFlags.NoScript | CommandFlags.SkipMonitor, 0, 0, 0, Auth, "connection"),
-        new("HELLO", -1, ConnFlags | CommandFlags.NoAuth | CommandFlags.NoScript | CommandFlags.SkipMonitor, 0, 0, 0, Hello, "connection"),
+        new("AUTH", -2, ConnFlags | CommandFlags.NoAuth | CommandFlags.NoScript, 0, 0, 0, Auth, "connection"),
+        new("HELLO", -1, ConnFlags | CommandFlags.NoAuth | CommandFlags.NoScript, 0, 0, 0, Hello, "connection"),
         new("RESET", 1, ConnFlags | CommandFlags.NoAuth | CommandFlags.NoScript, 0, 0, 0, Reset, "connection"),
         new("CLIENT", -2, CommandFlags.None, 0, 0, 0, ContainerCommand.Dispatch, "connection") { Subcommands = ClientSubcommands() },
     ];

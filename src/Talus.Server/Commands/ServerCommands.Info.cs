@@ -166,9 +166,12 @@ public static partial class ServerCommands
         yield return ("evicted_keys", "0");
         yield return ("keyspace_hits", N(Interlocked.Read(ref s.KeyspaceHits)));
         yield return ("keyspace_misses", N(Interlocked.Read(ref s.KeyspaceMisses)));
-        yield return ("pubsub_channels", "0");
-        yield return ("pubsub_patterns", "0");
+        yield return ("pubsub_channels", N(server.PubSub.ChannelCount));
+        yield return ("pubsub_patterns", N(server.PubSub.PatternCount));
+        yield return ("pubsubshard_channels", N(server.ShardPubSub.ChannelCount));
         yield return ("total_error_replies", N(Interlocked.Read(ref s.ErrorReplies)));
+        // Redis 7.2's name; 7.0 does not count these disconnections.
+        yield return ("client_output_buffer_limit_disconnections", N(Interlocked.Read(ref s.OutputBufferLimitDisconnections)));
     }
 
     private static IEnumerable<(string, string)> CpuFields()

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using RocksDbSharp;
 using Talus.Server.Commands;
 using Talus.Server.Host;
+using Talus.Server.PubSub;
 using Talus.Server.Transactions;
 
 namespace Talus.Server.Dispatch;
@@ -32,7 +33,9 @@ public sealed class CommandDispatcher
         _server = server;
         _logger = server.LoggerFactory.CreateLogger("Talus.Dispatch");
         server.Dispatcher = this;
-        // First, so that in MULTI every later gate sees only the commands that run now (EXEC, DISCARD ...).
+        // Subscribe mode first: as in Redis, a RESP2 subscriber's command is refused before MULTI could queue it.
+        _interceptors.Add(new SubscribeModeGate());
+        // Then MULTI, so that every later gate sees only the commands that run now (EXEC, DISCARD ...).
         _interceptors.Add(new MultiInterceptor());
     }
 
@@ -182,6 +185,10 @@ public sealed class CommandDispatcher
             {
                 gate.ExitReadLock();
             }
+        }
+        if (_server.Monitors.Active)
+        {
+            _server.Monitors.Feed(ctx);
         }
         Interlocked.Increment(ref _server.Stats.CommandsProcessed);
         var end = Stopwatch.GetTimestamp();

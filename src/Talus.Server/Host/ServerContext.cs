@@ -45,6 +45,9 @@ public sealed class ServerContext
     /// <summary>Shard channel subscriptions (SPUBLISH, SSUBSCRIBE): their own namespace, "smessage" frames.</summary>
     public PubSubHub ShardPubSub { get; } = new("smessage");
 
+    /// <summary>Clients in MONITOR mode and the feed of executed commands to them.</summary>
+    public MonitorFeed Monitors { get; } = new();
+
     /// <summary>client-output-buffer-limit enforcement on queued pushes.</summary>
     public OutputBufferGuard OutputGuard { get; }
 

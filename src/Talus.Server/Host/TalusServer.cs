@@ -130,7 +130,8 @@ public sealed class TalusServer : IAsyncDisposable
         foreach (var (connection, _) in _connections.Values)
         {
             var s = connection.Session;
-            if (!s.Blocked && s.Kind is ClientKind.Normal && now - s.LastInteraction > timeout * 1000L)
+            // Subscribers (Kind PubSub) and MONITOR clients only listen, so they are never idle, as in Redis.
+            if (!s.Blocked && s.Kind is ClientKind.Normal && !s.Monitoring && now - s.LastInteraction > timeout * 1000L)
             {
                 _logger.LogDebug("Closing idle client {Id} ({Address})", s.Id, s.Address);
                 connection.Close();
