@@ -28,6 +28,12 @@ public sealed class ReplicaSettings
 
     /// <summary>Closes the live dataset, runs the directory swap, and opens the new one, with no command running.</summary>
     public required Func<Action, Task> SwapDatasetAsync { get; init; }
+
+    /// <summary>
+    /// Testing only, like Redis' <c>rdb-key-save-delay</c>: slept once after the swap marker is written and once
+    /// between the two renames of the swap, so fault tests can kill -9 the replica inside the swap.
+    /// </summary>
+    public Func<TimeSpan> SwapDelay { get; init; } = () => TimeSpan.Zero;
 }
 
 /// <summary>
