@@ -175,7 +175,12 @@ public sealed partial class ReplicaWorker : IAsyncDisposable
                 {
                     throw new ReplicationException($"master offered to continue from {from}, but this dataset's lineage is {lineage}");
                 }
-                Progress.PartialSyncs++;
+                // Continuing right after this handshake's own full sync ends that full sync; it is not a partial
+                // sync (the master counts it the same way, so the replica's and master's counters agree).
+                if (fullSyncs == 0)
+                {
+                    Progress.PartialSyncs++;
+                }
                 Machine.MoveTo(ReplState.BinlogSync, $"partial sync accepted: continuing {lineage} from offset {from}");
                 _failures = 0;
                 await BinlogSyncAsync(_data, _control, lineage, token).ConfigureAwait(false);
