@@ -27,8 +27,6 @@ internal sealed class SoakReplica : IAsyncDisposable
 
     public long EarlierPartialSyncs { get; private set; }
 
-    public int Restarts { get; private set; }
-
     public static async Task<SoakReplica> StartAsync(int index, int masterPort)
     {
         var proxy = FaultProxy.Start(masterPort);
@@ -65,7 +63,21 @@ internal sealed class SoakReplica : IAsyncDisposable
         EarlierFullSyncs += full;
         EarlierPartialSyncs += partial;
         Process.Kill();
-        Restarts++;
+        await Process.StartAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>kill -9, then a restart with the dataset directory deleted (a lost disk): it must take a full sync.</summary>
+    public async Task KillWipeAndRestartAsync()
+    {
+        var (full, partial) = CurrentSyncs();
+        EarlierFullSyncs += full;
+        EarlierPartialSyncs += partial;
+        Process.Kill();
+        var data = Path.Combine(Process.Directory, "data", "db");
+        if (Directory.Exists(data))
+        {
+            Directory.Delete(data, recursive: true);
+        }
         await Process.StartAsync().ConfigureAwait(false);
     }
 

@@ -6,8 +6,9 @@ namespace Talus.Soak;
 
 /// <summary>
 /// The replication soak: a master under continuous, rate-bounded writes of every type while, for the given
-/// time, random faults happen every few seconds: a replica is added, a replica is killed with -9 and
-/// restarted, a replica's connections are cut at its proxy, the master is killed with -9 and restarted
+/// time, random faults happen every few seconds: a replica is added (and sometimes hit again while its full
+/// sync runs), a replica is killed with -9 and restarted, or killed and restarted without its dataset, a
+/// replica's connections are cut at its proxy, the master is killed with -9 and restarted
 /// (rarely), or a BGSAVE runs. At the end the load stops, every replica must catch up, and each is compared
 /// key by key with the master. One line per replica, then <c>divergent keys: D</c>; exit code 1 when D &gt; 0
 /// or a replica never caught up.
@@ -95,9 +96,21 @@ internal sealed class SoakRun : IAsyncDisposable
         var roll = _random.Next(100);
         try
         {
-            if (_replicas.Count == 0 || (roll < 25 && _replicas.Count < MaxReplicas))
+            if (_replicas.Count == 0 || (roll < 20 && _replicas.Count < MaxReplicas))
             {
-                await AddReplicaAsync().ConfigureAwait(false);
+                var added = await AddReplicaAsync().ConfigureAwait(false);
+                if (_random.Next(2) == 0)
+                {
+                    // Hit the new replica while its full sync is likely still running.
+                    await Task.Delay(TimeSpan.FromMilliseconds(500 + _random.Next(2500))).ConfigureAwait(false);
+                    await KillOrCutAsync(added).ConfigureAwait(false);
+                }
+            }
+            else if (roll < 30)
+            {
+                var r = Pick();
+                Log($"replica {r.Index}: kill -9, delete its dataset, restart ({Describe(r)})");
+                await r.KillWipeAndRestartAsync().ConfigureAwait(false);
             }
             else if (roll < 50)
             {
@@ -132,6 +145,20 @@ internal sealed class SoakRun : IAsyncDisposable
         }
     }
 
+    private async Task KillOrCutAsync(SoakReplica r)
+    {
+        if (_random.Next(2) == 0)
+        {
+            Log($"replica {r.Index}: kill -9 and restart ({Describe(r)})");
+            await r.KillAndRestartAsync().ConfigureAwait(false);
+        }
+        else
+        {
+            Log($"replica {r.Index}: cut its connections at the proxy ({Describe(r)})");
+            r.Proxy.CutAll();
+        }
+    }
+
     private SoakReplica Pick() => _replicas[_random.Next(_replicas.Count)];
 
     private static string Describe(SoakReplica r)
@@ -147,11 +174,12 @@ internal sealed class SoakRun : IAsyncDisposable
         }
     }
 
-    private async Task AddReplicaAsync()
+    private async Task<SoakReplica> AddReplicaAsync()
     {
         var r = await SoakReplica.StartAsync(_replicas.Count, _master!.Port).ConfigureAwait(false);
         _replicas.Add(r);
         Log($"replica {r.Index}: added on {r.Process.Endpoint} through proxy {r.Proxy.Endpoint}");
+        return r;
     }
 
     private async Task<int> VerifyAsync()
