@@ -42,6 +42,9 @@ public sealed class ReplicationHost
 
     public required Func<TimeSpan> SnapshotReuseWindow { get; init; }
 
+    /// <summary>Testing only (<c>repl-swap-delay-ms</c>): how long a replica sleeps inside the dataset swap.</summary>
+    public Func<TimeSpan> SwapDelay { get; init; } = () => TimeSpan.Zero;
+
     /// <summary>Runs an action with no command executing (closes and reopens the dataset inside).</summary>
     public required Func<Action, Task> RunExclusiveAsync { get; init; }
 
@@ -136,6 +139,7 @@ public sealed class ReplicationManager : IAsyncDisposable
                 Engine = () => _host.Dataset.Engine,
                 Directories = Directories,
                 SwapDatasetAsync = SwapAsync,
+                SwapDelay = _host.SwapDelay,
             }, _loggers.CreateLogger("Talus.Replication.Replica"));
             _worker = worker;
             _logger.LogInformation("Replication role replica of {Host}:{Port}", host, port);

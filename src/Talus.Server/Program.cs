@@ -188,6 +188,7 @@ public static class Program
             FullSyncBytesPerSecond = () => options.FullSyncThrottleBytesPerSecond,
             FullSyncChunkSize = () => (int)Math.Min(options.FullSyncChunkSize, 64L * 1024 * 1024),
             SnapshotReuseWindow = () => TimeSpan.FromSeconds(options.SnapshotReuseSeconds),
+            SwapDelay = () => TimeSpan.FromMilliseconds(options.ReplSwapDelayMs),
             RunExclusiveAsync = action => Task.Run(() =>
             {
                 context.ExecutionGate.EnterWriteLock();

@@ -40,6 +40,35 @@ public partial class ReplicaWorkerTests
     }
 
     [Fact]
+    public async Task Losing_the_control_connection_while_streaming_ends_the_link_at_once_then_resumes_with_a_partial_sync()
+    {
+        using var master = MasterDataset.Create(50);
+        await using var fake = FakeMaster.Start(master);
+        var controls = new System.Collections.Concurrent.ConcurrentQueue<FakeMaster.Session>();
+        fake.Control = r =>
+        {
+            controls.Enqueue(r.Session);
+            return FakeMaster.Reply(FakeMaster.Simple("OK"));
+        };
+        await using var replica = ReplicaWithMastersLineage(fake);
+        var c1 = master.WriteOneChunk(m => m.Set(0, "a", "1"));
+        replica.Start();
+        await replica.ExpectStatesAsync(Connect, MetaSync, TrySync, BinlogSync);
+        await fake.PushAsync(c1);
+        await Wait.UntilAsync(() => fake.Acks.Contains(c1.Next - 1), Patience, "the ack of the first chunk");
+
+        // A master that drops the control connection forgets the replica and stops streaming, but may leave the
+        // data connection open: the replica must not sit there until repl-timeout (20 s here).
+        Assert.True(controls.TryPeek(out var control));
+        control.Close();
+        await replica.ExpectStatesAsync(Connect, MetaSync, TrySync, BinlogSync, Error, Connect, MetaSync, TrySync, BinlogSync);
+        Assert.Equal("the master closed the control connection", replica.ReasonOf(Error));
+        var retry = fake.RequestsOf("TALUS-TRYSYNC")[1];
+        Assert.Equal((c1.Next - 1).ToString(CultureInfo.InvariantCulture), retry[3]);
+        await AssertSameKeyspaceAsync(master, replica);
+    }
+
+    [Fact]
     public async Task Duplicate_binlog_frame_goes_from_BinlogSync_to_Error_without_applying_it_twice()
     {
         using var master = MasterDataset.Create(50);

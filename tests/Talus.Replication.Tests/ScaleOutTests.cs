@@ -10,51 +10,6 @@ namespace Talus.Replication.Tests;
 /// </summary>
 public class ScaleOutTests
 {
-    /// <summary>Writes continuously (bounded in count and time) until stopped; returns how many writes were acknowledged.</summary>
-    private static Task<int> WriteLoadAsync(ServerProcess master, CancellationToken stop) => Task.Run(() =>
-    {
-        using var c = master.Client();
-        var written = 0;
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
-        while (!stop.IsCancellationRequested && written < 2_000_000 && DateTime.UtcNow < deadline)
-        {
-            for (var i = 0; i < 50; i++)
-            {
-                c.Send("SET", "load:" + ((written + i) % 5000).ToString(CultureInfo.InvariantCulture), (written + i).ToString(CultureInfo.InvariantCulture));
-            }
-            for (var i = 0; i < 50; i++)
-            {
-                Assert.False(c.Read().IsError);
-            }
-            written += 50;
-        }
-        return written;
-    });
-
-    private static void WriteBulk(ServerProcess server, int keys, int valueSize)
-    {
-        // Random hex values: incompressible, so the snapshot really is about keys × valueSize bytes.
-        var random = new Random(42);
-        using var c = server.Client();
-        for (var i = 0; i < keys; i++)
-        {
-            var bytes = new byte[valueSize / 2];
-            random.NextBytes(bytes);
-            c.Send("SET", "bulk:" + i.ToString(CultureInfo.InvariantCulture), Convert.ToHexString(bytes));
-            if (i % 500 == 499)
-            {
-                for (var j = 0; j < 500; j++)
-                {
-                    c.Read();
-                }
-            }
-        }
-        for (var j = 0; j < keys % 500; j++)
-        {
-            c.Read();
-        }
-    }
-
     [Fact]
     public async Task Five_replicas_joining_a_loaded_master_within_two_seconds_share_one_snapshot_and_converge()
     {

@@ -71,13 +71,20 @@ public sealed class DatasetDirectories
         FsyncDirectory(Path.GetDirectoryName(SwapMarker)!);
     }
 
-    /// <summary>With the live dataset closed: staging becomes live, the old one is removed.</summary>
-    public void SwapClosed()
+    /// <summary>
+    /// With the live dataset closed: staging becomes live, the old one is removed. <paramref name="pauseMidway"/>
+    /// (testing only) is slept between the two renames, the instant with no live dataset at all.
+    /// </summary>
+    public void SwapClosed(TimeSpan pauseMidway = default)
     {
         DeleteIfExists(Old);
         if (Directory.Exists(Live))
         {
             Directory.Move(Live, Old);
+        }
+        if (pauseMidway > TimeSpan.Zero)
+        {
+            Thread.Sleep(pauseMidway);
         }
         Directory.Move(Staging, Live);
         FsyncDirectory(Path.GetDirectoryName(Live)!);

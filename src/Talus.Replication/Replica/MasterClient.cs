@@ -189,6 +189,23 @@ public sealed class MasterClient : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Completes when the master closes or resets this connection, or sends anything on it (it never does on
+    /// the control connection after its +OK). No repl-timeout here: an idle control connection is normal.
+    /// Safe next to <see cref="SendAsync"/>, which writes to the socket and not through the read buffer.
+    /// </summary>
+    public async Task WaitForCloseAsync(CancellationToken token)
+    {
+        try
+        {
+            await _input.ReadAsync(_one, token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException)
+        {
+            // closed or reset: that is what this waits for
+        }
+    }
+
     private async ValueTask ReadExactlyAsync(byte[] buffer, CancellationToken token)
     {
         var read = 0;

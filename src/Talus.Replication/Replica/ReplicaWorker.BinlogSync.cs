@@ -10,10 +10,45 @@ namespace Talus.Replication.Replica;
 /// exactly at the next offset (a gap or duplicate ends the link); it is applied as one WriteBatch, after which
 /// the dataset's sequence must equal the chunk's last offset (offsets are the master's: if they ever differ,
 /// the lineage is cleared and a full sync follows); the applied offset is acknowledged on the control link.
+/// The control connection is watched while streaming: when the master drops it, it forgets this replica and
+/// stops the stream without closing the data connection, so waiting for the next frame would only end at
+/// repl-timeout. Its loss ends the link at once instead.
 /// </summary>
 public sealed partial class ReplicaWorker
 {
     private async Task BinlogSyncAsync(MasterClient data, MasterClient control, Lineage start, CancellationToken token)
+    {
+        using var controlLost = CancellationTokenSource.CreateLinkedTokenSource(token);
+        var watcher = WatchControlAsync(control, controlLost);
+        try
+        {
+            await StreamAsync(data, control, start, controlLost.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!token.IsCancellationRequested)
+        {
+            throw new ReplicationException("the master closed the control connection");
+        }
+        finally
+        {
+            await controlLost.CancelAsync().ConfigureAwait(false);
+            await watcher.ConfigureAwait(false);
+        }
+    }
+
+    private static async Task WatchControlAsync(MasterClient control, CancellationTokenSource lost)
+    {
+        try
+        {
+            await control.WaitForCloseAsync(lost.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+        await lost.CancelAsync().ConfigureAwait(false);
+    }
+
+    private async Task StreamAsync(MasterClient data, MasterClient control, Lineage start, CancellationToken token)
     {
         var expected = start.Offset + 1;
         Progress.AppliedOffset = start.Offset;

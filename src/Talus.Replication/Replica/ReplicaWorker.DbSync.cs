@@ -48,7 +48,13 @@ public sealed partial class ReplicaWorker
         Machine.MoveTo(ReplState.DbSwap, $"all {manifest.Files.Count} files of snapshot {snapshotId} verified");
         VerifyStagingLineage(manifest);
         _settings.Directories.MarkSwapReady();
-        await _settings.SwapDatasetAsync(_settings.Directories.SwapClosed).ConfigureAwait(false);
+        var delay = _settings.SwapDelay();
+        if (delay > TimeSpan.Zero)
+        {
+            _logger.LogWarning("repl-swap-delay-ms: sleeping {Delay} ms after the swap marker and again inside the swap (testing only)", (long)delay.TotalMilliseconds);
+            await Task.Delay(delay, token).ConfigureAwait(false);
+        }
+        await _settings.SwapDatasetAsync(() => _settings.Directories.SwapClosed(delay)).ConfigureAwait(false);
         var now = LineageStore.Read(_settings.Engine());
         if (now != manifest.Lineage)
         {

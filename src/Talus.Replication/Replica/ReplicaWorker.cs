@@ -34,6 +34,12 @@ public sealed class ReplicaSettings
 
     /// <summary>Closes the live dataset, runs the directory swap, and opens the new one, with no command running.</summary>
     public required Func<Action, Task> SwapDatasetAsync { get; init; }
+
+    /// <summary>
+    /// Testing only, like Redis' <c>rdb-key-save-delay</c>: slept once after the swap marker is written and once
+    /// between the two renames of the swap, so fault tests can kill -9 the replica inside the swap.
+    /// </summary>
+    public Func<TimeSpan> SwapDelay { get; init; } = () => TimeSpan.Zero;
 }
 
 /// <summary>
@@ -179,7 +185,12 @@ public sealed partial class ReplicaWorker : IAsyncDisposable
                 {
                     throw new ReplicationException($"master offered to continue from {from}, but this dataset's lineage is {lineage}");
                 }
-                Progress.PartialSyncs++;
+                // Continuing right after this handshake's own full sync ends that full sync; it is not a partial
+                // sync (the master counts it the same way, so the replica's and master's counters agree).
+                if (fullSyncs == 0)
+                {
+                    Progress.PartialSyncs++;
+                }
                 Machine.MoveTo(ReplState.BinlogSync, $"partial sync accepted: continuing {lineage} from offset {from}");
                 _failures = 0;
                 await BinlogSyncAsync(_data, _control, lineage, token).ConfigureAwait(false);

@@ -90,6 +90,9 @@ public sealed class ServerOptions
 
     public int ReplPingReplicaPeriod { get; set; } = 10;
 
+    /// <summary>Testing only: milliseconds a replica sleeps inside the dataset swap of a full sync (fault tests kill -9 there).</summary>
+    public int ReplSwapDelayMs { get; set; }
+
     /// <summary>Accepted for compatibility with Redis configs; Talus' durability is the RocksDB WAL.</summary>
     public bool AppendOnly { get; set; } = true;
 
