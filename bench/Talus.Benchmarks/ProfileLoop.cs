@@ -44,6 +44,7 @@ public static class ProfileLoop
         long commands = 0;
         long refilledAt = 0;
         var allocated = GC.GetAllocatedBytesForCurrentThread();
+        var allocatedTotal = GC.GetTotalAllocatedBytes(precise: true);
         while (clock.Elapsed.TotalSeconds < seconds)
         {
             foreach (var request in requests)
@@ -61,9 +62,10 @@ public static class ProfileLoop
             }
         }
         allocated = GC.GetAllocatedBytesForCurrentThread() - allocated;
+        allocatedTotal = GC.GetTotalAllocatedBytes(precise: true) - allocatedTotal;
         cpu = Process.GetCurrentProcess().TotalProcessorTime - cpu;
         // On a shared machine the wall-clock rate depends on the neighbours; CPU time per command does much less.
-        Console.WriteLine($"{test}: {commands / clock.Elapsed.TotalSeconds:F0} commands/s, {cpu.TotalMicroseconds / commands:F2} µs CPU per command (after {preload} preloaded), {(double)allocated / commands:F2} B allocated per command");
+        Console.WriteLine($"{test}: {commands / clock.Elapsed.TotalSeconds:F0} commands/s, {cpu.TotalMicroseconds / commands:F2} µs CPU per command (after {preload} preloaded), {(double)allocated / commands:F2} B allocated per command on the command thread, {(double)allocatedTotal / commands:F2} B in the whole process");
     }
 
     /// <summary>The command redis-benchmark 7.0 sends for <paramref name="test"/>, with -r 1000000.</summary>
