@@ -19,10 +19,12 @@ public sealed class EmbeddedServer : IDisposable
     private readonly ArrayBufferWriter<byte> _output = new(256 * 1024);
     private readonly RequestProcessor _processor;
 
-    public EmbeddedServer(FsyncPolicy fsync = FsyncPolicy.EverySec)
+    /// <param name="fsync">The appendfsync policy.</param>
+    /// <param name="slowlogMicros">slowlog-log-slower-than (Talus' default 10000; -1 turns the slowlog off).</param>
+    public EmbeddedServer(FsyncPolicy fsync = FsyncPolicy.EverySec, long slowlogMicros = 10000)
     {
         _dir = Path.Combine(Path.GetTempPath(), "talus-bench-" + Guid.NewGuid().ToString("N"));
-        var options = new ServerOptions { Dir = _dir, AppendFsync = fsync };
+        var options = new ServerOptions { Dir = _dir, AppendFsync = fsync, SlowlogLogSlowerThan = slowlogMicros };
         Dataset = Dataset.Open(options.ToStorageOptions(), NullLogger.Instance);
         Server = new ServerContext(options, Dataset, NullLoggerFactory.Instance);
         var dispatcher = new CommandDispatcher(Server);

@@ -4,7 +4,7 @@ namespace Talus.Benchmarks;
 
 /// <summary>
 /// Entry point: BenchmarkDotNet's switcher, so <c>--filter</c>, <c>--job</c> and the rest work as documented;
-/// or <c>--loop get|set SECONDS [PRELOAD]</c> (<see cref="ProfileLoop"/>) for attaching a profiler.
+/// or <c>--loop TEST SECONDS [PRELOAD]</c> (<see cref="ProfileLoop"/>) for attaching a profiler.
 /// </summary>
 public static class Program
 {

@@ -108,7 +108,18 @@ public sealed partial class RedisList
             }
             values = new List<byte[]>((int)Math.Min(n, 1024));
             var first = end == ListEnd.Left ? meta.Head : meta.Tail - (ulong)n;
-            ReadRange(key, meta.Version, first, (ulong)n, null, values);
+            if (n == 1)
+            {
+                // The common LPOP/RPOP: one point read at a computed index; an iterator (read options, bounds,
+                // one child iterator per memtable and level) costs several times as much.
+                var elementKey = ElementKey(key, meta.Version);
+                SetIndex(elementKey, first);
+                values.Add(_db.Engine.Get(_db.Engine.Sub, elementKey) ?? throw new InvalidDataException("list element missing at its index"));
+            }
+            else
+            {
+                ReadRange(key, meta.Version, first, (ulong)n, null, values);
+            }
             if (end == ListEnd.Right)
             {
                 values.Reverse();
