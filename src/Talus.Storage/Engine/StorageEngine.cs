@@ -26,6 +26,9 @@ public sealed class StorageEngine : IDisposable
     private readonly ReadOptions _readOptions = new();
     private readonly Timer? _walSyncTimer;
     private long _writesSinceSync;
+
+    [ThreadStatic]
+    private static long _threadWrites;
     private long _lastVersion;
     private volatile bool _disposed;
 
@@ -190,6 +193,7 @@ public sealed class StorageEngine : IDisposable
     public void Write(WriteBatch batch)
     {
         ThrowIfDisposed();
+        _threadWrites++;
         if (Options.Fsync == FsyncPolicy.Always)
         {
             _db.Write(batch, _syncWrite);
@@ -198,6 +202,12 @@ public sealed class StorageEngine : IDisposable
         _db.Write(batch, _asyncWrite);
         Interlocked.Increment(ref _writesSinceSync);
     }
+
+    /// <summary>
+    /// Number of <see cref="Write"/> calls made by the calling thread so far: a caller compares two readings to
+    /// learn whether the code in between wrote anything (WATCH invalidation).
+    /// </summary>
+    public static long ThreadWrites => _threadWrites;
 
     /// <summary>Commits one batch and syncs the WAL before returning, whatever the fsync policy (replication state changes).</summary>
     public void WriteDurable(WriteBatch batch)
