@@ -47,6 +47,9 @@ public sealed class CommandContext
 
     public int Argc => Args.Count;
 
+    /// <summary><see cref="Transactions.WatchRegistry.Stamp"/> when the first write joined the current group.</summary>
+    private long _groupWatchStamp;
+
     /// <summary>
     /// The connection's group commit (see <see cref="Storage.Engine.WriteGroup"/>); null where every write commits
     /// alone. Set by the request loop; a handler reaches it through <see cref="TryGetWriteGroup"/>.
@@ -71,7 +74,12 @@ public sealed class CommandContext
     /// </summary>
     public bool TryGetWriteGroup([NotNullWhen(true)] out WriteGroup? group)
     {
-        group = Depth == 1 && WriteGroupFailure is null ? WriteGroup : null;
+        // While a client watches keys, writes commit one by one, so WATCH sees each at its command.
+        group = Depth == 1 && WriteGroupFailure is null && !Server.Watches.Active ? WriteGroup : null;
+        if (group is { IsEmpty: true })
+        {
+            _groupWatchStamp = Server.Watches.Stamp;
+        }
         return group is not null;
     }
 
@@ -94,6 +102,12 @@ public sealed class CommandContext
         try
         {
             group.Commit(Server.Dataset);
+            // Someone started watching after these writes joined the group but before they became visible:
+            // their keys are unknown here, so every such watcher is treated as touched.
+            if (Server.Watches.Stamp != _groupWatchStamp)
+            {
+                Server.Watches.TouchSince(_groupWatchStamp);
+            }
             return true;
         }
         catch (Exception ex) when (ex is RocksDbException or IOException or ObjectDisposedException)

@@ -163,7 +163,8 @@ public static partial class ReplicationCommands
         }
         var target = ctx.Server.Dataset.Engine.LatestSequence;
         var acked = manager.Master.CountAcked(target);
-        if (acked >= wanted || wanted <= 0)
+        // Inside EXEC (DenyBlocking) WAIT answers at once with the current count, as in Redis.
+        if (acked >= wanted || wanted <= 0 || ctx.Session.DenyBlocking)
         {
             ctx.Writer.WriteInteger(acked);
             return;

@@ -6,6 +6,7 @@ using Talus.Server.Commands;
 using Talus.Server.Host;
 using Talus.Server.PubSub;
 using Talus.Server.Transactions;
+using Talus.Storage.Engine;
 
 namespace Talus.Server.Dispatch;
 
@@ -159,13 +160,29 @@ public sealed class CommandDispatcher
             gate.EnterReadLock();
         }
         ctx.Depth++;
+        // WATCH: a write command that changed data marks its keys' watchers dirty. While nobody watches this
+        // costs one volatile read before and after; "changed data" is "wrote a batch or joined the write group".
+        var watches = _server.Watches;
+        var watching = command.IsWrite && watches.Active;
+        var writesBefore = watching ? StorageEngine.ThreadWrites : 0;
+        var groupedBefore = watching ? ctx.WriteGroup?.Commands ?? 0 : 0;
         try
         {
+            if (watching)
+            {
+                WatchTouch.BeforeWrite(ctx, command);
+            }
             // A command that cannot join the connection's write group must see the group's writes (and must
             // not be ordered before them in the WAL), so the group commits first.
             if (command.GroupsWrites || ctx.CommitWrites())
             {
                 command.Handler(ctx);
+            }
+            // Checked again after the write: a WATCH registered meanwhile must not miss it (conservatively touched).
+            if (command.IsWrite && (watching || watches.Active)
+                && (!watching || StorageEngine.ThreadWrites != writesBefore || (ctx.WriteGroup?.Commands ?? 0) != groupedBefore))
+            {
+                WatchTouch.AfterWrite(ctx, command);
             }
         }
         catch (Exception ex) when (ex is RocksDbException or IOException or ObjectDisposedException)

@@ -1,5 +1,7 @@
 using Talus.Protocol;
 using Talus.Server.Commands;
+using Talus.Storage;
+using Talus.Storage.Engine;
 
 namespace Talus.Server.Transactions;
 
@@ -44,6 +46,8 @@ internal static class ExecRunner
         var savedCommand = ctx.Command;
         var denied = session.DenyBlocking;
         session.DenyBlocking = true;
+        var dataset = ctx.Server.Dataset;
+        using var transaction = dataset.Engine.BeginTransaction();
         try
         {
             for (var i = first; i < queue.Count; i++)
@@ -59,9 +63,11 @@ internal static class ExecRunner
                 if (ctx.Deferred is { } deferred)
                 {
                     ctx.Deferred = null;
+                    Commit(ctx, dataset, transaction);
                     return (i + 1, deferred);
                 }
             }
+            Commit(ctx, dataset, transaction);
             Dispose(queue);
             return (queue.Count, null);
         }
@@ -71,6 +77,27 @@ internal static class ExecRunner
             ctx.Args = savedArgs;
             ctx.Command = savedCommand;
             session.LastCommand = "exec";
+        }
+    }
+
+    /// <summary>
+    /// Writes the segment's effects as one batch. Under every key stripe: a writer outside the gate (active
+    /// expiry re-reads a key under its stripe, then deletes it) must not interleave with the commit.
+    /// </summary>
+    private static void Commit(CommandContext ctx, Dataset dataset, EngineTransaction transaction)
+    {
+        try
+        {
+            using (dataset.Locks.LockAll())
+            {
+                transaction.Commit();
+            }
+        }
+        catch
+        {
+            // The replies already written promise effects that did not happen: the connection closes after this.
+            ctx.Session.CloseRequested = true;
+            throw;
         }
     }
 

@@ -26,8 +26,13 @@ public sealed class StorageEngine : IDisposable
     private readonly ReadOptions _readOptions = new();
     private readonly Timer? _walSyncTimer;
     private long _writesSinceSync;
+
+    [ThreadStatic]
+    private static long _threadWrites;
     private long _lastVersion;
     private volatile bool _disposed;
+    private volatile EngineTransaction? _transaction;
+    private readonly ColumnFamilyHandle[] _families;
 
     private StorageEngine(StorageOptions options, ILogger logger, RocksDb db, DbOptions dbOptions, CompactionFilters filters)
     {
@@ -40,6 +45,13 @@ public sealed class StorageEngine : IDisposable
         Sub = db.GetColumnFamily(StorageFormat.SubFamily);
         ZScore = db.GetColumnFamily(StorageFormat.ZScoreFamily);
         Sys = db.GetColumnFamily(StorageFormat.SysFamily);
+        DefaultFamily = db.GetDefaultColumnFamily();
+        var families = new[] { DefaultFamily, Meta, Sub, ZScore, Sys };
+        _families = new ColumnFamilyHandle[families.Length];
+        foreach (var family in families)
+        {
+            _families[Native.Instance.rocksdb_column_family_handle_get_id(family.Handle)] = family;
+        }
         _lastVersion = DateTime.UtcNow.Ticks;
         _walSyncTimer = new Timer(_ => SyncWalIfDirty(), null, 1000, 1000);
         Compaction = new BackgroundCompaction(this, logger);
@@ -62,6 +74,32 @@ public sealed class StorageEngine : IDisposable
     public ColumnFamilyHandle ZScore { get; }
 
     public ColumnFamilyHandle Sys { get; }
+
+    internal ColumnFamilyHandle DefaultFamily { get; }
+
+    internal ColumnFamilyHandle FamilyById(uint id) =>
+        id < _families.Length && _families[id] is { } family ? family : throw new InvalidDataException($"unknown column family id {id}");
+
+    /// <summary>
+    /// Opens a transaction scope for the calling thread (see <see cref="EngineTransaction"/>): its writes are
+    /// collected and committed as one batch. One at a time; the caller serialises (EXEC holds the execution gate).
+    /// </summary>
+    public EngineTransaction BeginTransaction()
+    {
+        ThrowIfDisposed();
+        var transaction = new EngineTransaction(this);
+        if (Interlocked.CompareExchange(ref _transaction, transaction, null) is not null)
+        {
+            transaction.Dispose();
+            throw new InvalidOperationException("a transaction is already open");
+        }
+        return transaction;
+    }
+
+    internal void End(EngineTransaction transaction) => Interlocked.CompareExchange(ref _transaction, null, transaction);
+
+    /// <summary>The open transaction when the calling thread owns it (other threads read and write around it).</summary>
+    private EngineTransaction? Current => _transaction is { } t && t.OwnerThread == Environment.CurrentManagedThreadId ? t : null;
 
     /// <summary>The RocksDB handle, for replication (WAL tailing, checkpoints). Never dispose it.</summary>
     public RocksDb Db
@@ -176,6 +214,12 @@ public sealed class StorageEngine : IDisposable
     public bool TryGet(ColumnFamilyHandle family, ReadOnlySpan<byte> key, out ReadOnlySpan<byte> value)
     {
         ThrowIfDisposed();
+        if (Current is { } transaction)
+        {
+            var found = transaction.Get(_db, family, key, _readOptions);
+            value = found;
+            return found is not null;
+        }
         var capture = ValueCapture.Current;
         if (_db.Get(key, capture, family, _readOptions))
         {
@@ -190,13 +234,26 @@ public sealed class StorageEngine : IDisposable
     public byte[]? Get(ColumnFamilyHandle family, ReadOnlySpan<byte> key)
     {
         ThrowIfDisposed();
-        return _db.Get(key, family, _readOptions);
+        return Current is { } transaction ? transaction.Get(_db, family, key, _readOptions) : _db.Get(key, family, _readOptions);
+    }
+
+    /// <summary>Reads a value with explicit read options (a snapshot), seeing an open transaction's writes on its thread.</summary>
+    public byte[]? Get(ColumnFamilyHandle family, ReadOnlySpan<byte> key, ReadOptions options)
+    {
+        ThrowIfDisposed();
+        return Current is { } transaction ? transaction.Get(_db, family, key, options) : _db.Get(key, family, options);
     }
 
     /// <summary>Commits one batch atomically, with the durability the fsync policy asks for.</summary>
     public void Write(WriteBatch batch)
     {
         ThrowIfDisposed();
+        _threadWrites++;
+        if (Current is { } transaction)
+        {
+            transaction.Append(batch);
+            return;
+        }
         if (Options.Fsync == FsyncPolicy.Always)
         {
             _db.Write(batch, _syncWrite);
@@ -205,6 +262,12 @@ public sealed class StorageEngine : IDisposable
         _db.Write(batch, _asyncWrite);
         Interlocked.Increment(ref _writesSinceSync);
     }
+
+    /// <summary>
+    /// Number of <see cref="Write"/> calls made by the calling thread so far: a caller compares two readings to
+    /// learn whether the code in between wrote anything (WATCH invalidation).
+    /// </summary>
+    public static long ThreadWrites => _threadWrites;
 
     /// <summary>Commits one batch and syncs the WAL before returning, whatever the fsync policy (replication state changes).</summary>
     public void WriteDurable(WriteBatch batch)
@@ -230,7 +293,7 @@ public sealed class StorageEngine : IDisposable
         {
             ro.SetSnapshot(snapshot);
         }
-        return _db.NewIterator(family, ro);
+        return Current is { } transaction ? transaction.NewIterator(family, ro) : _db.NewIterator(family, ro);
     }
 
     /// <summary>A new, unique, increasing version for a collection created now (sub-keys of older versions become garbage).</summary>

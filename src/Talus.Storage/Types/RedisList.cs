@@ -246,7 +246,7 @@ public sealed partial class RedisList
         }
         var elementKey = ElementKey(key, meta.Version);
         SetIndex(elementKey, meta.Head + (ulong)index);
-        value = _db.Engine.Db.Get(elementKey, _db.Engine.Sub, view.Options);
+        value = _db.Engine.Get(_db.Engine.Sub, elementKey, view.Options);
         return found;
     }
 
@@ -390,7 +390,7 @@ public sealed partial class RedisList
         /// <summary>The key's list metadata as of the snapshot, hiding expired keys.</summary>
         public KeyLookup Lookup(Database db, ReadOnlySpan<byte> key, out Metadata meta)
         {
-            var raw = db.Engine.Db.Get(db.MetaKeySpan(key), db.Engine.Meta, Options);
+            var raw = db.Engine.Get(db.Engine.Meta, db.MetaKeySpan(key), Options);
             if (raw is null || !Metadata.TryDecode(raw, out meta) || meta.IsExpired(Database.NowMs))
             {
                 meta = default;

@@ -38,6 +38,37 @@ public class TransactionScriptTests
         [(0, ["MULTI"]), (1, ["SET", "a", "1"]), (0, ["GET", "a"]), (1, ["GET", "a"]), (0, ["EXEC"])],
         // RESP3 shapes.
         [(0, ["HELLO", "3"]), (0, ["MULTI"]), (0, ["HSET", "h", "a", "1"]), (0, ["HGETALL", "h"]), (0, ["SMEMBERS", "nos"]), (0, ["GET", "nokey"]), (0, ["EXEC"])],
+        // WATCH: another client's write, our own write, writes that change nothing, unrelated keys, UNWATCH.
+        [(0, ["WATCH", "a"]), (1, ["SET", "a", "1"]), (0, ["MULTI"]), (0, ["SET", "b", "1"]), (0, ["EXEC"]), (0, ["GET", "b"])],
+        [(0, ["WATCH", "a"]), (0, ["MULTI"]), (0, ["SET", "a", "2"]), (0, ["EXEC"]), (0, ["GET", "a"])],
+        [(0, ["WATCH", "a"]), (1, ["SET", "x", "1"]), (0, ["MULTI"]), (0, ["PING"]), (0, ["EXEC"])],
+        [(0, ["WATCH", "a"]), (0, ["SET", "a", "1"]), (0, ["MULTI"]), (0, ["PING"]), (0, ["EXEC"])],
+        [(0, ["SET", "a", "1"]), (0, ["WATCH", "a"]), (1, ["SET", "a", "2", "NX"]), (1, ["DEL", "zz"]), (1, ["INCR", "b"]), (0, ["MULTI"]), (0, ["PING"]), (0, ["EXEC"])],
+        [(0, ["WATCH", "a"]), (1, ["DEL", "a"]), (1, ["EXPIRE", "a", "10"]), (1, ["LPOP", "a"]), (0, ["MULTI"]), (0, ["PING"]), (0, ["EXEC"])],
+        [(0, ["SET", "a", "1"]), (0, ["WATCH", "a"]), (1, ["DEL", "a"]), (0, ["MULTI"]), (0, ["PING"]), (0, ["EXEC"])],
+        [(0, ["SET", "a", "1"]), (0, ["WATCH", "a"]), (1, ["EXPIRE", "a", "100"]), (0, ["MULTI"]), (0, ["PING"]), (0, ["EXEC"])],
+        [(0, ["SET", "a", "1"]), (0, ["WATCH", "a"]), (0, ["UNWATCH"]), (1, ["SET", "a", "2"]), (0, ["MULTI"]), (0, ["PING"]), (0, ["EXEC"])],
+        [(0, ["SADD", "s", "x"]), (0, ["WATCH", "s"]), (1, ["SADD", "s", "x"]), (1, ["HDEL", "s", "f"]), (0, ["MULTI"]), (0, ["PING"]), (0, ["EXEC"])],
+        [(0, ["SADD", "s", "x"]), (0, ["WATCH", "s"]), (1, ["SADD", "s", "y"]), (0, ["MULTI"]), (0, ["PING"]), (0, ["EXEC"])],
+        // RENAME touches source and destination; BITOP and the STORE family only their destination.
+        [(0, ["SET", "a", "1"]), (0, ["WATCH", "a"]), (1, ["RENAME", "a", "b"]), (0, ["MULTI"]), (0, ["PING"]), (0, ["EXEC"])],
+        [(0, ["SET", "a", "1"]), (0, ["WATCH", "b"]), (1, ["RENAME", "a", "b"]), (0, ["MULTI"]), (0, ["PING"]), (0, ["EXEC"])],
+        [(0, ["SET", "a", "1"]), (0, ["WATCH", "a"]), (1, ["BITOP", "AND", "d", "a"]), (1, ["SUNIONSTORE", "d2", "a2"]), (1, ["COPY", "a", "c"]), (0, ["MULTI"]), (0, ["PING"]), (0, ["EXEC"])],
+        [(0, ["WATCH", "d"]), (1, ["SET", "a", "1"]), (1, ["COPY", "a", "d"]), (0, ["MULTI"]), (0, ["PING"]), (0, ["EXEC"])],
+        // FLUSHDB/FLUSHALL touch watched keys that exist, in the flushed databases only.
+        [(0, ["SET", "a", "1"]), (0, ["WATCH", "a", "nokey"]), (1, ["SELECT", "1"]), (1, ["FLUSHDB"]), (0, ["MULTI"]), (0, ["PING"]), (0, ["EXEC"])],
+        [(0, ["WATCH", "nokey"]), (1, ["FLUSHDB"]), (0, ["MULTI"]), (0, ["PING"]), (0, ["EXEC"])],
+        [(0, ["SET", "a", "1"]), (0, ["WATCH", "a"]), (1, ["FLUSHDB"]), (0, ["MULTI"]), (0, ["PING"]), (0, ["EXEC"])],
+        [(0, ["SET", "a", "1"]), (0, ["WATCH", "a"]), (1, ["SELECT", "1"]), (1, ["FLUSHALL"]), (0, ["MULTI"]), (0, ["PING"]), (0, ["EXEC"])],
+        // Watching a key of another database; EXEC unwatches even when it fails; queue errors beat a dirty watch.
+        [(0, ["SELECT", "2"]), (0, ["WATCH", "a"]), (1, ["SET", "a", "1"]), (0, ["MULTI"]), (0, ["PING"]), (0, ["EXEC"])],
+        [(0, ["WATCH", "a"]), (1, ["SET", "a", "1"]), (0, ["MULTI"]), (0, ["EXEC"]), (1, ["SET", "a", "2"]), (0, ["MULTI"]), (0, ["PING"]), (0, ["EXEC"])],
+        [(0, ["WATCH", "a"]), (1, ["SET", "a", "1"]), (0, ["MULTI"]), (0, ["NOSUCH"]), (0, ["EXEC"])],
+        [(0, ["WATCH", "a"]), (1, ["SET", "a", "1"]), (0, ["MULTI"]), (0, ["DISCARD"]), (0, ["MULTI"]), (0, ["PING"]), (0, ["EXEC"])],
+        // Expiry: a key live at WATCH whose TTL passes counts as modified; one already expired does not.
+        [(0, ["SET", "a", "1", "PX", "200"]), (0, ["WATCH", "a"]), (0, ["__SLEEP", "400"]), (0, ["MULTI"]), (0, ["PING"]), (0, ["EXEC"])],
+        [(0, ["SET", "a", "1", "PX", "1"]), (0, ["__SLEEP", "20"]), (0, ["WATCH", "a"]), (0, ["MULTI"]), (0, ["PING"]), (0, ["EXEC"])],
+        [(0, ["HELLO", "3"]), (0, ["WATCH", "a"]), (1, ["SET", "a", "1"]), (0, ["MULTI"]), (0, ["PING"]), (0, ["EXEC"])],
         // RESET ends MULTI.
         [(0, ["MULTI"]), (0, ["SET", "a", "1"]), (0, ["RESET"]), (0, ["EXEC"]), (0, ["GET", "a"])],
     ];
@@ -62,13 +93,20 @@ public class TransactionScriptTests
             var log = new StringBuilder();
             foreach (var (conn, command) in script)
             {
-                var expected = r[conn].Call(command);
-                var actual = t[conn].Call(command);
                 log.Append(CultureInfo(conn)).Append(string.Join(' ', command)).Append('\n');
+                if (command[0] == "__SLEEP")
+                {
+                    Thread.Sleep(int.Parse(command[1], System.Globalization.CultureInfo.InvariantCulture));
+                    continue;
+                }
                 if (command[0] == "HELLO")
                 {
+                    r[conn].Call(command);
+                    t[conn].Call(command);
                     continue; // its reply names the connection id
                 }
+                var expected = r[conn].Call(command);
+                var actual = t[conn].Call(command);
                 Assert.True(expected.Raw.AsSpan().SequenceEqual(actual.Raw),
                     $"script {index}, step {string.Join(' ', command)}\n  redis: {Differential.Escape(expected.Raw)}\n  talus: {Differential.Escape(actual.Raw)}\n{log}");
             }

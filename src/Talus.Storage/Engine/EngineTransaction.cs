@@ -1,0 +1,175 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
+using RocksDbSharp;
+
+namespace Talus.Storage.Engine;
+
+/// <summary>
+/// A transaction scope on the engine (EXEC): while it is open, every <see cref="StorageEngine.Write"/> made by
+/// the thread that opened it is collected here instead of being written, and that thread's reads
+/// (<see cref="StorageEngine.TryGet"/>, <see cref="StorageEngine.Get(ColumnFamilyHandle, ReadOnlySpan{byte})"/>,
+/// <see cref="StorageEngine.NewIterator"/>) see the collected writes over the database, so a later command of the
+/// transaction sees an earlier one's effects. <see cref="Commit"/> writes everything as ONE WriteBatch: one
+/// WAL record, hence one binlog entry that a replica applies all or nothing, and all or nothing after a crash.
+/// <para>
+/// Two structures, because a WriteBatchWithIndex cannot index a range deletion (FLUSHDB, long LTRIMs): the
+/// records of every batch are appended verbatim to <see cref="_records"/> (what is committed), and replayed
+/// into <see cref="_index"/> (what reads see), where a range deletion becomes point deletions of the keys the
+/// range holds at that moment. The record format is RocksDB's WriteBatch representation (write_batch.cc):
+/// a 12-byte header (sequence, count), then records of a tag byte, a column family id (varint32) for the
+/// CF tags, and varint32-length-prefixed key (and value, or range end).
+/// </para>
+/// Other threads never see the collected writes. Not thread-safe: one owner thread.
+/// </summary>
+public sealed class EngineTransaction : IDisposable
+{
+    private const int HeaderSize = 12;
+
+    private readonly StorageEngine _engine;
+    private readonly WriteBatchWithIndex _index = new(0, true);
+    private readonly ArrayBufferWriter<byte> _records = new();
+    private uint _count;
+    private bool _disposed;
+
+    internal EngineTransaction(StorageEngine engine)
+    {
+        _engine = engine;
+        OwnerThread = Environment.CurrentManagedThreadId;
+    }
+
+    internal int OwnerThread { get; }
+
+    /// <summary>Number of records (puts, deletes, range deletes) collected so far.</summary>
+    public uint Count => _count;
+
+    internal void Append(WriteBatch batch)
+    {
+        var rep = batch.AsSpan();
+        if (rep.Length <= HeaderSize)
+        {
+            return;
+        }
+        var records = rep[HeaderSize..];
+        _records.Write(records);
+        _count += BinaryPrimitives.ReadUInt32LittleEndian(rep[8..HeaderSize]);
+        Replay(records);
+    }
+
+    private void Replay(ReadOnlySpan<byte> records)
+    {
+        var pos = 0;
+        while (pos < records.Length)
+        {
+            var tag = records[pos++];
+            var family = tag is 4 or 5 or 8 or 14 ? _engine.FamilyById(ReadVarint(records, ref pos)) : _engine.DefaultFamily;
+            switch (tag)
+            {
+                case 0 or 4 or 7 or 8: // deletion, single deletion
+                    _index.Delete(ReadSlice(records, ref pos), family);
+                    break;
+                case 1 or 5: // value
+                    var key = ReadSlice(records, ref pos);
+                    _index.Put(key, ReadSlice(records, ref pos), family);
+                    break;
+                case 14 or 15: // range deletion [begin, end)
+                    var begin = ReadSlice(records, ref pos).ToArray();
+                    DeleteRange(family, begin, ReadSlice(records, ref pos).ToArray());
+                    break;
+                case 3: // log data: not a data change
+                    ReadSlice(records, ref pos);
+                    break;
+                default:
+                    throw new NotSupportedException($"write batch record tag {tag} inside a transaction");
+            }
+        }
+    }
+
+    /// <summary>Makes the index hide every key of [begin, end) as it is now (database plus earlier writes).</summary>
+    private void DeleteRange(ColumnFamilyHandle family, byte[] begin, byte[] end)
+    {
+        var keys = new List<byte[]>();
+        using (var it = NewIterator(family, new ReadOptions().SetIterateLowerBound(begin).SetIterateUpperBound(end)))
+        {
+            for (it.Seek(begin); it.Valid(); it.Next())
+            {
+                keys.Add(it.Key());
+            }
+        }
+        foreach (var key in keys)
+        {
+            _index.Delete(key, family);
+        }
+    }
+
+    internal byte[]? Get(RocksDb db, ColumnFamilyHandle family, ReadOnlySpan<byte> key, ReadOptions options) =>
+        _index.Get(db, key.ToArray(), family, options);
+
+    /// <summary>An iterator over the database (as <paramref name="options"/> bound it) with this transaction's writes laid over it.</summary>
+    internal Iterator NewIterator(ColumnFamilyHandle family, ReadOptions options)
+    {
+        var baseIterator = _engine.Db.NewIterator(family, options);
+        // The native call takes ownership of the base iterator; the options bound both it and the overlay.
+        var handle = Native.Instance.rocksdb_writebatch_wi_create_iterator_with_base_cf_readopts(_index.Handle, baseIterator.Handle, family.Handle, options.Handle);
+        baseIterator.Detach();
+        return IteratorAccess.Create(handle, options);
+    }
+
+    /// <summary>Writes every collected record as one batch and ends the transaction.</summary>
+    public void Commit()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_count > 0)
+        {
+            var rep = new byte[HeaderSize + _records.WrittenCount];
+            BinaryPrimitives.WriteUInt32LittleEndian(rep.AsSpan(8), _count);
+            _records.WrittenSpan.CopyTo(rep.AsSpan(HeaderSize));
+            using var batch = new WriteBatch(rep, rep.Length);
+            _engine.End(this);
+            _engine.Write(batch);
+        }
+        Dispose();
+    }
+
+    /// <summary>Ends the transaction; uncommitted writes are dropped.</summary>
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+        _disposed = true;
+        _engine.End(this);
+        _index.Dispose();
+    }
+
+    private static uint ReadVarint(ReadOnlySpan<byte> data, ref int pos)
+    {
+        uint result = 0;
+        for (var shift = 0; shift <= 28; shift += 7)
+        {
+            var b = data[pos++];
+            result |= (uint)(b & 0x7F) << shift;
+            if (b < 0x80)
+            {
+                return result;
+            }
+        }
+        throw new InvalidDataException("bad varint in write batch");
+    }
+
+    private static ReadOnlySpan<byte> ReadSlice(ReadOnlySpan<byte> data, ref int pos)
+    {
+        var length = (int)ReadVarint(data, ref pos);
+        var slice = data.Slice(pos, length);
+        pos += length;
+        return slice;
+    }
+
+    /// <summary>The binding's Iterator constructor is internal; the overlay iterator needs one around a native handle.</summary>
+    private static class IteratorAccess
+    {
+        [UnsafeAccessor(UnsafeAccessorKind.Constructor)]
+        public static extern Iterator Create(IntPtr handle, ReadOptions options);
+    }
+}
