@@ -205,28 +205,30 @@ public class ListCommandsTests
         await using var server = await TalusProcess.LaunchAsync();
         const int consumers = 8, items = 2000;
         var received = new System.Collections.Concurrent.ConcurrentBag<string>();
-        var consumerTasks = Enumerable.Range(0, consumers).Select(_ => Task.Run(() =>
+        // Consumers and producers block on their sockets, so each gets a thread of its own: on two busy cores
+        // the thread pool would add threads for them only slowly, and a producer could start seconds late.
+        var consumerTasks = Enumerable.Range(0, consumers).Select(_ => Task.Factory.StartNew(() =>
         {
             using var c = server.Client();
             while (true)
             {
-                var reply = c.Call("BLPOP", "work", "done", "5");
-                Assert.False(reply.IsNull, "a consumer waited 5 s without work");
+                var reply = c.Call("BLPOP", "work", "done", "20");
+                Assert.False(reply.IsNull, "a consumer waited 20 s without work");
                 if (reply.Items![0].Text == "done")
                 {
                     return;
                 }
                 received.Add(reply.Items[1].Text!);
             }
-        })).ToArray();
-        await Task.WhenAll(Enumerable.Range(0, 4).Select(p => Task.Run(() =>
+        }, TaskCreationOptions.LongRunning)).ToArray();
+        await Task.WhenAll(Enumerable.Range(0, 4).Select(p => Task.Factory.StartNew(() =>
         {
             using var c = server.Client();
             for (var i = p; i < items; i += 4)
             {
                 c.Call("RPUSH", "work", "item" + i);
             }
-        })));
+        }, TaskCreationOptions.LongRunning)));
         await Wait.UntilAsync(() => received.Count == items, TimeSpan.FromSeconds(30), "every item consumed");
         using (var c = server.Client())
         {
