@@ -77,7 +77,9 @@ public class SentinelTests(ITestOutputHelper output)
 
         // The old master comes back on its port and data dir as a master; Sentinel turns it into a replica.
         await master.StartAsync();
-        var oldLineage = Repl(master)["talus_dataset_lineage"].Split(':');
+        // The lineage it restarted with, from its start-up log line: Sentinel may re-point it (closing this
+        // test's connections with CLIENT KILL) before an INFO could ask.
+        var oldLineage = StartLineage(master).Split(':');
         var promotedInfo = Repl(promoted);
         var switchOffset = ulong.Parse(promotedInfo["second_repl_offset"], CultureInfo.InvariantCulture) - 1;
         // Rule 2: continuing is allowed only from the promoted node's previous history, at or before the switch.
@@ -157,6 +159,14 @@ public class SentinelTests(ITestOutputHelper output)
         {
             return [];
         }
+    }
+
+    /// <summary>The lineage in the last "Replication role master, lineage ..." line of a node's log.</summary>
+    private static string StartLineage(ServerProcess node)
+    {
+        const string marker = "Replication role master, lineage ";
+        var line = node.ReadLog().Split('\n').Last(l => l.Contains(marker, StringComparison.Ordinal));
+        return line[(line.IndexOf(marker, StringComparison.Ordinal) + marker.Length)..].Trim();
     }
 
     /// <summary>A Talus node with its own config file (CONFIG REWRITE, which Sentinel sends, needs one).</summary>
