@@ -107,6 +107,23 @@ internal static class ReplicationFixture
     }
 
     /// <summary>Asserts the replica's keyspace equals the master's, key by key.</summary>
+    /// <summary>Writes <paramref name="count"/> keys of random hex (RocksDB cannot compress them away), pipelined.</summary>
+    public static void WriteIncompressible(ServerProcess server, int count, int valueBytes)
+    {
+        var random = new Random(42);
+        using var c = server.Client();
+        for (var i = 0; i < count; i++)
+        {
+            var bytes = new byte[valueBytes / 2];
+            random.NextBytes(bytes);
+            c.Send("SET", "big:" + i.ToString(CultureInfo.InvariantCulture), Convert.ToHexString(bytes));
+        }
+        for (var i = 0; i < count; i++)
+        {
+            Assert.False(c.Read().IsError);
+        }
+    }
+
     public static void AssertSameKeyspace(ServerProcess master, ServerProcess replica)
     {
         var diffs = KeyspaceComparer.Differences(master, replica);

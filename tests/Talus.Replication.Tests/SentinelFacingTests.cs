@@ -173,21 +173,4 @@ public class SentinelFacingTests
         Assert.Equal("master", Repl(node)["role"]);
         AssertSameKeyspace(master, node);
     }
-
-    /// <summary>Writes <paramref name="count"/> keys of random hex (RocksDB cannot compress them away), pipelined.</summary>
-    private static void WriteIncompressible(ServerProcess server, int count, int valueBytes)
-    {
-        var random = new Random(1234);
-        using var c = server.Client();
-        for (var i = 0; i < count; i++)
-        {
-            var bytes = new byte[valueBytes / 2];
-            random.NextBytes(bytes);
-            c.Send("SET", "big:" + i.ToString(CultureInfo.InvariantCulture), Convert.ToHexString(bytes));
-        }
-        for (var i = 0; i < count; i++)
-        {
-            Assert.False(c.Read().IsError);
-        }
-    }
 }

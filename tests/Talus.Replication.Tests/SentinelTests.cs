@@ -217,20 +217,4 @@ public class SentinelTests(ITestOutputHelper output)
             }
         }
     }
-
-    private static void WriteIncompressible(ServerProcess server, int count, int valueBytes)
-    {
-        var random = new Random(42);
-        using var c = server.Client();
-        for (var i = 0; i < count; i++)
-        {
-            var bytes = new byte[valueBytes / 2];
-            random.NextBytes(bytes);
-            c.Send("SET", "big:" + i.ToString(CultureInfo.InvariantCulture), Convert.ToHexString(bytes));
-        }
-        for (var i = 0; i < count; i++)
-        {
-            Assert.False(c.Read().IsError);
-        }
-    }
 }
