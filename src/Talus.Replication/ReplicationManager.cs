@@ -45,6 +45,9 @@ public sealed class ReplicationHost
     /// <summary>Testing only (<c>repl-swap-delay-ms</c>): how long a replica sleeps inside the dataset swap.</summary>
     public Func<TimeSpan> SwapDelay { get; init; } = () => TimeSpan.Zero;
 
+    /// <summary>Testing only (<c>repl-snapshot-delay-ms</c>): how long the master waits before publishing a new snapshot.</summary>
+    public Func<TimeSpan> SnapshotDelay { get; init; } = () => TimeSpan.Zero;
+
     /// <summary>Runs an action with no command executing (closes and reopens the dataset inside).</summary>
     public required Func<Action, Task> RunExclusiveAsync { get; init; }
 
@@ -78,6 +81,7 @@ public sealed class ReplicationManager : IAsyncDisposable
         var snapshots = new SnapshotManager(() => host.Dataset.Engine, Path.Combine(host.DataDir, "sync-snapshots"), Pins, loggers.CreateLogger("Talus.Replication.Snapshots"))
         {
             ReuseWindowSource = host.SnapshotReuseWindow,
+            DelaySource = host.SnapshotDelay,
         };
         var scheduler = new FullSyncScheduler(host.MaxFullSyncParallel, host.FullSyncBytesPerSecond);
         Master = new MasterSyncService(() => host.Dataset.Engine, snapshots, scheduler, Pins, loggers.CreateLogger("Talus.Replication.Master"))

@@ -189,6 +189,7 @@ public static class Program
             FullSyncChunkSize = () => (int)Math.Min(options.FullSyncChunkSize, 64L * 1024 * 1024),
             SnapshotReuseWindow = () => TimeSpan.FromSeconds(options.SnapshotReuseSeconds),
             SwapDelay = () => TimeSpan.FromMilliseconds(options.ReplSwapDelayMs),
+            SnapshotDelay = () => TimeSpan.FromMilliseconds(options.ReplSnapshotDelayMs),
             RunExclusiveAsync = action => Task.Run(() =>
             {
                 context.ExecutionGate.EnterWriteLock();

@@ -72,6 +72,32 @@ public class ScaleOutTests
     }
 
     [Fact]
+    public async Task A_replica_arriving_while_the_snapshot_is_being_made_waits_for_it_and_shares_it()
+    {
+        // The snapshot takes 3 s to be published here, so the second replica certainly arrives while it is made.
+        await using var master = await TalusProcess.LaunchAsync("--repl-snapshot-delay-ms", "3000");
+        WriteBulk(master, 2000, 100);
+        await using var first = await StartReplicaAsync(master);
+        await Wait.UntilAsync(() => Repl(first)["talus_sync_waiting_for_snapshot"] == "1", TimeSpan.FromSeconds(30), "the first replica to wait for the snapshot");
+        await using var second = await StartReplicaAsync(master);
+        await Wait.UntilAsync(() => Repl(second)["talus_sync_waiting_for_snapshot"] == "1", TimeSpan.FromSeconds(30), "the second replica to wait for the same snapshot");
+        var waiting = Repl(second);
+        Assert.Equal("down", waiting["master_link_status"]);
+        Assert.Equal("none", waiting["talus_dataset_lineage"]);
+        Assert.Equal("", waiting["talus_repl_last_error"]); // a state, not an error
+        using (var c = master.Client())
+        {
+            c.Call("SET", "while", "making");
+        }
+        await ReplicationWait.WaitForSyncAsync(master, [first, second], TimeSpan.FromSeconds(120));
+        Assert.Equal("1", Repl(master)["talus_snapshots_made"]);
+        Assert.Equal("1", Repl(first)["talus_full_syncs"]);
+        Assert.Equal("1", Repl(second)["talus_full_syncs"]);
+        AssertSameKeyspace(master, first);
+        AssertSameKeyspace(master, second);
+    }
+
+    [Fact]
     public async Task A_replica_killed_during_the_transfer_never_claims_a_dataset_and_completes_after_restart()
     {
         await using var master = await TalusProcess.LaunchAsync("--full-sync-throttle-bytes-per-second", "1mb", "--full-sync-chunk-size", "64kb");

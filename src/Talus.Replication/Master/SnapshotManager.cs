@@ -49,6 +49,9 @@ public sealed class SnapshotManager : IDisposable
 
     private TimeSpan ReuseWindow => ReuseWindowSource();
 
+    /// <summary>Testing only: a pause between the checkpoint and publishing the snapshot (repl-snapshot-delay-ms).</summary>
+    public Func<TimeSpan> DelaySource { get; set; } = () => TimeSpan.Zero;
+
     /// <summary>How many snapshots were made by this process (the scale-out tests count them).</summary>
     public long Created => Interlocked.Read(ref _sequence);
 
@@ -147,6 +150,10 @@ public sealed class SnapshotManager : IDisposable
         {
             _logger.LogInformation("Snapshot {Id} being made in {Directory}", id, directory);
             engine.Checkpoint(directory);
+            if (DelaySource() is { Ticks: > 0 } delay)
+            {
+                Thread.Sleep(delay); // testing only: lets a test see replicas arrive while the snapshot is being made
+            }
             Lineage lineage;
             using (var copy = ReadOnlyDataset.Open(directory))
             {

@@ -93,6 +93,9 @@ public sealed class ServerOptions
     /// <summary>Testing only: milliseconds a replica sleeps inside the dataset swap of a full sync (fault tests kill -9 there).</summary>
     public int ReplSwapDelayMs { get; set; }
 
+    /// <summary>Testing only: milliseconds the master waits between a snapshot's checkpoint and publishing it.</summary>
+    public int ReplSnapshotDelayMs { get; set; }
+
     /// <summary>Accepted for compatibility with Redis configs; Talus' durability is the RocksDB WAL.</summary>
     public bool AppendOnly { get; set; } = true;
 
