@@ -86,6 +86,9 @@ public class SentinelTests(ITestOutputHelper output)
         var partialExpected = oldLineage[0] == promotedInfo["master_replid2"] && ulong.Parse(oldLineage[1], CultureInfo.InvariantCulture) <= switchOffset;
         await Wait.UntilAsync(() => Polled(master) is var i && i.GetValueOrDefault("role") == "slave" && i.GetValueOrDefault("master_port") == P(promoted.Port),
             TimeSpan.FromSeconds(60), "Sentinel to re-point the old master");
+        // Sentinel's CLIENT KILL TYPE normal may still close polling connections until the new link is up.
+        await Wait.UntilAsync(() => Polled(master).GetValueOrDefault("master_link_status") == "up",
+            TimeSpan.FromSeconds(60), "the old master to stream from the new one");
         await ReplicationWait.WaitForSyncAsync(promoted, [master, other]);
         if (partialExpected)
         {

@@ -43,8 +43,10 @@ public class SentinelTransactionTests
         }
         await ReplicationWait.WaitForSyncAsync(replica, [master]);
         Assert.Equal("slave", master.Info("replication")["role"]);
-        Assert.Equal("2", (string?)master.Db().StringGet("after"));
-        Assert.Equal("1", (string?)master.Db().StringGet("before"));
+        // A new connection: the transaction's CLIENT KILL TYPE normal closed the cached ones, as in Redis.
+        using var check = master.Client();
+        Assert.Equal("2", check.Call("GET", "after").Text);
+        Assert.Equal("1", check.Call("GET", "before").Text);
     }
 
     /// <summary>Sends Sentinel's transaction around <paramref name="slaveOf"/> and returns EXEC's reply.</summary>
