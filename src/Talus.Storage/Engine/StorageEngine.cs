@@ -345,10 +345,9 @@ public sealed class StorageEngine : IDisposable
     /// <summary>Compacts every column family (reclaims expired keys and orphaned sub-keys).</summary>
     public void CompactAll()
     {
-        ThrowIfDisposed();
         foreach (var family in new[] { Meta, Sub, ZScore })
         {
-            _db.CompactRange((byte[]?)null, (byte[]?)null, family);
+            CompactFamily(family);
         }
     }
 
