@@ -29,26 +29,25 @@ public class SentinelTests(ITestOutputHelper output)
         await sentinels.WaitUntilAllAsync(s => s.Replicas(Name).Count == 2 && s.Master(Name).GetValueOrDefault("num-other-sentinels") == "2",
             TimeSpan.FromSeconds(40), "every sentinel to know both replicas and the other two sentinels");
 
-        // Load: each write is followed by WAIT 1; a write counts as acknowledged when WAIT answers >= 1.
-        var acked = new List<int>();
+        // Load: three writers, each write followed by WAIT 1; a write counts as acknowledged when WAIT answers >= 1.
+        // A fourth writer sends 50-key MSETs without waiting, so the replicas' offsets drift apart. The master
+        // is killed while they all run: writes are in flight (sent, on one replica, or on neither) at that moment.
+        var acked = new List<string>();
         using var stopLoad = new CancellationTokenSource();
-        var load = Task.Run(() => RunLoad(master.Port, acked, stopLoad.Token));
-        await Wait.UntilAsync(() => { lock (acked) { return acked.Count >= 500; } }, TimeSpan.FromSeconds(30), "500 acknowledged writes");
+        var load = Task.WhenAll(Enumerable.Range(0, 3).Select(w => Task.Factory.StartNew(() => RunLoad(master.Port, w, acked, stopLoad.Token), TaskCreationOptions.LongRunning))
+            .Append(Task.Factory.StartNew(() => RunBulkLoad(master.Port, stopLoad.Token), TaskCreationOptions.LongRunning)));
+        await Wait.UntilAsync(() => { lock (acked) { return acked.Count >= 600; } }, TimeSpan.FromSeconds(30), "600 acknowledged writes");
 
-        // Writes are paused (the writer's next SET waits, unanswered) and both replicas have caught up, so the
-        // kill loses no acknowledged write whichever replica Sentinel picks; then kill -9 with the writer blocked.
-        using (var c = master.Client())
-        {
-            Assert.Equal("OK", c.Call("CLIENT", "PAUSE", "60000", "WRITE").Text);
-        }
-        var finalOffset = ReplicationWait.MasterOffset(master);
-        await Wait.UntilAsync(() => ReplicationWait.ReplicaOffset(r1) >= finalOffset && ReplicationWait.ReplicaOffset(r2) >= finalOffset,
-            TimeSpan.FromSeconds(20), $"both replicas at offset {finalOffset}");
+        // kill -9 under the load. Every acknowledged write reached at least one replica, and both replicas hold
+        // prefixes of one stream, so the replica with the highest offset holds every acknowledged write.
+        // Sentinel promotes that one: once the master is objectively down it refreshes the replicas' INFO every
+        // second, and among equal priorities it picks the highest slave_repl_offset.
         var oldAddress = $"127.0.0.1:{master.Port}";
         var clock = Stopwatch.StartNew();
         master.Kill();
         stopLoad.Cancel();
         await load;
+        var finalOffsets = $"r1 at {ReplicationWait.ReplicaOffset(r1)}, r2 at {ReplicationWait.ReplicaOffset(r2)}";
 
         await sentinels.WaitUntilAllAsync(s => s.MasterAddress(Name) is { } a && a != oldAddress, TimeSpan.FromSeconds(60), "a new master in every sentinel");
         var failoverTime = clock.Elapsed;
@@ -56,7 +55,7 @@ public class SentinelTests(ITestOutputHelper output)
         var promoted = newAddress == $"127.0.0.1:{r1.Port}" ? r1 : newAddress == $"127.0.0.1:{r2.Port}" ? r2 : throw new InvalidOperationException($"Sentinel chose {newAddress}");
         var other = promoted == r1 ? r2 : r1;
         await Wait.UntilAsync(() => Polled(promoted).GetValueOrDefault("role") == "master", TimeSpan.FromSeconds(30), "the promoted replica to be a master");
-        int[] ackedWrites;
+        string[] ackedWrites;
         lock (acked)
         {
             ackedWrites = [.. acked];
@@ -102,7 +101,7 @@ public class SentinelTests(ITestOutputHelper output)
         AssertSameKeyspace(promoted, other);
         AssertSameKeyspace(promoted, master);
         output.WriteLine($"failover: new master {newAddress} in every sentinel {failoverTime.TotalSeconds:0.0}s after kill -9 (down-after 2000 ms); "
-            + $"other replica streaming again (partial sync) at {repointTime.TotalSeconds:0.0}s; {ackedWrites.Length} acknowledged writes checked; "
+            + $"offsets after the kill {finalOffsets}; other replica streaming again (partial sync) at {repointTime.TotalSeconds:0.0}s; {ackedWrites.Length} acknowledged writes checked; "
             + $"old master back as a replica with a {(partialExpected ? "partial" : "full")} sync at {clock.Elapsed.TotalSeconds:0.0}s; "
             + $"{KeyspaceComparer.CountKeys(promoted)} keys compared on all three nodes");
     }
@@ -181,15 +180,16 @@ public class SentinelTests(ITestOutputHelper output)
         return TalusProcess.LaunchAsync(args);
     }
 
-    /// <summary>SET w:i then WAIT 1 1000 until cancelled or the master is gone; acknowledged indices go to <paramref name="acked"/>.</summary>
-    private static void RunLoad(int port, List<int> acked, CancellationToken stop)
+    /// <summary>SET w{writer}:i then WAIT 1 1000 until cancelled or the master is gone; acknowledged keys go to <paramref name="acked"/>.</summary>
+    private static void RunLoad(int port, int writer, List<string> acked, CancellationToken stop)
     {
         using var c = new RespClient(port, timeoutMs: 5_000);
         for (var i = 0; i < 200_000 && !stop.IsCancellationRequested; i++)
         {
+            var key = string.Create(CultureInfo.InvariantCulture, $"w{writer}:{i}");
             try
             {
-                if (c.Call("SET", "w:" + i.ToString(CultureInfo.InvariantCulture), "v" + i.ToString(CultureInfo.InvariantCulture)).Text != "OK")
+                if (c.Call("SET", key, "v" + key).Text != "OK")
                 {
                     return;
                 }
@@ -197,26 +197,52 @@ public class SentinelTests(ITestOutputHelper output)
                 {
                     lock (acked)
                     {
-                        acked.Add(i);
+                        acked.Add(key);
                     }
                 }
             }
             catch (Exception ex) when (ex is IOException or System.Net.Sockets.SocketException)
             {
-                return; // the master was killed (or the paused SET timed out)
+                return; // the master was killed
             }
         }
     }
 
-    private static void AssertHasWrites(ServerProcess server, int[] writes)
+    /// <summary>MSET of 50 keys "bulk:*" at a time, unacknowledged, until cancelled or the master is gone.</summary>
+    private static void RunBulkLoad(int port, CancellationToken stop)
+    {
+        using var c = new RespClient(port, timeoutMs: 5_000);
+        for (var i = 0; i < 20_000 && !stop.IsCancellationRequested; i++)
+        {
+            var args = new List<string>(101) { "MSET" };
+            for (var k = 0; k < 50; k++)
+            {
+                args.Add(string.Create(CultureInfo.InvariantCulture, $"bulk:{(i * 50 + k) % 5000}"));
+                args.Add(string.Create(CultureInfo.InvariantCulture, $"{i}"));
+            }
+            try
+            {
+                if (c.Call([.. args]).Text != "OK")
+                {
+                    return;
+                }
+            }
+            catch (Exception ex) when (ex is IOException or System.Net.Sockets.SocketException)
+            {
+                return; // the master was killed
+            }
+        }
+    }
+
+    private static void AssertHasWrites(ServerProcess server, string[] keys)
     {
         using var c = server.Client();
-        foreach (var chunk in writes.Chunk(500))
+        foreach (var chunk in keys.Chunk(500))
         {
-            var reply = c.Call(["MGET", .. chunk.Select(i => "w:" + i.ToString(CultureInfo.InvariantCulture))]);
+            var reply = c.Call(["MGET", .. chunk]);
             for (var j = 0; j < chunk.Length; j++)
             {
-                Assert.True(reply.Items![j].Text == "v" + chunk[j].ToString(CultureInfo.InvariantCulture), $"acknowledged write w:{chunk[j]} missing on the new master {server.Endpoint}");
+                Assert.True(reply.Items![j].Text == "v" + chunk[j], $"acknowledged write {chunk[j]} missing on the new master {server.Endpoint}");
             }
         }
     }
