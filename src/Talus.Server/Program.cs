@@ -51,8 +51,16 @@ public static class Program
             Console.Error.WriteLine(ex.Message);
             return 1;
         }
+        if (options.SocketInlineCompletions && Environment.GetEnvironmentVariable(InlineCompletionsVariable) is null)
+        {
+            // Read once, when the runtime's socket engine first starts; no socket exists yet.
+            Environment.SetEnvironmentVariable(InlineCompletionsVariable, "1");
+        }
         return Run(options);
     }
+
+    /// <summary>The runtime's switch for running socket continuations on its event threads (socket-inline-completions).</summary>
+    private const string InlineCompletionsVariable = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
 
     private static int Run(ServerOptions options)
     {

@@ -57,6 +57,7 @@ public static class ConfigRegistry
             Int("maxclients", true, o => o.MaxClients, (o, v) => o.MaxClients = v, 1, 1_000_000),
             Int("timeout", true, o => o.Timeout, (o, v) => o.Timeout = v, 0, int.MaxValue),
             Int("tcp-keepalive", true, o => o.TcpKeepAlive, (o, v) => o.TcpKeepAlive = v, 0, int.MaxValue),
+            Bool("socket-inline-completions", false, o => o.SocketInlineCompletions, (o, v) => o.SocketInlineCompletions = v),
             Mem("proto-max-bulk-len", true, o => o.ProtoMaxBulkLen, (o, v) => o.ProtoMaxBulkLen = v, 1024 * 1024),
             Mem("client-query-buffer-limit", true, o => o.ClientQueryBufferLimit, (o, v) => o.ClientQueryBufferLimit = v, 1024 * 1024),
             new ConfigEntry("client-output-buffer-limit", true, o => OutputBufferLimits.Format(o.ClientOutputBufferLimit), (o, v) =>

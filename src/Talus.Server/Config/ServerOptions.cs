@@ -51,6 +51,9 @@ public sealed class ServerOptions
 
     public int TcpKeepAlive { get; set; } = 300;
 
+    /// <summary>Run socket completions, and so the commands of client connections, on the socket event threads.</summary>
+    public bool SocketInlineCompletions { get; set; } = true;
+
     public long ProtoMaxBulkLen { get; set; } = 512L * 1024 * 1024;
 
     public long ClientQueryBufferLimit { get; set; } = 1024L * 1024 * 1024;
@@ -63,7 +66,7 @@ public sealed class ServerOptions
     public long BlockCacheSize { get; set; } = 256L * 1024 * 1024;
 
     /// <summary>Memtable size per column family. 32 MB rather than 64: point reads and inserts walk a smaller skiplist (measured in docs/benchmarks.md).</summary>
-    public long WriteBufferSize { get; set; } = 32L * 1024 * 1024;
+    public long WriteBufferSize { get; set; } = 16L * 1024 * 1024;
 
     public int MaxWriteBufferNumber { get; set; } = 3;
 
