@@ -17,6 +17,7 @@
 #
 # Usage: bench/redis-benchmark.sh [-n N]     (-n 100000 for a smoke run)
 # Environment: BENCH_N (requests per test, default 1000000; -n overrides it), BENCH_TESTS (default below),
+# TALUS_ARGS (extra talus arguments, e.g. "--rocksdb-write-buffer-size 64mb"),
 # BENCH_SERVERS (default "talus redis garnet"), BENCH_OUT (also write the report to this file).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -142,7 +143,7 @@ start_talus() {
   "$root/talus" --version >/dev/null
   mkdir -p "$work/talus-data"
   DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS="${DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS:-1}" \
-    "$root/.build/bin/talus" --port "$1" --dir "$work/talus-data" >"$work/talus.log" 2>&1 &
+    "$root/.build/bin/talus" --port "$1" --dir "$work/talus-data" ${TALUS_ARGS:-} >"$work/talus.log" 2>&1 &
   server_pid=$!
 }
 

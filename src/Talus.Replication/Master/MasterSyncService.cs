@@ -231,6 +231,7 @@ public sealed class MasterSyncService : IDisposable
         {
             while (!token.IsCancellationRequested)
             {
+                var written = tail.NextWrite();
                 var chunk = tail.TryRead();
                 if (chunk is { } c)
                 {
@@ -245,7 +246,7 @@ public sealed class MasterSyncService : IDisposable
                 }
                 try
                 {
-                    await tail.WaitAsync(token).WaitAsync(TimeSpan.FromMilliseconds(500), token).ConfigureAwait(false);
+                    await written.WaitAsync(TimeSpan.FromMilliseconds(500), token).ConfigureAwait(false);
                 }
                 catch (TimeoutException)
                 {

@@ -32,6 +32,7 @@ public sealed class StorageEngine : IDisposable
     private long _lastVersion;
     private volatile bool _disposed;
     private volatile EngineTransaction? _transaction;
+    private TaskCompletionSource? _written;
     private readonly ColumnFamilyHandle[] _families;
 
     private StorageEngine(StorageOptions options, ILogger logger, RocksDb db, DbOptions dbOptions, CompactionFilters filters)
@@ -257,10 +258,31 @@ public sealed class StorageEngine : IDisposable
         if (Options.Fsync == FsyncPolicy.Always)
         {
             _db.Write(batch, _syncWrite);
+            SignalWritten();
             return;
         }
         _db.Write(batch, _asyncWrite);
         Interlocked.Increment(ref _writesSinceSync);
+        SignalWritten();
+    }
+
+    /// <summary>
+    /// Completes when a batch is written after this call (binlog streams wait on it instead of polling the WAL).
+    /// Register first, then look for data, then await: a write in between completes the task, so none is missed.
+    /// Every waiter of the moment shares one task; a write with no waiter costs one read of a null field.
+    /// </summary>
+    public Task WrittenAsync()
+    {
+        var fresh = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        return (Interlocked.CompareExchange(ref _written, fresh, null) ?? fresh).Task;
+    }
+
+    private void SignalWritten()
+    {
+        if (_written is { } waiting && Interlocked.CompareExchange(ref _written, null, waiting) == waiting)
+        {
+            waiting.TrySetResult();
+        }
     }
 
     /// <summary>
@@ -274,6 +296,7 @@ public sealed class StorageEngine : IDisposable
     {
         ThrowIfDisposed();
         _db.Write(batch, _syncWrite);
+        SignalWritten();
     }
 
     /// <summary>An iterator over <paramref name="family"/> bounded to [lower, upper). Always dispose it.</summary>
