@@ -309,6 +309,7 @@ public static class KeyCommands
         if (TryParseFlushMode(ctx))
         {
             ctx.Db.Keys.Flush();
+            ctx.Server.KeyspaceStats.Invalidate();
             ctx.Writer.WriteOk();
         }
     }
@@ -318,6 +319,7 @@ public static class KeyCommands
         if (TryParseFlushMode(ctx))
         {
             Keyspace.FlushAll(ctx.Server.Dataset);
+            ctx.Server.KeyspaceStats.Invalidate();
             ctx.Writer.WriteOk();
         }
     }

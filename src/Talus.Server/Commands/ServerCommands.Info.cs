@@ -183,12 +183,15 @@ public static partial class ServerCommands
 
     private static IEnumerable<(string, string)> KeyspaceFields(ServerContext server)
     {
-        for (var i = 0; i < server.Dataset.DatabaseCount; i++)
+        if (server.KeyspaceStats.Read() is not { } counts)
         {
-            var (keys, expires) = server.Dataset[i].Keys.Count();
-            if (keys > 0)
+            yield break;
+        }
+        for (var i = 0; i < counts.Keys.Length; i++)
+        {
+            if (counts.Keys[i] > 0)
             {
-                yield return ($"db{i}", $"keys={keys},expires={expires},avg_ttl=0");
+                yield return ($"db{i}", $"keys={counts.Keys[i]},expires={counts.Expires[i]},avg_ttl=0");
             }
         }
     }

@@ -20,7 +20,11 @@ public sealed class ServerContext
         LoggerFactory = loggerFactory;
         RunId = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(20));
         OutputGuard = new OutputBufferGuard(options, Stats, loggerFactory.CreateLogger("Talus.Clients"));
+        KeyspaceStats = new KeyspaceStats(this, loggerFactory.CreateLogger("Talus.Storage"));
     }
+
+    /// <summary>The key counts INFO keyspace reports (counted in the background for large datasets).</summary>
+    public KeyspaceStats KeyspaceStats { get; }
 
     public ServerOptions Options { get; }
 

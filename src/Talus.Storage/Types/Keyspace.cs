@@ -1,5 +1,6 @@
 using RocksDbSharp;
 using Talus.Storage.Encoding;
+using Talus.Storage.Engine;
 using Talus.Storage.Util;
 
 namespace Talus.Storage.Types;
@@ -304,6 +305,46 @@ public sealed partial class Keyspace
             }
         }
         return (keys, expires);
+    }
+
+    /// <summary>
+    /// Counts live keys and live keys with an expiry of every database, in key order, starting after the metadata
+    /// key <paramref name="after"/> (null: from the start) and stopping after <paramref name="maxKeys"/> records.
+    /// Adds into <paramref name="keys"/> and <paramref name="expires"/> (indexed by database) and returns the
+    /// last metadata key visited, or null when the walk reached the end. A caller walks a large dataset in
+    /// slices, resuming from the returned key, so no single call holds the engine for long.
+    /// </summary>
+    public static byte[]? CountSlice(StorageEngine engine, byte[]? after, int maxKeys, long[] keys, long[] expires, long nowMs)
+    {
+        using var it = engine.NewIterator(engine.Meta, after, null);
+        var visited = 0;
+        for (it.SeekToFirst(); it.Valid(); it.Next())
+        {
+            var key = it.GetKeySpan();
+            if (visited == 0 && after is not null && key.SequenceEqual(after))
+            {
+                continue;
+            }
+            visited++;
+            var db = key[0];
+            if (db < keys.Length)
+            {
+                var expireAt = Metadata.ReadExpireAt(it.GetValueSpan());
+                if (expireAt <= 0 || expireAt > nowMs)
+                {
+                    keys[db]++;
+                    if (expireAt > 0)
+                    {
+                        expires[db]++;
+                    }
+                }
+            }
+            if (visited == maxKeys)
+            {
+                return key.ToArray();
+            }
+        }
+        return null;
     }
 
     /// <summary>FLUSHDB: range-deletes this database in every column family, in one batch.</summary>
