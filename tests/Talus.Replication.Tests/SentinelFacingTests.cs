@@ -111,6 +111,9 @@ public class SentinelFacingTests
         await using var talus = await TalusProcess.LaunchAsync();
         using var r = redis.Client();
         using var t = talus.Client();
+        // The launcher's PING probe has closed its socket, but its connection may still be registered for a
+        // moment (it can be served by the other socket event thread); CLIENT KILL would count it.
+        await Wait.UntilAsync(() => t.Call("CLIENT", "LIST").Text!.Trim().Split('\n').Length == 1, TimeSpan.FromSeconds(10), "the launcher's probe connection to be gone");
         string[][] commands =
         [
             ["CLIENT", "SETNAME", "sentinel-0123abcd-cmd"],
