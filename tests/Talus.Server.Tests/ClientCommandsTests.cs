@@ -201,6 +201,31 @@ public class ClientCommandsTests
     }
 
     [Fact]
+    public async Task Pause_write_also_holds_publish_and_pfcount_as_redis_does()
+    {
+        await using var talus = await TalusProcess.LaunchAsync();
+        using var admin = talus.Client();
+        using var publisher = talus.Client();
+        using var counter = talus.Client();
+        var publisherId = publisher.Call("CLIENT", "ID").Integer.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var counterId = counter.Call("CLIENT", "ID").Integer.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(1, admin.Call("PFADD", "hll", "a").Integer);
+        Assert.Equal("OK", admin.Call("CLIENT", "PAUSE", "100000", "WRITE").Text);
+
+        publisher.Send("PUBLISH", "ch", "hello");
+        counter.Send("PFCOUNT", "hll");
+        foreach (var id in new[] { publisherId, counterId })
+        {
+            await Wait.UntilAsync(() => Fields(admin.Call("CLIENT", "LIST", "ID", id).Text!.TrimEnd('\n'))["flags"].Contains('b'),
+                TimeSpan.FromSeconds(10), $"client {id} to be held by the pause");
+        }
+        Assert.Equal("PONG", admin.Call("PING").Text);
+        Assert.Equal("OK", admin.Call("CLIENT", "UNPAUSE").Text);
+        Assert.Equal(0, publisher.Read().Integer);
+        Assert.Equal(1, counter.Read().Integer);
+    }
+
+    [Fact]
     public async Task Pause_all_holds_reads_until_the_timeout()
     {
         await using var talus = await TalusProcess.LaunchAsync();

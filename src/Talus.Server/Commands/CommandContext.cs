@@ -84,6 +84,16 @@ public sealed class CommandContext
     }
 
     /// <summary>
+    /// Records a storage failure after replies that promised its writes were written (a group commit, EXEC's
+    /// batch): the connection closes without sending its unflushed replies.
+    /// </summary>
+    public void FailStorage(Exception failure)
+    {
+        WriteGroupFailure ??= failure;
+        Session.CloseRequested = true;
+    }
+
+    /// <summary>
     /// Commits the pending write group, so what follows sees its writes. Returns false when the commit failed
     /// (or failed earlier): the caller must then do nothing more, not even reply, because the connection is
     /// closed without sending the replies that already promised those writes.
@@ -112,8 +122,7 @@ public sealed class CommandContext
         }
         catch (Exception ex) when (ex is RocksDbException or IOException or ObjectDisposedException)
         {
-            WriteGroupFailure = ex;
-            Session.CloseRequested = true;
+            FailStorage(ex);
             return false;
         }
     }

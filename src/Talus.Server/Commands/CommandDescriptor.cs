@@ -20,6 +20,9 @@ public sealed record CommandDescriptor(
 {
     public bool IsWrite => (Flags & CommandFlags.Write) != 0;
 
+    /// <summary>Held by CLIENT PAUSE WRITE: the writes, and the commands Redis treats as "may replicate".</summary>
+    public bool IsHeldByWritePause => (Flags & (CommandFlags.Write | CommandFlags.MayReplicate)) != 0;
+
     /// <summary>
     /// The handler may add its writes to the connection's write group (<see cref="CommandContext.TryGetWriteGroup"/>)
     /// instead of committing them alone. Every other command commits the pending group before it runs.

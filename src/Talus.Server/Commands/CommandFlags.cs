@@ -19,4 +19,5 @@ public enum CommandFlags
     NoScript = 1 << 11,  // not allowed from scripts
     SkipMonitor = 1 << 12, // hidden from MONITOR (AUTH, replication verbs)
     Internal = 1 << 13,  // replication verb used between Talus nodes
+    MayReplicate = 1 << 14, // not a write, but held by CLIENT PAUSE WRITE as Redis holds it (PUBLISH, SPUBLISH, PFCOUNT); COMMAND INFO does not list it, as Redis 7.0 does not
 }

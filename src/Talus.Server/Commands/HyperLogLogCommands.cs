@@ -76,7 +76,7 @@ public static class HyperLogLogCommands
     public static readonly CommandDescriptor[] Table =
     [
         new("PFADD", -2, CommandFlags.Write | CommandFlags.DenyOom | CommandFlags.Fast, 1, 1, 1, PfAdd, "hyperloglog"),
-        new("PFCOUNT", -2, CommandFlags.ReadOnly, 1, -1, 1, PfCount, "hyperloglog"),
+        new("PFCOUNT", -2, CommandFlags.ReadOnly | CommandFlags.MayReplicate, 1, -1, 1, PfCount, "hyperloglog"),
         new("PFMERGE", -2, CommandFlags.Write | CommandFlags.DenyOom, 1, -1, 1, PfMerge, "hyperloglog"),
     ];
 }

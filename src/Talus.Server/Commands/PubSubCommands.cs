@@ -180,8 +180,8 @@ public static class PubSubCommands
 
     public static readonly CommandDescriptor[] Table =
     [
-        new("PUBLISH", 3, Base | CommandFlags.Fast, 0, 0, 0, Publish, "pubsub"),
-        new("SPUBLISH", 3, Base | CommandFlags.Fast, 1, 1, 1, SPublish, "pubsub"),
+        new("PUBLISH", 3, Base | CommandFlags.Fast | CommandFlags.MayReplicate, 0, 0, 0, Publish, "pubsub"),
+        new("SPUBLISH", 3, Base | CommandFlags.Fast | CommandFlags.MayReplicate, 1, 1, 1, SPublish, "pubsub"),
         new("SUBSCRIBE", -2, SubscribeFlags, 0, 0, 0, Subscribe, "pubsub"),
         new("PSUBSCRIBE", -2, SubscribeFlags, 0, 0, 0, PSubscribe, "pubsub"),
         new("SSUBSCRIBE", -2, SubscribeFlags, 1, -1, 1, SSubscribe, "pubsub"),

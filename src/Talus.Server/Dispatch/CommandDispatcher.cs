@@ -70,7 +70,7 @@ public sealed class CommandDispatcher
             Interlocked.Increment(ref _server.Stats.ErrorReplies);
             return;
         }
-        if (_server.Pause.HoldFor(session, command.IsWrite) is { } pause)
+        if (_server.Pause.HoldFor(session, command.IsHeldByWritePause) is { } pause)
         {
             ctx.Pending = AdmitAfterPauseAsync(ctx, command, pause);
             return;

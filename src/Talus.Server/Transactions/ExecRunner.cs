@@ -93,9 +93,15 @@ internal static class ExecRunner
                 transaction.Commit();
             }
         }
+        catch (Exception ex) when (ex is RocksDbSharp.RocksDbException or IOException or ObjectDisposedException)
+        {
+            // The replies already written promise effects that did not happen: the connection closes without
+            // sending them, as after a failed group commit.
+            ctx.FailStorage(ex);
+            throw;
+        }
         catch
         {
-            // The replies already written promise effects that did not happen: the connection closes after this.
             ctx.Session.CloseRequested = true;
             throw;
         }
