@@ -56,6 +56,9 @@ public sealed class CommandContext
     /// </summary>
     public WriteGroup? WriteGroup { get; set; }
 
+    /// <summary>The group of read-modify-write commands of the current pipeline (set by the request loop only).</summary>
+    public Host.PipelineGroup? PipelineGroup { get; set; }
+
     /// <summary>Why committing the write group failed; the connection closes without sending its unflushed replies.</summary>
     public Exception? WriteGroupFailure { get; private set; }
 
@@ -75,12 +78,28 @@ public sealed class CommandContext
     public bool TryGetWriteGroup([NotNullWhen(true)] out WriteGroup? group)
     {
         // While a client watches keys, writes commit one by one, so WATCH sees each at its command.
-        group = Depth == 1 && WriteGroupFailure is null && !Server.Watches.Active ? WriteGroup : null;
+        // While the read-modify-write group is open, a SET writes into it (its key is held), not beside it.
+        group = Depth == 1 && WriteGroupFailure is null && !Server.Watches.Active && PipelineGroup is not { IsOpen: true } ? WriteGroup : null;
         if (group is { IsEmpty: true })
         {
             _groupWatchStamp = Server.Watches.Stamp;
         }
         return group is not null;
+    }
+
+    /// <summary>
+    /// Tells clients blocked on (db, key) that it may serve them now, or, while the pipeline's read-modify-write
+    /// group is open, once the group is written: a woken client reads the key outside the group and must see the
+    /// write that woke it.
+    /// </summary>
+    public void SignalKey(int db, ReadOnlySpan<byte> key)
+    {
+        if (PipelineGroup is { IsOpen: true } group)
+        {
+            group.SignalAfterCommit(db, key);
+            return;
+        }
+        Server.Blocking.Signal(db, key);
     }
 
     /// <summary>

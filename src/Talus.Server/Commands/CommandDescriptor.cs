@@ -30,6 +30,12 @@ public sealed record CommandDescriptor(
     public bool GroupsWrites { get; init; }
 
     /// <summary>
+    /// A read-modify-write command on the one key at argument 1 whose storage operation locks only that key's
+    /// stripe: pipelined, it may join the connection's <see cref="Host.PipelineGroup"/> (one batch for many commands).
+    /// </summary>
+    public bool GroupsReadModifyWrite { get; init; }
+
+    /// <summary>
     /// The dispatcher runs it holding the execution gate exclusively instead of shared (EXEC: no other command
     /// runs until it ends).
     /// </summary>

@@ -342,19 +342,19 @@ public static class HashCommands
 
     public static readonly CommandDescriptor[] Table =
     [
-        new("HSET", -4, WriteFast, 1, 1, 1, HSet, "hash"),
+        new("HSET", -4, WriteFast, 1, 1, 1, HSet, "hash") { GroupsReadModifyWrite = true },
         new("HSETNX", 4, WriteFast, 1, 1, 1, HSetNx, "hash"),
-        new("HMSET", -4, WriteFast, 1, 1, 1, HMSet, "hash"),
+        new("HMSET", -4, WriteFast, 1, 1, 1, HMSet, "hash") { GroupsReadModifyWrite = true },
         new("HGET", 3, ReadFast, 1, 1, 1, HGet, "hash"),
         new("HMGET", -3, ReadFast, 1, 1, 1, HMGet, "hash"),
         new("HGETALL", 2, CommandFlags.ReadOnly, 1, 1, 1, HGetAll, "hash"),
         new("HKEYS", 2, CommandFlags.ReadOnly, 1, 1, 1, HKeys, "hash"),
         new("HVALS", 2, CommandFlags.ReadOnly, 1, 1, 1, HVals, "hash"),
-        new("HDEL", -3, CommandFlags.Write | CommandFlags.Fast, 1, 1, 1, HDel, "hash"),
+        new("HDEL", -3, CommandFlags.Write | CommandFlags.Fast, 1, 1, 1, HDel, "hash") { GroupsReadModifyWrite = true },
         new("HLEN", 2, ReadFast, 1, 1, 1, HLen, "hash"),
         new("HEXISTS", 3, ReadFast, 1, 1, 1, HExists, "hash"),
         new("HSTRLEN", 3, ReadFast, 1, 1, 1, HStrLen, "hash"),
-        new("HINCRBY", 4, WriteFast, 1, 1, 1, HIncrBy, "hash"),
+        new("HINCRBY", 4, WriteFast, 1, 1, 1, HIncrBy, "hash") { GroupsReadModifyWrite = true },
         new("HINCRBYFLOAT", 4, WriteFast, 1, 1, 1, HIncrByFloat, "hash"),
         new("HRANDFIELD", -2, CommandFlags.ReadOnly, 1, 1, 1, HRandField, "hash"),
         new("HSCAN", -3, CommandFlags.ReadOnly, 1, 1, 1, HScan, "hash"),

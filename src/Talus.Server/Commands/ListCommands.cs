@@ -31,7 +31,7 @@ public static partial class ListCommands
         }
         if (length > 0)
         {
-            ctx.Server.Blocking.Signal(ctx.Db.Index, args[1]);
+            ctx.SignalKey(ctx.Db.Index, args[1]);
         }
         ctx.Writer.WriteInteger(length);
     }
@@ -361,12 +361,12 @@ public static partial class ListCommands
 
     public static readonly CommandDescriptor[] Table =
     [
-        new("LPUSH", -3, WriteFast, 1, 1, 1, LPush, "list"),
-        new("RPUSH", -3, WriteFast, 1, 1, 1, RPush, "list"),
+        new("LPUSH", -3, WriteFast, 1, 1, 1, LPush, "list") { GroupsReadModifyWrite = true },
+        new("RPUSH", -3, WriteFast, 1, 1, 1, RPush, "list") { GroupsReadModifyWrite = true },
         new("LPUSHX", -3, WriteFast, 1, 1, 1, LPushX, "list"),
         new("RPUSHX", -3, WriteFast, 1, 1, 1, RPushX, "list"),
-        new("LPOP", -2, CommandFlags.Write | CommandFlags.Fast, 1, 1, 1, LPop, "list"),
-        new("RPOP", -2, CommandFlags.Write | CommandFlags.Fast, 1, 1, 1, RPop, "list"),
+        new("LPOP", -2, CommandFlags.Write | CommandFlags.Fast, 1, 1, 1, LPop, "list") { GroupsReadModifyWrite = true },
+        new("RPOP", -2, CommandFlags.Write | CommandFlags.Fast, 1, 1, 1, RPop, "list") { GroupsReadModifyWrite = true },
         new("LLEN", 2, CommandFlags.ReadOnly | CommandFlags.Fast, 1, 1, 1, LLen, "list"),
         new("LRANGE", 4, CommandFlags.ReadOnly, 1, 1, 1, LRange, "list"),
         new("LINDEX", 3, CommandFlags.ReadOnly, 1, 1, 1, LIndex, "list"),

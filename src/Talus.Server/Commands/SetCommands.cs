@@ -227,8 +227,8 @@ public static class SetCommands
 
     public static readonly CommandDescriptor[] Table =
     [
-        new("SADD", -3, WriteFast | CommandFlags.DenyOom, 1, 1, 1, SAdd, "set"),
-        new("SREM", -3, WriteFast, 1, 1, 1, SRem, "set"),
+        new("SADD", -3, WriteFast | CommandFlags.DenyOom, 1, 1, 1, SAdd, "set") { GroupsReadModifyWrite = true },
+        new("SREM", -3, WriteFast, 1, 1, 1, SRem, "set") { GroupsReadModifyWrite = true },
         new("SCARD", 2, ReadFast, 1, 1, 1, SCard, "set"),
         new("SISMEMBER", 3, ReadFast, 1, 1, 1, SIsMember, "set"),
         new("SMISMEMBER", -3, ReadFast, 1, 1, 1, SMIsMember, "set"),

@@ -228,8 +228,8 @@ public static partial class SortedSetCommands
 
     public static readonly CommandDescriptor[] Table =
     [
-        new("ZADD", -4, WriteFast, 1, 1, 1, ZAdd, "sortedset"),
-        new("ZINCRBY", 4, WriteFast, 1, 1, 1, ZIncrBy, "sortedset"),
+        new("ZADD", -4, WriteFast, 1, 1, 1, ZAdd, "sortedset") { GroupsReadModifyWrite = true },
+        new("ZINCRBY", 4, WriteFast, 1, 1, 1, ZIncrBy, "sortedset") { GroupsReadModifyWrite = true },
         new("ZSCORE", 3, ReadFast, 1, 1, 1, ZScore, "sortedset"),
         new("ZMSCORE", -3, ReadFast, 1, 1, 1, ZMScore, "sortedset"),
         new("ZCARD", 2, ReadFast, 1, 1, 1, ZCard, "sortedset"),
@@ -237,7 +237,7 @@ public static partial class SortedSetCommands
         new("ZLEXCOUNT", 4, ReadFast, 1, 1, 1, ZLexCount, "sortedset"),
         new("ZRANK", 3, ReadFast, 1, 1, 1, ZRank, "sortedset"),
         new("ZREVRANK", 3, ReadFast, 1, 1, 1, ZRevRank, "sortedset"),
-        new("ZREM", -3, Write | CommandFlags.Fast, 1, 1, 1, ZRem, "sortedset"),
+        new("ZREM", -3, Write | CommandFlags.Fast, 1, 1, 1, ZRem, "sortedset") { GroupsReadModifyWrite = true },
         new("ZRANGE", -4, CommandFlags.ReadOnly, 1, 1, 1, ZRange, "sortedset"),
         new("ZRANGESTORE", -5, WriteSlow, 1, 2, 1, ZRangeStore, "sortedset"),
         new("ZREVRANGE", -4, CommandFlags.ReadOnly, 1, 1, 1, ZRevRange, "sortedset"),

@@ -64,6 +64,11 @@ public sealed class CommandDispatcher
             Interlocked.Increment(ref _server.Stats.ErrorReplies);
             return;
         }
+        // Join the pipeline's group of read-modify-write commands, or commit it so this command runs alone.
+        if (ctx.PipelineGroup is { } pipeline && !pipeline.BeforeCommand(ctx, command))
+        {
+            return;
+        }
         if (!session.Authenticated && (command.Flags & CommandFlags.NoAuth) == 0)
         {
             writer.WriteError(Errors.NoAuth);

@@ -22,6 +22,7 @@ public sealed class RequestProcessor : IDisposable
     private readonly CommandDispatcher _dispatcher;
     private readonly CommandArgs _args = new();
     private readonly WriteGroup _group = new();
+    private readonly PipelineGroup _pipeline;
     private RespLimits? _limits;
 
     public RequestProcessor(ServerContext server, CommandDispatcher dispatcher, ClientSession session, IBufferWriter<byte> output)
@@ -29,7 +30,8 @@ public sealed class RequestProcessor : IDisposable
         _server = server;
         _dispatcher = dispatcher;
         Session = session;
-        Context = new CommandContext(server, session, new RespWriter(output)) { WriteGroup = _group };
+        _pipeline = new PipelineGroup(server);
+        Context = new CommandContext(server, session, new RespWriter(output)) { WriteGroup = _group, PipelineGroup = _pipeline };
     }
 
     public ClientSession Session { get; }
@@ -46,7 +48,18 @@ public sealed class RequestProcessor : IDisposable
     public BatchOutcome Process(ReadOnlySequence<byte> buffer, out SequencePosition consumed)
     {
         Context.ClockMark = 0;
-        var outcome = ProcessCommands(buffer, out consumed);
+        BatchOutcome outcome;
+        try
+        {
+            outcome = ProcessCommands(buffer, out consumed);
+        }
+        catch
+        {
+            _pipeline.Abort();
+            throw;
+        }
+        // The replies of the read-modify-write group go out only once its batch is written.
+        _pipeline.Commit(Context);
         if (!_group.IsEmpty)
         {
             var gate = _server.ExecutionGate;
@@ -116,7 +129,7 @@ public sealed class RequestProcessor : IDisposable
             {
                 return BatchOutcome.FlushFirst;
             }
-            if (_group.IsFull)
+            if (_group.IsFull || _pipeline.IsFull)
             {
                 return BatchOutcome.FlushFirst;
             }

@@ -32,13 +32,9 @@ public sealed class EngineTransaction : IDisposable
     private uint _count;
     private bool _disposed;
 
-    internal EngineTransaction(StorageEngine engine)
-    {
-        _engine = engine;
-        OwnerThread = Environment.CurrentManagedThreadId;
-    }
+    internal EngineTransaction(StorageEngine engine) => _engine = engine;
 
-    internal int OwnerThread { get; }
+    internal StorageEngine Engine => _engine;
 
     /// <summary>Number of records (puts, deletes, range deletes) collected so far.</summary>
     public uint Count => _count;
@@ -125,7 +121,7 @@ public sealed class EngineTransaction : IDisposable
             BinaryPrimitives.WriteUInt32LittleEndian(rep.AsSpan(8), _count);
             _records.WrittenSpan.CopyTo(rep.AsSpan(HeaderSize));
             using var batch = new WriteBatch(rep, rep.Length);
-            _engine.End(this);
+            StorageEngine.End(this);
             _engine.Write(batch);
         }
         Dispose();
@@ -139,7 +135,7 @@ public sealed class EngineTransaction : IDisposable
             return;
         }
         _disposed = true;
-        _engine.End(this);
+        StorageEngine.End(this);
         _index.Dispose();
     }
 

@@ -69,6 +69,15 @@ public sealed class KeyLocks
         }
     }
 
+    /// <summary>Enters one stripe if no other thread holds it (a pipeline group never waits while it holds stripes).</summary>
+    internal bool TryEnterStripe(int stripe) => Monitor.TryEnter(_stripes[stripe]);
+
+    /// <summary>Enters one stripe, waiting for it.</summary>
+    internal void EnterStripe(int stripe) => Monitor.Enter(_stripes[stripe]);
+
+    /// <summary>Leaves a stripe taken with <see cref="TryEnterStripe"/> or <see cref="EnterStripe"/>.</summary>
+    internal void ExitStripe(int stripe) => Monitor.Exit(_stripes[stripe]);
+
     /// <summary>Leaves stripes taken with <see cref="EnterStripes"/>.</summary>
     internal void ExitStripes(ReadOnlySpan<int> ascending)
     {

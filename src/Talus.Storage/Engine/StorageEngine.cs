@@ -31,7 +31,8 @@ public sealed class StorageEngine : IDisposable
     private static long _threadWrites;
     private long _lastVersion;
     private volatile bool _disposed;
-    private volatile EngineTransaction? _transaction;
+    [ThreadStatic]
+    private static EngineTransaction? t_transaction;
     private TaskCompletionSource? _written;
     private readonly ColumnFamilyHandle[] _families;
 
@@ -83,24 +84,29 @@ public sealed class StorageEngine : IDisposable
 
     /// <summary>
     /// Opens a transaction scope for the calling thread (see <see cref="EngineTransaction"/>): its writes are
-    /// collected and committed as one batch. One at a time; the caller serialises (EXEC holds the execution gate).
+    /// collected and committed as one batch. One per thread at a time (EXEC's, or a pipeline's group of
+    /// read-modify-write commands); other threads read and write around it.
     /// </summary>
     public EngineTransaction BeginTransaction()
     {
         ThrowIfDisposed();
-        var transaction = new EngineTransaction(this);
-        if (Interlocked.CompareExchange(ref _transaction, transaction, null) is not null)
+        if (t_transaction is not null)
         {
-            transaction.Dispose();
-            throw new InvalidOperationException("a transaction is already open");
+            throw new InvalidOperationException("a transaction is already open on this thread");
         }
-        return transaction;
+        return t_transaction = new EngineTransaction(this);
     }
 
-    internal void End(EngineTransaction transaction) => Interlocked.CompareExchange(ref _transaction, null, transaction);
+    internal static void End(EngineTransaction transaction)
+    {
+        if (ReferenceEquals(t_transaction, transaction))
+        {
+            t_transaction = null;
+        }
+    }
 
-    /// <summary>The open transaction when the calling thread owns it (other threads read and write around it).</summary>
-    private EngineTransaction? Current => _transaction is { } t && t.OwnerThread == Environment.CurrentManagedThreadId ? t : null;
+    /// <summary>The calling thread's open transaction on this engine.</summary>
+    private EngineTransaction? Current => t_transaction is { } t && ReferenceEquals(t.Engine, this) ? t : null;
 
     /// <summary>The RocksDB handle, for replication (WAL tailing, checkpoints). Never dispose it.</summary>
     public RocksDb Db

@@ -1,0 +1,156 @@
+using RocksDbSharp;
+using Talus.Server.Commands;
+using Talus.Storage.Engine;
+
+namespace Talus.Server.Host;
+
+/// <summary>
+/// The connection's group of read-modify-write commands (<see cref="CommandDescriptor.GroupsReadModifyWrite"/>:
+/// LPUSH, SADD, HSET, ZADD, INCR ... on one key) within one <see cref="RequestProcessor.Process"/> call: their
+/// writes are committed as one batch (<see cref="PipelineTransaction"/>). While the group is open it holds the
+/// execution gate shared (taken before any stripe, the order every other holder of both follows) and the stripe
+/// of each joined key; plain SETs of the pipeline join it too, so later commands read their writes. Any other
+/// command commits the group first, and so does the end of the call, before a reply leaves.
+/// </summary>
+public sealed class PipelineGroup(ServerContext server)
+{
+    /// <summary>Commit once the group holds this many records, so a long pipeline does not collect without bound.</summary>
+    public const uint MaxRecords = 4096;
+
+    private readonly PipelineTransaction _transaction = new();
+    private readonly List<(int Db, byte[] Key)> _signals = [];
+    private long _watchStamp;
+
+    public bool IsOpen => _transaction.IsOpen;
+
+    /// <summary>True when the group should be committed before more is added.</summary>
+    public bool IsFull => _transaction.IsOpen && _transaction.Records >= MaxRecords;
+
+    /// <summary>
+    /// Called for each top-level command of the call before it runs: joins it to the group (opening the group
+    /// and taking its key's stripe) or commits the group so the command runs alone. False when a commit failed:
+    /// the command must not run (the connection closes without sending its unflushed replies).
+    /// </summary>
+    public bool BeforeCommand(CommandContext ctx, CommandDescriptor command)
+    {
+        if (!CanJoin(ctx, command))
+        {
+            return !IsOpen || Commit(ctx);
+        }
+        var db = ctx.Db.Index;
+        var key = ctx.Args[1];
+        if (IsOpen && _transaction.TryHold(db, key))
+        {
+            return true;
+        }
+        if (IsOpen && !Commit(ctx))
+        {
+            return false;
+        }
+        // Opening: the blind writes collected so far are committed first (a later read must see them, and the WAL
+        // must keep the commands' order).
+        var gate = server.ExecutionGate;
+        gate.EnterReadLock();
+        try
+        {
+            if (!ctx.CommitWrites())
+            {
+                gate.ExitReadLock();
+                return false;
+            }
+            _transaction.Open(server.Dataset);
+            _watchStamp = server.Watches.Stamp;
+            // Holding nothing but the gate: waiting for the stripe cannot close a cycle.
+            _transaction.Hold(db, key);
+            return true;
+        }
+        catch
+        {
+            if (IsOpen)
+            {
+                _transaction.Abort();
+            }
+            gate.ExitReadLock();
+            throw;
+        }
+    }
+
+    /// <summary>Wakes the clients blocked on (db, key) once the group is written (see <see cref="CommandContext.SignalKey"/>).</summary>
+    public void SignalAfterCommit(int db, ReadOnlySpan<byte> key)
+    {
+        // Recorded even when nobody is blocked now: a client that blocks before the commit retries once after
+        // registering, but cannot see this write until it is committed, so it needs the signal.
+        if (_signals.Count > 0 && _signals[^1].Db == db && _signals[^1].Key.AsSpan().SequenceEqual(key))
+        {
+            return;
+        }
+        _signals.Add((db, key.ToArray()));
+    }
+
+    /// <summary>
+    /// Writes the group as one batch, releases its stripes and the gate. False when the write failed: nothing of
+    /// the group was written and the connection closes without sending the replies that promised it.
+    /// </summary>
+    public bool Commit(CommandContext ctx)
+    {
+        if (!IsOpen)
+        {
+            return true;
+        }
+        try
+        {
+            _transaction.Commit();
+            // Someone started watching after a write of the group ran but before it became visible: its keys
+            // are not tracked here, so every such watcher is treated as touched.
+            if (server.Watches.Stamp != _watchStamp)
+            {
+                server.Watches.TouchSince(_watchStamp);
+            }
+            foreach (var (db, key) in _signals)
+            {
+                server.Blocking.Signal(db, key);
+            }
+            return true;
+        }
+        catch (Exception ex) when (ex is RocksDbException or IOException or ObjectDisposedException)
+        {
+            ctx.FailStorage(ex);
+            return false;
+        }
+        finally
+        {
+            _signals.Clear();
+            server.ExecutionGate.ExitReadLock();
+        }
+    }
+
+    /// <summary>Drops the group without writing it (a command failed half-way with an unexpected exception).</summary>
+    public void Abort()
+    {
+        if (!IsOpen)
+        {
+            return;
+        }
+        try
+        {
+            _transaction.Abort();
+        }
+        finally
+        {
+            _signals.Clear();
+            server.ExecutionGate.ExitReadLock();
+        }
+    }
+
+    private bool CanJoin(CommandContext ctx, CommandDescriptor command)
+    {
+        if (!(command.GroupsReadModifyWrite || (command.GroupsWrites && IsOpen)) || ctx.Args.Count < 2 || ctx.Depth != 0)
+        {
+            return false;
+        }
+        var session = ctx.Session;
+        // WATCH, MULTI queueing, AUTH, a replica's refusal, CLIENT PAUSE: the command runs alone, as before.
+        return ctx.WriteGroupFailure is null && !server.Watches.Active && session.Transaction is null && session.Authenticated
+            && !server.Replication.IsReplica && server.Pause.Mode == PauseMode.None;
+    }
+}
