@@ -163,7 +163,15 @@ public sealed class ClientConnection
         }
     }
 
-    private void WakeLoop()
+    /// <summary>
+    /// Wakes this connection's loop from another client's command (a PUBLISH, a MONITOR line). Cancelling the
+    /// pending read can run this loop's continuation synchronously on the caller's thread, inside the caller's
+    /// command, where it would share that thread's open storage transaction (EXEC's, or a pipeline group's);
+    /// so the cancellation is handed to the thread pool.
+    /// </summary>
+    private void WakeLoop() => ThreadPool.UnsafeQueueUserWorkItem(static connection => connection.CancelRead(), this, preferLocal: false);
+
+    private void CancelRead()
     {
         try
         {
