@@ -1,4 +1,3 @@
-using System.Text;
 using Talus.TestKit;
 
 namespace Talus.Server.Tests;
@@ -45,8 +44,8 @@ public class PipelineGroupCommitTests
         for (var round = 0; round < 60; round++)
         {
             var pipeline = Enumerable.Range(0, random.Next(1, 80)).Select(_ => RandomCommand(random)).ToArray();
-            var expected = RunPipeline(r, pipeline);
-            var actual = RunPipeline(t, pipeline);
+            var expected = r.CallPipelined(pipeline);
+            var actual = t.CallPipelined(pipeline);
             for (var i = 0; i < pipeline.Length; i++)
             {
                 Assert.True(expected[i].Raw.SequenceEqual(actual[i].Raw),
@@ -65,7 +64,7 @@ public class PipelineGroupCommitTests
             for (var b = 0; b < batches; b++)
             {
                 var pipeline = Enumerable.Range(0, depth).Select(i => new[] { "SET", $"key:{b}:{i}", $"value-{b}-{i}" }).ToArray();
-                Assert.All(RunPipeline(c, pipeline), reply => Assert.Equal("OK", reply.Text));
+                Assert.All(c.CallPipelined(pipeline), reply => Assert.Equal("OK", reply.Text));
             }
         }
         server.Kill();
@@ -94,7 +93,7 @@ public class PipelineGroupCommitTests
                 var pipeline = Enumerable.Range(0, depth)
                     .Select(i => i % 4 == 3 ? new[] { "INCR", "counter" } : new[] { "SET", i % 4 == 0 ? "shared" : $"c{client}:{round}:{i}", $"{client}" })
                     .ToArray();
-                Assert.All(RunPipeline(c, pipeline), reply => Assert.False(reply.IsError, reply.ToString()));
+                Assert.All(c.CallPipelined(pipeline), reply => Assert.False(reply.IsError, reply.ToString()));
             }
         }));
         await Task.WhenAll(tasks);
@@ -106,16 +105,9 @@ public class PipelineGroupCommitTests
     private static List<RespReply> RunPipeline(ServerProcess server, string[][] pipeline)
     {
         using var client = server.Client();
-        return RunPipeline(client, pipeline);
+        return client.CallPipelined(pipeline);
     }
 
-    /// <summary>Sends the whole pipeline in one write, then reads one reply per command.</summary>
-    private static List<RespReply> RunPipeline(RespClient client, string[][] pipeline)
-    {
-        var bytes = pipeline.SelectMany(args => RespClient.Encode(args.Select(Encoding.UTF8.GetBytes).ToArray())).ToArray();
-        client.SendRaw(bytes);
-        return pipeline.Select(_ => client.Read()).ToList();
-    }
 
     private static string[] RandomCommand(Random random)
     {

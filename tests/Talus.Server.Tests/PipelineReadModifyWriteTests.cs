@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using Talus.TestKit;
 
 namespace Talus.Server.Tests;
@@ -28,8 +27,8 @@ public class PipelineReadModifyWriteTests
         for (var round = 0; round < 300; round++)
         {
             var pipeline = Enumerable.Range(0, random.Next(1, 60)).Select(_ => RandomCommand(random)).ToArray();
-            var expected = RunPipeline(r, pipeline);
-            var actual = RunPipeline(t, pipeline);
+            var expected = r.CallPipelined(pipeline);
+            var actual = t.CallPipelined(pipeline);
             for (var i = 0; i < pipeline.Length; i++)
             {
                 Assert.True(expected[i].Raw.SequenceEqual(actual[i].Raw),
@@ -61,7 +60,7 @@ public class PipelineReadModifyWriteTests
                     "set" => ["SADD", "set", $"{client}:{round}:{i}"],
                     _ => ["ZINCRBY", "zset", "1", $"m{client % 4}"],
                 }).ToArray();
-                Assert.All(RunPipeline(c, pipeline), reply => Assert.False(reply.IsError, reply.ToString()));
+                Assert.All(c.CallPipelined(pipeline), reply => Assert.False(reply.IsError, reply.ToString()));
             }
         }, TaskCreationOptions.LongRunning)).ToArray();
         var all = Task.WhenAll(tasks);
@@ -91,7 +90,7 @@ public class PipelineReadModifyWriteTests
                 var pipeline = Enumerable.Range(0, depth)
                     .Select(i => i % 2 == 0 ? new[] { "RPUSH", "log", $"{b}:{i}" } : ["HINCRBY", "counts", $"batch{b}", "1"])
                     .ToArray();
-                Assert.All(RunPipeline(c, pipeline), reply => Assert.False(reply.IsError, reply.ToString()));
+                Assert.All(c.CallPipelined(pipeline), reply => Assert.False(reply.IsError, reply.ToString()));
             }
         }
         server.Kill();
@@ -104,14 +103,6 @@ public class PipelineReadModifyWriteTests
         {
             Assert.Equal((depth / 2).ToString(CultureInfo.InvariantCulture), after.Call("HGET", "counts", $"batch{b}").Text);
         }
-    }
-
-    /// <summary>Sends the whole pipeline in one write, then reads one reply per command.</summary>
-    private static List<RespReply> RunPipeline(RespClient client, string[][] pipeline)
-    {
-        var bytes = pipeline.SelectMany(args => RespClient.Encode(args.Select(Encoding.UTF8.GetBytes).ToArray())).ToArray();
-        client.SendRaw(bytes);
-        return pipeline.Select(_ => client.Read()).ToList();
     }
 
     private static string[] RandomCommand(Random random)

@@ -51,6 +51,13 @@ public sealed class RespClient : IDisposable
         return Read();
     }
 
+    /// <summary>Sends every command in one write (a pipeline), then reads one reply per command.</summary>
+    public List<RespReply> CallPipelined(IReadOnlyList<string[]> commands)
+    {
+        SendRaw(commands.SelectMany(args => Encode(args.Select(Encoding.UTF8.GetBytes).ToArray())).ToArray());
+        return commands.Select(_ => Read()).ToList();
+    }
+
     /// <summary>Reads one complete reply; throws IOException if the server closed the connection.</summary>
     public RespReply Read()
     {
