@@ -38,16 +38,12 @@ public sealed class BinlogTail : IDisposable
         {
             return null;
         }
-        if (chunk.FirstSequenceNumber > _expected || chunk.NextSequenceNumber <= _expected)
+        if (chunk.FirstSequenceNumber != _expected)
         {
             throw new BinlogGapException(_expected, chunk.FirstSequenceNumber);
         }
-        var first = _expected;
-        var data = chunk.FirstSequenceNumber == first
-            ? chunk.Data.ToArray()
-            : WriteBatchRecords.Suffix(chunk.Data, first - chunk.FirstSequenceNumber, first);
         _expected = chunk.NextSequenceNumber;
-        return new BinlogChunk(first, chunk.NextSequenceNumber, chunk.EntryCount, data);
+        return new BinlogChunk(chunk.FirstSequenceNumber, chunk.NextSequenceNumber, chunk.EntryCount, chunk.Data.ToArray());
     }
 
     /// <summary>
@@ -59,12 +55,8 @@ public sealed class BinlogTail : IDisposable
     public void Dispose() => _tailer.Dispose();
 
     /// <summary>
-    /// Whether the binlog still holds offset <paramref name="from"/> (the partial-sync test of rule 2): as the
-    /// start of a batch, or inside one. A replica's WAL batches are the chunks it applied, each several of its
-    /// master's batches, so after a promotion another replica's offset (always the end of one of the old
-    /// master's batches, hence of whole commands) can fall inside one of the new master's batches; the stream
-    /// then starts with that batch's records from <paramref name="from"/> on (<see cref="TryRead"/>). An offset
-    /// one past the latest is held trivially (nothing to send yet).
+    /// Whether the binlog still holds offset <paramref name="from"/> as the start of a batch (the partial-sync
+    /// test of rule 2). An offset one past the latest is held trivially (nothing to send yet).
     /// </summary>
     public static bool Holds(StorageEngine engine, ulong from)
     {
@@ -86,7 +78,7 @@ public sealed class BinlogTail : IDisposable
             }
             it.Status();
             using var batch = it.GetBatch(out var seq);
-            return seq <= from && from < seq + (ulong)batch.Count();
+            return seq == from;
         }
         catch (RocksDbException)
         {
