@@ -15,13 +15,11 @@ public readonly record struct BinlogChunk(ulong First, ulong Next, int Entries, 
 public sealed class BinlogTail : IDisposable
 {
     private readonly WalTailer _tailer;
-    private readonly StorageEngine _engine;
     private ulong _expected;
 
     public BinlogTail(StorageEngine engine, ulong from)
     {
         _expected = from;
-        _engine = engine;
         _tailer = new ReplicationSource(engine.Db).TailWal(from);
     }
 
@@ -45,12 +43,6 @@ public sealed class BinlogTail : IDisposable
         _expected = chunk.NextSequenceNumber;
         return new BinlogChunk(chunk.FirstSequenceNumber, chunk.NextSequenceNumber, chunk.EntryCount, chunk.Data.ToArray());
     }
-
-    /// <summary>
-    /// A task that completes at the next write to the dataset. Take it before <see cref="TryRead"/> finds nothing and
-    /// await it after: a write in between has already completed it.
-    /// </summary>
-    public Task NextWrite() => _engine.WrittenAsync();
 
     public void Dispose() => _tailer.Dispose();
 

@@ -231,7 +231,8 @@ public sealed class MasterSyncService : IDisposable
         {
             while (!token.IsCancellationRequested)
             {
-                var written = tail.NextWrite();
+                // Taken before looking for data: a write in between has already completed it.
+                var written = engine.WrittenAsync();
                 var chunk = tail.TryRead();
                 if (chunk is { } c)
                 {

@@ -65,7 +65,7 @@ public sealed class ServerOptions
 
     public long BlockCacheSize { get; set; } = 256L * 1024 * 1024;
 
-    /// <summary>Memtable size per column family. 32 MB rather than 64: point reads and inserts walk a smaller skiplist (measured in docs/benchmarks.md).</summary>
+    /// <summary>Memtable size per column family. 16 MB rather than 64: point reads and inserts walk a smaller skiplist (measured in docs/benchmarks.md).</summary>
     public long WriteBufferSize { get; set; } = 16L * 1024 * 1024;
 
     public int MaxWriteBufferNumber { get; set; } = 3;

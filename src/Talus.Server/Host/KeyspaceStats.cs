@@ -33,9 +33,6 @@ public sealed class KeyspaceStats(ServerContext server, ILogger logger)
     /// <summary>One count: live keys and keys with an expiry per database, and when the count ended.</summary>
     public sealed record Counts(StorageEngine Engine, long[] Keys, long[] Expires, DateTime TakenAt);
 
-    /// <summary>Number of background counts completed since the start.</summary>
-    public long BackgroundCounts { get; private set; }
-
     /// <summary>
     /// The counts to report, or null while the first background count of a large dataset runs. The caller
     /// holds the execution gate shared (INFO is a command).
@@ -81,7 +78,6 @@ public sealed class KeyspaceStats(ServerContext server, ILogger logger)
                 if (CountInSlices() is { } counts)
                 {
                     _latest = counts;
-                    BackgroundCounts++;
                 }
             }
             catch (Exception ex) when (ex is ObjectDisposedException or RocksDbSharp.RocksDbException)

@@ -23,9 +23,6 @@ public sealed class PipelineTransaction
 
     public bool IsOpen => _transaction is not null;
 
-    /// <summary>Number of stripes the open group holds.</summary>
-    public int HeldStripes => _held.Count;
-
     /// <summary>Number of records (puts, deletes) collected so far.</summary>
     public uint Records => _transaction?.Count ?? 0;
 
