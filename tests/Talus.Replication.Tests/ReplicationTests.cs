@@ -187,6 +187,51 @@ public class ReplicationTests
     }
 
     [Fact]
+    public async Task After_a_promotion_a_replica_whose_offset_falls_inside_one_of_the_new_masters_batches_continues()
+    {
+        await using var master = await TalusProcess.LaunchAsync();
+        WriteStrings(master, 50);
+        await using var a = await StartReplicaAsync(master);
+        await using var b = await StartReplicaAsync(master);
+        await ReplicationWait.WaitForSyncAsync(master, [a, b]);
+
+        // a misses 40 single-command batches and then catches up in one chunk, which it writes as one batch;
+        // b stops after the first 20, so its offset ends a master batch but falls inside that one of a's.
+        Assert.Equal(0, a.Stop());
+        SetOneByOne(master, "first", 20);
+        await ReplicationWait.WaitForSyncAsync(master, [b]);
+        var offsetB = ReplicationWait.ReplicaOffset(b);
+        Assert.Equal(0, b.Stop());
+        SetOneByOne(master, "second", 20);
+        await a.StartAsync();
+        await ReplicationWait.WaitForSyncAsync(master, [a]);
+        Assert.Equal(offsetB + 20, ReplicationWait.ReplicaOffset(a));
+
+        using (var c = a.Client())
+        {
+            Assert.Equal("OK", c.Call("REPLICAOF", "NO", "ONE").Text);
+        }
+        b.SetArguments(["--replicaof", "127.0.0.1", P(a.Port)]);
+        await b.StartAsync();
+        SetOneByOne(a, "new", 5);
+        await ReplicationWait.WaitForSyncAsync(a, [b]);
+        Assert.Equal(1, ReplicationWait.Stat(a, "sync_partial_ok"));
+        Assert.Equal(0, ReplicationWait.Stat(a, "sync_full"));
+        Assert.Equal("0", Repl(b)["talus_full_syncs"]);
+        AssertSameKeyspace(a, b);
+    }
+
+    /// <summary>One round trip per SET, so each is a batch of its own on <paramref name="server"/>.</summary>
+    private static void SetOneByOne(ServerProcess server, string prefix, int count)
+    {
+        using var c = server.Client();
+        for (var i = 0; i < count; i++)
+        {
+            Assert.Equal("OK", c.Call("SET", $"{prefix}:{i}", "v").Text);
+        }
+    }
+
+    [Fact]
     public async Task Writes_to_a_replica_get_READONLY()
     {
         await using var master = await TalusProcess.LaunchAsync();

@@ -82,4 +82,33 @@ public class StorageFormatTests
         Assert.True(a.AsSpan().SequenceCompareTo(b) < 0);
         Assert.Equal(lower == 0 ? 0 : lower, KeyCodec.DecodeScore(a));
     }
+
+    [Fact]
+    public void Every_batch_the_engine_writes_ends_with_the_boundary_marker()
+    {
+        Assert.Equal("|"u8.ToArray(), WriteBatchFormat.BoundaryMarker.ToArray());
+        using var f = new StorageFixture();
+        var engine = f.Dataset.Engine;
+        var first = engine.LatestSequence + 1;
+        f.Db.Strings.Set("a"u8, "1"u8);
+        using (var tx = engine.BeginTransaction())
+        {
+            f.Db.Strings.Set("b"u8, "2"u8);
+            f.Db.Strings.Set("c"u8, "3"u8);
+            tx.Commit();
+        }
+
+        // Two WAL records (the SET, then the transaction), each ending with log data "|" (tag 3, length 1),
+        // and no marker between the transaction's two commands.
+        using var it = engine.Db.GetUpdatesSince(first);
+        var batches = new List<(ulong Seq, int Count, bool MarkerOnlyAtEnd)>();
+        byte[] marker = [3, 1, (byte)'|'];
+        for (; it.Valid(); it.Next())
+        {
+            using var batch = it.GetBatch(out var seq);
+            var rep = batch.AsSpan();
+            batches.Add((seq, batch.Count(), rep.IndexOf(marker) == rep.Length - marker.Length));
+        }
+        Assert.Equal([(first, 1, true), (first + 1, 2, true)], batches);
+    }
 }

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Text;
 using Talus.Storage.Engine;
 
@@ -10,6 +11,7 @@ namespace Talus.Replication.Binlog;
 /// | sequence (8, LE) | count (4, LE) | record | record | ...
 /// record: tag (1) [column family id (varint32) for tags 4,5,14] key (varint32 length + bytes) [value (varint32 length + bytes)]
 /// tags: 0 delete, 1 put, 4 delete in CF, 5 put in CF, 14 range delete in CF, 15 range delete, 3 log data
+/// (the "|" boundary marker that ends every batch, see WriteBatchFormat)
 /// </code>
 /// Column family ids: 0 default, then meta, sub, zscore, sys in creation order (1..4).
 /// </summary>
@@ -36,78 +38,49 @@ public static class BinlogDump
         return lines;
     }
 
-    /// <summary>Decodes one WriteBatch representation into "offset op cf key [value]" lines.</summary>
-    public static IEnumerable<string> Decode(byte[] rep)
+    /// <summary>Decodes one WriteBatch representation into "offset op cf key [value]" lines (log data, such as the boundary markers, is skipped).</summary>
+    public static List<string> Decode(ReadOnlySpan<byte> rep)
     {
-        if (rep.Length < 12)
+        var lines = new List<string>();
+        if (rep.Length < WriteBatchFormat.HeaderSize)
         {
-            yield break;
+            return lines;
         }
-        var seq = BitConverter.ToUInt64(rep, 0);
-        var count = BitConverter.ToUInt32(rep, 8);
-        var pos = 12;
-        for (uint i = 0; i < count && pos < rep.Length; i++, seq++)
+        var seq = BinaryPrimitives.ReadUInt64LittleEndian(rep);
+        var pos = WriteBatchFormat.HeaderSize;
+        while (pos < rep.Length)
         {
             var tag = rep[pos++];
-            var cf = 0u;
-            if (tag is 4 or 5 or 14 or 7 or 8)
-            {
-                cf = ReadVarint(rep, ref pos);
-            }
+            var cf = WriteBatchFormat.HasFamilyId(tag) ? WriteBatchFormat.ReadVarint(rep, ref pos) : 0u;
             var family = cf < FamilyNames.Length ? FamilyNames[cf] : $"cf{cf}";
             switch (tag)
             {
                 case 0 or 4 or 7 or 8:
-                    yield return $"{seq} del {family} {Show(ReadSlice(rep, ref pos))}";
+                    lines.Add($"{seq++} del {family} {Show(WriteBatchFormat.ReadSlice(rep, ref pos))}");
                     break;
                 case 1 or 5:
-                    var key = ReadSlice(rep, ref pos);
-                    var value = ReadSlice(rep, ref pos);
-                    yield return $"{seq} put {family} {Show(key)} ({value.Length} bytes) {Show(value.AsSpan(0, Math.Min(value.Length, 64)).ToArray())}";
+                    var key = WriteBatchFormat.ReadSlice(rep, ref pos);
+                    var value = WriteBatchFormat.ReadSlice(rep, ref pos);
+                    lines.Add($"{seq++} put {family} {Show(key)} ({value.Length} bytes) {Show(value[..Math.Min(value.Length, 64)])}");
                     break;
                 case 14 or 15:
-                    var begin = ReadSlice(rep, ref pos);
-                    var end = ReadSlice(rep, ref pos);
-                    yield return $"{seq} delrange {family} {Show(begin)} .. {Show(end)}";
+                    var begin = WriteBatchFormat.ReadSlice(rep, ref pos);
+                    var end = WriteBatchFormat.ReadSlice(rep, ref pos);
+                    lines.Add($"{seq++} delrange {family} {Show(begin)} .. {Show(end)}");
                     break;
-                case 3:
-                    ReadSlice(rep, ref pos);
-                    i--;
-                    seq--;
+                case WriteBatchFormat.LogDataTag:
+                    WriteBatchFormat.ReadSlice(rep, ref pos);
                     break;
                 default:
-                    yield return $"{seq} tag{tag} (not decoded)";
-                    yield break;
+                    lines.Add($"{seq} tag{tag} (not decoded)");
+                    return lines;
             }
         }
-    }
-
-    private static uint ReadVarint(byte[] data, ref int pos)
-    {
-        uint result = 0;
-        for (var shift = 0; shift < 35 && pos < data.Length; shift += 7)
-        {
-            var b = data[pos++];
-            result |= (uint)(b & 0x7F) << shift;
-            if ((b & 0x80) == 0)
-            {
-                break;
-            }
-        }
-        return result;
-    }
-
-    private static byte[] ReadSlice(byte[] data, ref int pos)
-    {
-        var length = (int)ReadVarint(data, ref pos);
-        length = Math.Min(length, data.Length - pos);
-        var slice = data.AsSpan(pos, length).ToArray();
-        pos += length;
-        return slice;
+        return lines;
     }
 
     /// <summary>Printable ASCII as is, everything else as \xHH (like redis-cli).</summary>
-    private static string Show(byte[] bytes)
+    private static string Show(ReadOnlySpan<byte> bytes)
     {
         var sb = new StringBuilder("\"");
         foreach (var b in bytes)

@@ -3,11 +3,12 @@ using Talus.Storage.Engine;
 
 namespace Talus.Replication.Binlog;
 
-/// <summary>One piece of the binlog: whole WriteBatches covering offsets [First, Next), as one RocksDB WriteBatch representation.</summary>
+/// <summary>One piece of the binlog: whole commands covering offsets [First, Next), as one RocksDB WriteBatch representation.</summary>
 public readonly record struct BinlogChunk(ulong First, ulong Next, int Entries, byte[] Data);
 
 /// <summary>
-/// Reads the binlog (the master's RocksDB WAL) forward from an offset, in chunks of whole batches.
+/// Reads the binlog (the master's RocksDB WAL) forward from an offset, in chunks of whole batches (the first
+/// one cut at the offset when it starts at a boundary inside a batch, see <see cref="Holds"/>).
 /// The binding's tailer silently starts later when the WAL before the requested offset was purged; this
 /// wrapper checks every chunk's first offset against the one it expects and reports a gap instead, which
 /// the caller turns into a full sync (rule 2). Single-threaded, like the tailer it wraps.
@@ -36,19 +37,34 @@ public sealed class BinlogTail : IDisposable
         {
             return null;
         }
-        if (chunk.FirstSequenceNumber != _expected)
+        var first = _expected;
+        byte[] data;
+        if (chunk.FirstSequenceNumber == first)
         {
-            throw new BinlogGapException(_expected, chunk.FirstSequenceNumber);
+            data = chunk.Data.ToArray();
+        }
+        else if (chunk.FirstSequenceNumber < first && first < chunk.NextSequenceNumber
+            && WriteBatchRecords.Suffix(chunk.Data, first - chunk.FirstSequenceNumber) is { } suffix)
+        {
+            // Only the first chunk of a stream starting at a boundary inside a batch (see Holds).
+            data = suffix;
+        }
+        else
+        {
+            throw new BinlogGapException(first, chunk.FirstSequenceNumber);
         }
         _expected = chunk.NextSequenceNumber;
-        return new BinlogChunk(chunk.FirstSequenceNumber, chunk.NextSequenceNumber, chunk.EntryCount, chunk.Data.ToArray());
+        return new BinlogChunk(first, chunk.NextSequenceNumber, (int)(chunk.NextSequenceNumber - first), data);
     }
 
     public void Dispose() => _tailer.Dispose();
 
     /// <summary>
-    /// Whether the binlog still holds offset <paramref name="from"/> as the start of a batch (the partial-sync
-    /// test of rule 2). An offset one past the latest is held trivially (nothing to send yet).
+    /// Whether the binlog still holds offset <paramref name="from"/> as the start of whole commands (the
+    /// partial-sync test of rule 2): a batch's first record, or one that a boundary marker precedes inside a
+    /// batch. A replica writes several of its master's batches as one and keeps their boundaries as markers,
+    /// so after its promotion another replica's offset (always the end of one of the old master's batches)
+    /// still starts whole commands. An offset one past the latest is held trivially (nothing to send yet).
     /// </summary>
     public static bool Holds(StorageEngine engine, ulong from)
     {
@@ -70,9 +86,9 @@ public sealed class BinlogTail : IDisposable
             }
             it.Status();
             using var batch = it.GetBatch(out var seq);
-            return seq == from;
+            return seq == from || (seq < from && WriteBatchRecords.StartsCommands(batch.AsSpan(), from - seq));
         }
-        catch (RocksDbException)
+        catch (Exception ex) when (ex is RocksDbException or InvalidDataException)
         {
             return false;
         }

@@ -101,13 +101,13 @@ public sealed class MasterSyncService : IDisposable
         else if (replId == mine.ReplId)
         {
             reason = offset > mine.Offset ? $"the replica's offset {offset} is ahead of the master's {mine.Offset}"
-                : !BinlogTail.Holds(engine, offset + 1) ? $"offset {offset + 1} is no longer in the binlog"
+                : !BinlogTail.Holds(engine, offset + 1) ? $"offset {offset + 1} is not in the binlog where whole commands start (purged, or inside a batch)"
                 : "";
         }
         else if (previous is { } p && replId == p.ReplId2)
         {
             reason = offset > p.SwitchOffset ? $"the replica went past the switch offset {p.SwitchOffset} of the previous history"
-                : !BinlogTail.Holds(engine, offset + 1) ? $"offset {offset + 1} is no longer in the binlog"
+                : !BinlogTail.Holds(engine, offset + 1) ? $"offset {offset + 1} is not in the binlog where whole commands start (purged, or inside a batch)"
                 : "";
         }
         else

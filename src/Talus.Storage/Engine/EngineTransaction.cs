@@ -24,8 +24,6 @@ namespace Talus.Storage.Engine;
 /// </summary>
 public sealed class EngineTransaction : IDisposable
 {
-    private const int HeaderSize = 12;
-
     private readonly StorageEngine _engine;
     private readonly WriteBatchWithIndex _index = new(0, true);
     private readonly ArrayBufferWriter<byte> _records = new();
@@ -42,13 +40,13 @@ public sealed class EngineTransaction : IDisposable
     internal void Append(WriteBatch batch)
     {
         var rep = batch.AsSpan();
-        if (rep.Length <= HeaderSize)
+        if (rep.Length <= WriteBatchFormat.HeaderSize)
         {
             return;
         }
-        var records = rep[HeaderSize..];
+        var records = rep[WriteBatchFormat.HeaderSize..];
         _records.Write(records);
-        _count += BinaryPrimitives.ReadUInt32LittleEndian(rep[8..HeaderSize]);
+        _count += BinaryPrimitives.ReadUInt32LittleEndian(rep[8..WriteBatchFormat.HeaderSize]);
         Replay(records);
     }
 
@@ -58,22 +56,22 @@ public sealed class EngineTransaction : IDisposable
         while (pos < records.Length)
         {
             var tag = records[pos++];
-            var family = tag is 4 or 5 or 8 or 14 ? _engine.FamilyById(ReadVarint(records, ref pos)) : _engine.DefaultFamily;
+            var family = WriteBatchFormat.HasFamilyId(tag) ? _engine.FamilyById(WriteBatchFormat.ReadVarint(records, ref pos)) : _engine.DefaultFamily;
             switch (tag)
             {
                 case 0 or 4 or 7 or 8: // deletion, single deletion
-                    _index.Delete(ReadSlice(records, ref pos), family);
+                    _index.Delete(WriteBatchFormat.ReadSlice(records, ref pos), family);
                     break;
                 case 1 or 5: // value
-                    var key = ReadSlice(records, ref pos);
-                    _index.Put(key, ReadSlice(records, ref pos), family);
+                    var key = WriteBatchFormat.ReadSlice(records, ref pos);
+                    _index.Put(key, WriteBatchFormat.ReadSlice(records, ref pos), family);
                     break;
                 case 14 or 15: // range deletion [begin, end)
-                    var begin = ReadSlice(records, ref pos).ToArray();
-                    DeleteRange(family, begin, ReadSlice(records, ref pos).ToArray());
+                    var begin = WriteBatchFormat.ReadSlice(records, ref pos).ToArray();
+                    DeleteRange(family, begin, WriteBatchFormat.ReadSlice(records, ref pos).ToArray());
                     break;
                 case 3: // log data: not a data change
-                    ReadSlice(records, ref pos);
+                    WriteBatchFormat.ReadSlice(records, ref pos);
                     break;
                 default:
                     throw new NotSupportedException($"write batch record tag {tag} inside a transaction");
@@ -117,9 +115,9 @@ public sealed class EngineTransaction : IDisposable
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (_count > 0)
         {
-            var rep = new byte[HeaderSize + _records.WrittenCount];
+            var rep = new byte[WriteBatchFormat.HeaderSize + _records.WrittenCount];
             BinaryPrimitives.WriteUInt32LittleEndian(rep.AsSpan(8), _count);
-            _records.WrittenSpan.CopyTo(rep.AsSpan(HeaderSize));
+            _records.WrittenSpan.CopyTo(rep.AsSpan(WriteBatchFormat.HeaderSize));
             using var batch = new WriteBatch(rep, rep.Length);
             StorageEngine.End(this);
             _engine.Write(batch);
@@ -137,29 +135,6 @@ public sealed class EngineTransaction : IDisposable
         _disposed = true;
         StorageEngine.End(this);
         _index.Dispose();
-    }
-
-    private static uint ReadVarint(ReadOnlySpan<byte> data, ref int pos)
-    {
-        uint result = 0;
-        for (var shift = 0; shift <= 28; shift += 7)
-        {
-            var b = data[pos++];
-            result |= (uint)(b & 0x7F) << shift;
-            if (b < 0x80)
-            {
-                return result;
-            }
-        }
-        throw new InvalidDataException("bad varint in write batch");
-    }
-
-    private static ReadOnlySpan<byte> ReadSlice(ReadOnlySpan<byte> data, ref int pos)
-    {
-        var length = (int)ReadVarint(data, ref pos);
-        var slice = data.Slice(pos, length);
-        pos += length;
-        return slice;
     }
 
     /// <summary>The binding's Iterator constructor is internal; the overlay iterator needs one around a native handle.</summary>

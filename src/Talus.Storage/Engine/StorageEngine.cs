@@ -17,6 +17,8 @@ public sealed class StorageEngine : IDisposable
     /// <summary>Share of a memtable's size given to its bloom filter (about 13 bits per key for 60-byte entries).</summary>
     private const double MemtableBloomRatio = 0.02;
 
+    private static readonly byte[] Boundary = WriteBatchFormat.BoundaryMarker.ToArray();
+
     private readonly ILogger _logger;
     private readonly RocksDb _db;
     private readonly DbOptions _dbOptions;
@@ -261,6 +263,7 @@ public sealed class StorageEngine : IDisposable
             transaction.Append(batch);
             return;
         }
+        MarkBoundary(batch);
         if (Options.Fsync == FsyncPolicy.Always)
         {
             _db.Write(batch, _syncWrite);
@@ -271,6 +274,9 @@ public sealed class StorageEngine : IDisposable
         Interlocked.Increment(ref _writesSinceSync);
         SignalWritten();
     }
+
+    /// <summary>Ends the batch with the boundary marker (<see cref="WriteBatchFormat"/>): whole commands end here.</summary>
+    private static void MarkBoundary(WriteBatch batch) => batch.PutLogData(Boundary, (ulong)Boundary.Length);
 
     /// <summary>
     /// Completes when a batch is written after this call (binlog streams wait on it instead of polling the WAL).
@@ -301,6 +307,7 @@ public sealed class StorageEngine : IDisposable
     public void WriteDurable(WriteBatch batch)
     {
         ThrowIfDisposed();
+        MarkBoundary(batch);
         _db.Write(batch, _syncWrite);
         SignalWritten();
     }

@@ -1,0 +1,51 @@
+namespace Talus.Storage.Engine;
+
+/// <summary>
+/// RocksDB's WriteBatch representation (write_batch.cc), which is also a WAL record and a binlog chunk: a
+/// 12-byte header (sequence, count; little-endian), then records of a tag byte, a varint32 column family id
+/// for the CF tags, and varint32-length-prefixed slices. Every record but log data takes one sequence number.
+/// <para>
+/// Every batch the engine writes ends with <see cref="BoundaryMarker"/>, a log-data record (tag 3): it takes
+/// no sequence number and RocksDB applies nothing for it, but it stays in the WAL. A replica applies several
+/// of its master's batches as one batch of its own, and the markers inside keep the places where whole
+/// commands end; a binlog stream may start at any of them (docs/replication.md, "Batch boundaries").
+/// </para>
+/// </summary>
+public static class WriteBatchFormat
+{
+    /// <summary>Bytes before the first record: the sequence (8) and the record count (4).</summary>
+    public const int HeaderSize = 12;
+
+    /// <summary>Record tag of log data.</summary>
+    public const byte LogDataTag = 3;
+
+    /// <summary>The log-data blob that ends every batch the engine writes.</summary>
+    public static ReadOnlySpan<byte> BoundaryMarker => "|"u8;
+
+    public static uint ReadVarint(ReadOnlySpan<byte> data, ref int pos)
+    {
+        uint result = 0;
+        for (var shift = 0; shift <= 28; shift += 7)
+        {
+            var b = data[pos++];
+            result |= (uint)(b & 0x7F) << shift;
+            if (b < 0x80)
+            {
+                return result;
+            }
+        }
+        throw new InvalidDataException("bad varint in write batch");
+    }
+
+    /// <summary>A length-prefixed slice at <paramref name="pos"/>, which moves past it.</summary>
+    public static ReadOnlySpan<byte> ReadSlice(ReadOnlySpan<byte> data, ref int pos)
+    {
+        var length = (int)ReadVarint(data, ref pos);
+        var slice = data.Slice(pos, length);
+        pos += length;
+        return slice;
+    }
+
+    /// <summary>Whether a record's tag is followed by a column family id.</summary>
+    public static bool HasFamilyId(byte tag) => tag is 4 or 5 or 6 or 8 or 14;
+}
