@@ -214,6 +214,9 @@ public sealed class ReplicationManager : IAsyncDisposable
         var lineage = LineageStore.Read(engine);
         var previous = LineageStore.ReadPrevious(engine);
         var fields = new List<(string, string)>();
+        // The backlog is the WAL the dataset still holds; its offsets count entries, as master_repl_offset does.
+        var (firstHeld, walBytes) = engine.WalHeld();
+        var latest = engine.LatestSequence;
         if (_worker is { } w)
         {
             var state = w.Machine.State;
@@ -261,9 +264,12 @@ public sealed class ReplicationManager : IAsyncDisposable
         fields.Add(("master_failover_state", "no-failover"));
         fields.Add(("master_replid", lineage.IsNone ? new string('0', 40) : lineage.ReplId));
         fields.Add(("master_replid2", previous?.ReplId2 ?? new string('0', 40)));
-        fields.Add(("master_repl_offset", N((long)engine.LatestSequence)));
+        fields.Add(("master_repl_offset", N((long)latest)));
         fields.Add(("second_repl_offset", previous is { } p ? N((long)p.SwitchOffset + 1) : "-1"));
         fields.Add(("repl_backlog_active", "1"));
+        fields.Add(("repl_backlog_size", N((long)engine.Options.WalSizeLimitMb * 1024 * 1024)));
+        fields.Add(("repl_backlog_first_byte_offset", N((long)firstHeld)));
+        fields.Add(("repl_backlog_histlen", N((long)(latest + 1 - Math.Min(firstHeld, latest + 1)))));
         fields.Add(("talus_dataset_lineage", lineage.IsNone ? "none" : lineage.ToString()));
         if (_worker is { } worker)
         {
@@ -287,6 +293,7 @@ public sealed class ReplicationManager : IAsyncDisposable
         fields.Add(("talus_full_sync_running", string.Join(',', Master.Scheduler.Active)));
         fields.Add(("talus_full_sync_queued", string.Join(',', Master.Scheduler.Queued)));
         fields.Add(("talus_binlog_pins", N(Pins.Count)));
+        fields.Add(("talus_binlog_bytes", N(walBytes)));
         return fields;
     }
 

@@ -11,14 +11,11 @@ namespace Talus.Replication.Tests;
 /// </summary>
 public class SentinelFacingTests
 {
-    // Redis' backlog fields describe its in-memory backlog; Talus' binlog is the WAL and has no such numbers.
-    private static readonly string[] RedisOnly = ["repl_backlog_size", "repl_backlog_first_byte_offset", "repl_backlog_histlen"];
-
     private static List<string> ReplicationFieldNames(ServerProcess server) =>
         server.Client().Call("INFO", "replication").Text!.Split("\r\n")
             .Where(l => l.Contains(':') && !l.StartsWith('#'))
             .Select(l => l.Split(':', 2)[0])
-            .Where(f => !f.StartsWith("talus_", StringComparison.Ordinal) && !RedisOnly.Contains(f))
+            .Where(f => !f.StartsWith("talus_", StringComparison.Ordinal))
             .ToList();
 
     private static List<string> SlaveLineKeys(string line) => line.Split(',').Select(p => p.Split('=', 2)[0]).ToList();
@@ -49,6 +46,18 @@ public class SentinelFacingTests
         var talusSlave = Repl(master)["slave0"];
         Assert.Equal(SlaveLineKeys(redisSlave), SlaveLineKeys(talusSlave));
         Assert.StartsWith($"ip=127.0.0.1,port={replica.Port},state=online,offset={ReplicationWait.MasterOffset(master)},lag=", talusSlave, StringComparison.Ordinal);
+
+        // The backlog is the WAL still held, up to the node's offset: on the master it holds every write made
+        // (a replica's may begin only after the snapshot it was synced from, or be empty).
+        foreach (var node in new[] { master, replica })
+        {
+            var info = Repl(node);
+            var offset = long.Parse(info["master_repl_offset"], CultureInfo.InvariantCulture);
+            var first = long.Parse(info["repl_backlog_first_byte_offset"], CultureInfo.InvariantCulture);
+            Assert.InRange(first, 1, node == master ? 1 : offset + 1);
+            Assert.Equal(offset - first + 1, long.Parse(info["repl_backlog_histlen"], CultureInfo.InvariantCulture));
+        }
+        Assert.True(long.Parse(Repl(master)["talus_binlog_bytes"], CultureInfo.InvariantCulture) > 0);
 
         // run_id: 40 hex characters, as Sentinel checks before it accepts an instance's INFO.
         Assert.Matches("^[0-9a-f]{40}$", master.Info("server")["run_id"]);

@@ -130,6 +130,38 @@ public sealed class StorageEngine : IDisposable
         }
     }
 
+    /// <summary>
+    /// The WAL this dataset still holds (live and archived files): the first sequence of its oldest file, and
+    /// the bytes of all of them. With no WAL at all the first sequence is one past the latest.
+    /// </summary>
+    public (ulong FirstSequence, long Bytes) WalHeld()
+    {
+        ThrowIfDisposed();
+        var files = Native.Instance.rocksdb_get_sorted_wal_files(_db.Handle);
+        try
+        {
+            var first = 0UL;
+            var bytes = 0L;
+            var count = (int)Native.Instance.rocksdb_wal_files_count(files);
+            for (var i = 0; i < count; i++)
+            {
+                // Entries point into the list, which owns them: never destroyed one by one.
+                var file = Native.Instance.rocksdb_wal_files_get_wal_file(files, (UIntPtr)i);
+                var start = Native.Instance.rocksdb_wal_file_start_sequence(file);
+                if (first == 0 && start > 0)
+                {
+                    first = start;
+                }
+                bytes += (long)Native.Instance.rocksdb_wal_file_size_file_bytes(file);
+            }
+            return (first == 0 ? _db.GetLatestSequenceNumber() + 1 : first, bytes);
+        }
+        finally
+        {
+            Native.Instance.rocksdb_wal_files_destroy(files);
+        }
+    }
+
     /// <summary>Opens (or creates) the dataset at <see cref="StorageOptions.Path"/>.</summary>
     public static StorageEngine Open(StorageOptions options, ILogger logger)
     {
