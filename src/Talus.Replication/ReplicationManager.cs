@@ -56,6 +56,12 @@ public sealed class ReplicationHost
 
     /// <summary>Opens the live dataset directory as a new engine (after a full sync's swap).</summary>
     public required Func<StorageEngine> OpenEngine { get; init; }
+
+    /// <summary>A replica wrote one of its master's chunks (a WriteBatch representation): the keys in it changed (WATCH).</summary>
+    public Action<byte[]> BatchApplied { get; init; } = _ => { };
+
+    /// <summary>A full sync replaced the whole dataset: every key may have changed.</summary>
+    public Action DatasetReplaced { get; init; } = () => { };
 }
 
 /// <summary>
@@ -144,6 +150,7 @@ public sealed class ReplicationManager : IAsyncDisposable
                 Directories = Directories,
                 SwapDatasetAsync = SwapAsync,
                 SwapDelay = _host.SwapDelay,
+                BatchApplied = _host.BatchApplied,
             }, _loggers.CreateLogger("Talus.Replication.Replica"));
             _worker = worker;
             _logger.LogInformation("Replication role replica of {Host}:{Port}", host, port);
@@ -197,6 +204,7 @@ public sealed class ReplicationManager : IAsyncDisposable
         var fresh = _host.OpenEngine();
         fresh.ExpireInCompaction = false;
         dataset.ReplaceEngine(fresh);
+        _host.DatasetReplaced();
         _logger.LogInformation("Dataset swapped in from the full sync: {Path}", fresh.Path);
     });
 

@@ -216,6 +216,12 @@ public static class Program
                 dataset.Engine.ExpireInCompaction = on;
             },
             OpenEngine = () => StorageEngine.Open(options.ToStorageOptions(), loggerFactory.CreateLogger("Talus.Storage")),
+            BatchApplied = batch => context.Watches.TouchBatch(dataset.Engine, batch),
+            DatasetReplaced = () =>
+            {
+                context.Watches.TouchDatabase(null);
+                context.KeyspaceStats.Invalidate();
+            },
         }, loggerFactory);
     }
 

@@ -221,6 +221,37 @@ public class ReplicationTests
         AssertSameKeyspace(a, b);
     }
 
+    [Fact]
+    public async Task A_watch_on_a_replica_is_broken_by_the_masters_writes_to_its_key_only()
+    {
+        await using var master = await TalusProcess.LaunchAsync();
+        await using var replica = await StartReplicaAsync(master);
+        using var m = master.Client();
+        m.Call("SET", "a", "1");
+        m.Call("HSET", "h", "f", "1");
+        m.Call("SET", "other", "1");
+        await ReplicationWait.WaitForSyncAsync(master, [replica]);
+        using var c = replica.Client();
+
+        // Each case: WATCH on the replica, a write on the master, then MULTI/GET/EXEC on the replica.
+        async Task<RespReply> WatchThenExec(string watched, params string[] write)
+        {
+            Assert.Equal("OK", c.Call("WATCH", watched).Text);
+            Assert.False(m.Call(write).IsError);
+            await ReplicationWait.WaitForSyncAsync(master, [replica]);
+            Assert.Equal("OK", c.Call("MULTI").Text);
+            Assert.Equal("QUEUED", c.Call("GET", "other").Text);
+            return c.Call("EXEC");
+        }
+
+        Assert.True((await WatchThenExec("a", "SET", "a", "2")).IsNull, "a string overwritten by the master");
+        Assert.True((await WatchThenExec("h", "HSET", "h", "f", "2")).IsNull, "a hash field overwritten by the master");
+        var untouched = await WatchThenExec("other", "SET", "a", "3");
+        Assert.Equal("1", Assert.Single(untouched.Items!).Text);
+        Assert.True((await WatchThenExec("other", "FLUSHALL")).IsNull, "FLUSHALL on the master");
+        AssertSameKeyspace(master, replica);
+    }
+
     /// <summary>One round trip per SET, so each is a batch of its own on <paramref name="server"/>.</summary>
     private static void SetOneByOne(ServerProcess server, string prefix, int count)
     {

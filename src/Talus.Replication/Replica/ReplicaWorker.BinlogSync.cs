@@ -96,6 +96,7 @@ public sealed partial class ReplicaWorker
             LineageStore.Clear(engine);
             throw new ReplicationException($"applied entries {first}..{next - 1} but the dataset is at {now}; lineage cleared, full sync required");
         }
+        _settings.BatchApplied(payload);
     }
 
     private static bool TryParseOffset(object? value, out ulong offset)

@@ -35,6 +35,9 @@ public sealed class ReplicaSettings
     /// <summary>Closes the live dataset, runs the directory swap, and opens the new one, with no command running.</summary>
     public required Func<Action, Task> SwapDatasetAsync { get; init; }
 
+    /// <summary>Called after each chunk is written, with its WriteBatch representation (WATCH learns the changed keys).</summary>
+    public Action<byte[]> BatchApplied { get; init; } = _ => { };
+
     /// <summary>
     /// Testing only, like Redis' <c>rdb-key-save-delay</c>: slept once after the swap marker is written and once
     /// between the two renames of the swap, so fault tests can kill -9 the replica inside the swap.

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Talus.Storage;
+using Talus.Storage.Engine;
 
 namespace Talus.Server.Transactions;
 
@@ -103,6 +104,47 @@ public sealed class WatchRegistry
             foreach (var ((keyDb, key), list) in _byKey)
             {
                 if ((db is null || keyDb == db) && dataset[keyDb].Keys.Exists(key))
+                {
+                    list.ForEach(tx => tx.MarkDirty());
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// A replica wrote a batch of its master's (<paramref name="batch"/>, a WriteBatch representation): every key
+    /// it changes is touched, as Redis touches the keys of the commands its master sends. An emptied database
+    /// (FLUSHDB, FLUSHALL) dirties all of its watchers, existing keys or not, since the batch is already written.
+    /// </summary>
+    public void TouchBatch(StorageEngine engine, byte[] batch)
+    {
+        if (!Active)
+        {
+            return;
+        }
+        try
+        {
+            WriteBatchKeys.Visit(engine, batch, Touch, db => TouchDatabase(db < 0 ? null : db));
+        }
+        catch (InvalidDataException)
+        {
+            // A record this server cannot read: it may have changed any key.
+            TouchDatabase(null);
+        }
+    }
+
+    /// <summary>Marks dirty every watcher of database <paramref name="db"/> (null: of every database), whatever its key.</summary>
+    public void TouchDatabase(int? db)
+    {
+        if (!Active)
+        {
+            return;
+        }
+        lock (_lock)
+        {
+            foreach (var ((keyDb, _), list) in _byKey)
+            {
+                if (db is null || keyDb == db)
                 {
                     list.ForEach(tx => tx.MarkDirty());
                 }

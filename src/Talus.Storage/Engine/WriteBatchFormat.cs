@@ -22,7 +22,7 @@ public static class WriteBatchFormat
     /// <summary>The log-data blob that ends every batch the engine writes.</summary>
     public static ReadOnlySpan<byte> BoundaryMarker => "|"u8;
 
-    public static uint ReadVarint(ReadOnlySpan<byte> data, ref int pos)
+    public static uint ReadVarint(ReadOnlySpan<byte> data, scoped ref int pos)
     {
         uint result = 0;
         for (var shift = 0; shift <= 28; shift += 7)
@@ -38,7 +38,7 @@ public static class WriteBatchFormat
     }
 
     /// <summary>A length-prefixed slice at <paramref name="pos"/>, which moves past it.</summary>
-    public static ReadOnlySpan<byte> ReadSlice(ReadOnlySpan<byte> data, ref int pos)
+    public static ReadOnlySpan<byte> ReadSlice(ReadOnlySpan<byte> data, scoped ref int pos)
     {
         var length = (int)ReadVarint(data, ref pos);
         var slice = data.Slice(pos, length);
