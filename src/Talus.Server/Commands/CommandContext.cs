@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using Microsoft.Extensions.Logging;
 using RocksDbSharp;
 using Talus.Protocol;
 using Talus.Server.Host;
@@ -59,7 +60,7 @@ public sealed class CommandContext
     /// <summary>The group of read-modify-write commands of the current pipeline (set by the request loop only).</summary>
     public Host.PipelineGroup? PipelineGroup { get; set; }
 
-    /// <summary>Why committing the write group failed; the connection closes without sending its unflushed replies.</summary>
+    /// <summary>Why committing EXEC's batch failed; the connection closes without sending its unflushed replies.</summary>
     public Exception? WriteGroupFailure { get; private set; }
 
     /// <summary>
@@ -103,8 +104,8 @@ public sealed class CommandContext
     }
 
     /// <summary>
-    /// Records a storage failure after replies that promised its writes were written (a group commit, EXEC's
-    /// batch): the connection closes without sending its unflushed replies.
+    /// Records a storage failure after replies that promised its writes were written (EXEC's batch): the
+    /// connection closes without sending its unflushed replies.
     /// </summary>
     public void FailStorage(Exception failure)
     {
@@ -113,9 +114,10 @@ public sealed class CommandContext
     }
 
     /// <summary>
-    /// Commits the pending write group, so what follows sees its writes. Returns false when the commit failed
-    /// (or failed earlier): the caller must then do nothing more, not even reply, because the connection is
-    /// closed without sending the replies that already promised those writes.
+    /// Commits the pending write group, so what follows sees its writes, and sends its held replies (+OK, or
+    /// the storage error when the commit failed: the connection goes on). Returns false only after an earlier
+    /// failure that closes the connection (a read-modify-write group's or EXEC's, see <see cref="FailStorage"/>):
+    /// the caller must then do nothing more, not even reply.
     /// </summary>
     public bool CommitWrites()
     {
@@ -128,6 +130,7 @@ public sealed class CommandContext
         {
             return true;
         }
+        var commands = group.Commands;
         try
         {
             group.Commit(Server.Dataset);
@@ -137,14 +140,20 @@ public sealed class CommandContext
             {
                 Server.Watches.TouchSince(_groupWatchStamp);
             }
-            return true;
+            HeldReplies.Release(Writer);
         }
         catch (Exception ex) when (ex is RocksDbException or IOException or ObjectDisposedException)
         {
-            FailStorage(ex);
-            return false;
+            // Nothing of the group was written and no reply promised it: each of its SETs answers the error.
+            Server.LoggerFactory.CreateLogger("Talus.Storage").LogError(ex, "Group commit of {Count} SET commands failed in storage", commands);
+            Interlocked.Add(ref Server.Stats.ErrorReplies, HeldReplies.Count);
+            HeldReplies.Release(Writer, "ERR storage error: " + ex.Message);
         }
+        return true;
     }
+
+    /// <summary>The replies of the write group's SETs, sent once the group is committed (<see cref="CommitWrites"/>).</summary>
+    public HeldReplies HeldReplies { get; } = new();
 
     /// <summary>Redis' "wrong number of arguments" error for the current command (or a subcommand like "config|get").</summary>
     public void WrongArity(string? fullName = null) =>

@@ -45,16 +45,18 @@ public static partial class StringCommands
         var returnOld = (options & StringOptions.Get) != 0;
         if (condition == SetCondition.Always && !keepTtl && !returnOld)
         {
-            // A plain SET reads nothing, so it can join the pipeline's group commit; the +OK goes out only
-            // after the group is committed.
-            if (!(ctx.TryGetWriteGroup(out var group) && ctx.Db.Strings.Set(args[1], args[2], expireAt, group)))
+            // A plain SET reads nothing, so it can join the pipeline's group commit; its +OK is held until the
+            // group is committed (or becomes the storage error if that fails).
+            if (ctx.TryGetWriteGroup(out var group) && ctx.Db.Strings.Set(args[1], args[2], expireAt, group))
             {
-                if (!ctx.CommitWrites())
-                {
-                    return;
-                }
-                ctx.Db.Strings.Set(args[1], args[2], expireAt);
+                ctx.HeldReplies.HoldOk(ctx.Writer);
+                return;
             }
+            if (!ctx.CommitWrites())
+            {
+                return;
+            }
+            ctx.Db.Strings.Set(args[1], args[2], expireAt);
             ctx.Writer.WriteOk();
             return;
         }

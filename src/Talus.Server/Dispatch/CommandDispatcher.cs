@@ -80,6 +80,14 @@ public sealed class CommandDispatcher
             ctx.Pending = AdmitAfterPauseAsync(ctx, command, pause);
             return;
         }
+        // A command that joined the group (it is open only then) has its reply held until the group is written.
+        if (ctx.PipelineGroup is { IsOpen: true })
+        {
+            ctx.HeldReplies.BeginReply(writer);
+            Admit(ctx, command);
+            ctx.HeldReplies.EndReply();
+            return;
+        }
         Admit(ctx, command);
     }
 

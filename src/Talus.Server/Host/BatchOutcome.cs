@@ -8,5 +8,5 @@ public enum BatchOutcome
     Blocked,        // a blocking command is pending; await it, then continue
     ProtocolError,  // framing broken: error written, close
     Closing,        // QUIT or kill: stop reading
-    StorageFailure, // a group commit failed: close without sending the unflushed replies
+    StorageFailure, // EXEC's commit failed: close without sending the unflushed replies
 }

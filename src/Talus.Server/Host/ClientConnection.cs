@@ -96,7 +96,7 @@ public sealed class ClientConnection
             var outcome = _processor.Process(buffer, out var consumed);
             if (outcome == BatchOutcome.StorageFailure)
             {
-                _logger.LogError(_processor.StorageFailure, "Closing client {Id} ({Address}): a group commit failed in storage", Session.Id, Session.Address);
+                _logger.LogError(_processor.StorageFailure, "Closing client {Id} ({Address}): a transaction's commit failed in storage", Session.Id, Session.Address);
                 break;
             }
             Session.QueryBufferBytes = buffer.Slice(consumed).Length;

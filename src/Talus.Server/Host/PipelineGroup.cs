@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using RocksDbSharp;
 using Talus.Server.Commands;
 using Talus.Storage.Engine;
@@ -28,8 +29,8 @@ public sealed class PipelineGroup(ServerContext server)
 
     /// <summary>
     /// Called for each top-level command of the call before it runs: joins it to the group (opening the group
-    /// and taking its key's stripe) or commits the group so the command runs alone. False when a commit failed:
-    /// the command must not run (the connection closes without sending its unflushed replies).
+    /// and taking its key's stripe) or commits the group so the command runs alone. False only after an earlier
+    /// failure that closes the connection (EXEC's commit): the command must not run.
     /// </summary>
     public bool BeforeCommand(CommandContext ctx, CommandDescriptor command)
     {
@@ -88,8 +89,9 @@ public sealed class PipelineGroup(ServerContext server)
     }
 
     /// <summary>
-    /// Writes the group as one batch, releases its stripes and the gate. False when the write failed: nothing of
-    /// the group was written and the connection closes without sending the replies that promised it.
+    /// Writes the group as one batch, releases its stripes and the gate, then sends the replies it held
+    /// (<see cref="HeldReplies"/>). When the write failed nothing of the group was written, and each of its
+    /// commands answers the storage error instead; the connection goes on.
     /// </summary>
     public bool Commit(CommandContext ctx)
     {
@@ -97,6 +99,7 @@ public sealed class PipelineGroup(ServerContext server)
         {
             return true;
         }
+        Exception? failure = null;
         try
         {
             _transaction.Commit();
@@ -110,18 +113,25 @@ public sealed class PipelineGroup(ServerContext server)
             {
                 server.Blocking.Signal(db, key);
             }
-            return true;
         }
         catch (Exception ex) when (ex is RocksDbException or IOException or ObjectDisposedException)
         {
-            ctx.FailStorage(ex);
-            return false;
+            failure = ex;
         }
         finally
         {
             _signals.Clear();
             server.ExecutionGate.ExitReadLock();
         }
+        if (failure is null)
+        {
+            ctx.HeldReplies.Release(ctx.Writer);
+            return true;
+        }
+        server.LoggerFactory.CreateLogger("Talus.Storage").LogError(failure, "Group commit of {Count} commands failed in storage", ctx.HeldReplies.Count);
+        Interlocked.Add(ref server.Stats.ErrorReplies, ctx.HeldReplies.Count);
+        ctx.HeldReplies.Release(ctx.Writer, "ERR storage error: " + failure.Message);
+        return true;
     }
 
     /// <summary>Drops the group without writing it (a command failed half-way with an unexpected exception).</summary>

@@ -38,7 +38,7 @@ public sealed class RequestProcessor : IDisposable
 
     public CommandContext Context { get; }
 
-    /// <summary>Set when a group commit failed; the transport closes without sending what is unflushed.</summary>
+    /// <summary>Set when EXEC's commit failed; the transport closes without sending what is unflushed.</summary>
     public Exception? StorageFailure => Context.WriteGroupFailure;
 
     /// <summary>

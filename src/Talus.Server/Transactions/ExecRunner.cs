@@ -96,7 +96,7 @@ internal static class ExecRunner
         catch (Exception ex) when (ex is RocksDbSharp.RocksDbException or IOException or ObjectDisposedException)
         {
             // The replies already written promise effects that did not happen: the connection closes without
-            // sending them, as after a failed group commit.
+            // sending them.
             ctx.FailStorage(ex);
             throw;
         }
