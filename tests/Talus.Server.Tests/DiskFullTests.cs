@@ -5,7 +5,7 @@ namespace Talus.Server.Tests;
 
 /// <summary>
 /// A full disk, for real: the server's data directory is a small tmpfs. Writes then fail loudly with
-/// Redis-style error replies (single commands and grouped pipelines alike), reads and the connection keep
+/// Redis-style error replies (single commands, grouped pipelines and EXEC alike), reads and the connection keep
 /// working, nothing half-written appears, and once there is room again writes succeed without a restart.
 /// </summary>
 public class DiskFullTests
@@ -52,11 +52,20 @@ public class DiskFullTests
         Assert.Equal("PONG", replies[5].Text);
         Assert.Equal(stored, c.Call("DBSIZE").Integer);
 
+        // A transaction: EXEC answers the error instead of replies for effects that did not happen.
+        Assert.Equal("OK", c.Call("MULTI").Text);
+        Assert.Equal("QUEUED", c.Call("SET", "x", "1").Text);
+        Assert.Equal("QUEUED", c.Call("INCR", "n").Text);
+        var exec = c.Call("EXEC");
+        Assert.True(exec.IsError && exec.Text!.StartsWith("ERR storage error", StringComparison.Ordinal), "EXEC answered " + exec);
+        Assert.Equal("PONG", c.Call("PING").Text);
+
         // Room again: writes succeed without a restart, and none of the refused ones took effect.
         disk!.Resize(256);
         await Wait.UntilAsync(() => !c.Call("SET", "after", "1").IsError, TimeSpan.FromSeconds(30), "a write to succeed once the disk has room");
         Assert.Equal(1, c.Call("INCR", "n").Integer);
         Assert.True(c.Call("GET", "a").IsNull);
+        Assert.True(c.Call("GET", "x").IsNull);
         Assert.Equal(stored + 2, c.Call("DBSIZE").Integer);
 
         // And all of it is on disk.

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Talus.Protocol;
 using Talus.Server.Commands;
 using Talus.Storage;
@@ -26,19 +27,44 @@ internal static class ExecRunner
 {
     public static void Start(CommandContext ctx, List<QueuedCommand> queue)
     {
+        // EXEC's reply is held until the first segment's batch is written: when that fails, EXEC answers the
+        // storage error instead of replies that promised effects which did not happen, and the connection goes on.
+        var held = ctx.HeldReplies;
+        held.BeginReply(ctx.Writer);
         ctx.Writer.WriteArrayHeader(queue.Count);
-        var (next, deferred) = RunSegment(ctx, queue, 0);
+        int next;
+        Func<Task>? deferred;
+        try
+        {
+            (next, deferred) = RunSegment(ctx, queue, 0, replyHeld: true);
+        }
+        catch (Exception ex) when (IsStorageFailure(ex))
+        {
+            held.EndReply();
+            ctx.Server.LoggerFactory.CreateLogger("Talus.Storage").LogError(ex, "EXEC of {Count} commands failed in storage", queue.Count);
+            Interlocked.Increment(ref ctx.Server.Stats.ErrorReplies);
+            held.Release(ctx.Writer, "ERR storage error: " + ex.Message);
+            Dispose(queue);
+            return;
+        }
+        finally
+        {
+            held.EndReply();
+            held.Release(ctx.Writer);
+        }
         if (deferred is not null)
         {
             ctx.Deferred = () => ContinueAsync(ctx, queue, next, deferred);
         }
     }
 
+    private static bool IsStorageFailure(Exception ex) => ex is RocksDbSharp.RocksDbException or IOException or ObjectDisposedException;
+
     /// <summary>
     /// Runs queued commands from <paramref name="first"/> until the end or until one defers work; returns where
     /// to resume and that work. The caller holds the execution gate exclusively.
     /// </summary>
-    private static (int Next, Func<Task>? Deferred) RunSegment(CommandContext ctx, List<QueuedCommand> queue, int first)
+    private static (int Next, Func<Task>? Deferred) RunSegment(CommandContext ctx, List<QueuedCommand> queue, int first, bool replyHeld = false)
     {
         var dispatcher = ctx.Server.Dispatcher ?? throw new InvalidOperationException("no dispatcher");
         var session = ctx.Session;
@@ -63,11 +89,11 @@ internal static class ExecRunner
                 if (ctx.Deferred is { } deferred)
                 {
                     ctx.Deferred = null;
-                    Commit(ctx, dataset, transaction);
+                    Commit(ctx, dataset, transaction, replyHeld);
                     return (i + 1, deferred);
                 }
             }
-            Commit(ctx, dataset, transaction);
+            Commit(ctx, dataset, transaction, replyHeld);
             Dispose(queue);
             return (queue.Count, null);
         }
@@ -84,7 +110,7 @@ internal static class ExecRunner
     /// Writes the segment's effects as one batch. Under every key stripe: a writer outside the gate (active
     /// expiry re-reads a key under its stripe, then deletes it) must not interleave with the commit.
     /// </summary>
-    private static void Commit(CommandContext ctx, Dataset dataset, EngineTransaction transaction)
+    private static void Commit(CommandContext ctx, Dataset dataset, EngineTransaction transaction, bool replyHeld)
     {
         try
         {
@@ -93,11 +119,14 @@ internal static class ExecRunner
                 transaction.Commit();
             }
         }
-        catch (Exception ex) when (ex is RocksDbSharp.RocksDbException or IOException or ObjectDisposedException)
+        catch (Exception ex) when (IsStorageFailure(ex))
         {
-            // The replies already written promise effects that did not happen: the connection closes without
-            // sending them.
-            ctx.FailStorage(ex);
+            // Unless EXEC's reply is still held (Start answers the error), the replies already written promise
+            // effects that did not happen: the connection closes without sending them.
+            if (!replyHeld)
+            {
+                ctx.FailStorage(ex);
+            }
             throw;
         }
         catch
