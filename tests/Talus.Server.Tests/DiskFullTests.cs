@@ -51,6 +51,10 @@ public class DiskFullTests
         Assert.Equal(ValueBytes, replies[2].Text!.Length);
         Assert.Equal("PONG", replies[5].Text);
         Assert.Equal(stored, c.Call("DBSIZE").Integer);
+        var persistence = server.Info("persistence");
+        Assert.Equal("err", persistence["aof_last_write_status"]);
+        Assert.Contains("No space left on device", persistence["talus_last_write_error"], StringComparison.Ordinal);
+        Assert.True(long.Parse(persistence["talus_write_errors"], CultureInfo.InvariantCulture) >= 4);
 
         // A transaction: EXEC answers the error instead of replies for effects that did not happen.
         Assert.Equal("OK", c.Call("MULTI").Text);
@@ -64,6 +68,7 @@ public class DiskFullTests
         disk!.Resize(256);
         await Wait.UntilAsync(() => !c.Call("SET", "after", "1").IsError, TimeSpan.FromSeconds(30), "a write to succeed once the disk has room");
         Assert.Equal(1, c.Call("INCR", "n").Integer);
+        Assert.Equal("ok", server.Info("persistence")["aof_last_write_status"]);
         Assert.True(c.Call("GET", "a").IsNull);
         Assert.True(c.Call("GET", "x").IsNull);
         Assert.Equal(stored + 2, c.Call("DBSIZE").Integer);

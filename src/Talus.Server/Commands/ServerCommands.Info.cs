@@ -137,8 +137,11 @@ public static partial class ServerCommands
         yield return ("rdb_last_bgsave_status", server.LastBgsaveStatus);
         yield return ("aof_enabled", "1");
         yield return ("aof_rewrite_in_progress", "0");
-        yield return ("aof_last_write_status", "ok");
+        var engine = server.Dataset.Engine;
+        yield return ("aof_last_write_status", engine.LastWriteFailure is null ? "ok" : "err");
         yield return ("talus_appendfsync", server.Options.AppendFsync.ToString().ToLowerInvariant());
+        yield return ("talus_write_errors", N(engine.WriteFailures));
+        yield return ("talus_last_write_error", engine.LastWriteFailure ?? "");
         yield return ("talus_binlog_offset", N((long)server.Dataset.Engine.LatestSequence));
         var compaction = server.Dataset.Engine.Compaction;
         yield return ("talus_compaction_in_progress", compaction.Running ? "1" : "0");

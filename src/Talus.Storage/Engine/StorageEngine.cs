@@ -36,6 +36,8 @@ public sealed class StorageEngine : IDisposable
     [ThreadStatic]
     private static EngineTransaction? t_transaction;
     private TaskCompletionSource? _written;
+    private volatile string? _lastWriteFailure;
+    private long _writeFailures;
     private readonly ColumnFamilyHandle[] _families;
 
     private StorageEngine(StorageOptions options, ILogger logger, RocksDb db, DbOptions dbOptions, CompactionFilters filters)
@@ -298,13 +300,42 @@ public sealed class StorageEngine : IDisposable
         MarkBoundary(batch);
         if (Options.Fsync == FsyncPolicy.Always)
         {
-            _db.Write(batch, _syncWrite);
+            WriteToDb(batch, _syncWrite);
             SignalWritten();
             return;
         }
-        _db.Write(batch, _asyncWrite);
+        WriteToDb(batch, _asyncWrite);
         Interlocked.Increment(ref _writesSinceSync);
         SignalWritten();
+    }
+
+    /// <summary>Why the last write (or WAL sync) failed, or null when the last one succeeded (INFO's aof_last_write_status).</summary>
+    public string? LastWriteFailure => _lastWriteFailure;
+
+    /// <summary>Writes and WAL syncs that failed since this engine was opened.</summary>
+    public long WriteFailures => Interlocked.Read(ref _writeFailures);
+
+    private void WriteToDb(WriteBatch batch, WriteOptions options)
+    {
+        try
+        {
+            _db.Write(batch, options);
+        }
+        catch (RocksDbException ex)
+        {
+            RecordWriteFailure(ex);
+            throw;
+        }
+        if (_lastWriteFailure is not null)
+        {
+            _lastWriteFailure = null;
+        }
+    }
+
+    private void RecordWriteFailure(Exception ex)
+    {
+        Interlocked.Increment(ref _writeFailures);
+        _lastWriteFailure = ex.Message;
     }
 
     /// <summary>Ends the batch with the boundary marker (<see cref="WriteBatchFormat"/>): whole commands end here.</summary>
@@ -340,7 +371,7 @@ public sealed class StorageEngine : IDisposable
     {
         ThrowIfDisposed();
         MarkBoundary(batch);
-        _db.Write(batch, _syncWrite);
+        WriteToDb(batch, _syncWrite);
         SignalWritten();
     }
 
@@ -452,6 +483,7 @@ public sealed class StorageEngine : IDisposable
         }
         catch (Exception ex) when (ex is RocksDbException or ObjectDisposedException)
         {
+            RecordWriteFailure(ex);
             _logger.LogError(ex, "WAL fsync failed");
         }
     }
