@@ -292,7 +292,48 @@ public static class KeyCommands
 
     private static void RandomKey(CommandContext ctx) => StringCommands.WriteBulkOrNull(ctx.Writer, ctx.Db.Keys.RandomKey());
 
-    private static void DbSize(CommandContext ctx) => ctx.Writer.WriteInteger(ctx.Db.Keys.Count().Keys);
+    /// <summary>
+    /// DBSIZE is exact and O(keys). A dataset of up to <see cref="Host.KeyspaceStats.OnTheSpot"/> records is
+    /// counted on the spot. A larger one is counted on a thread-pool thread while the connection waits (its
+    /// earlier replies flushed), so the event thread serves the other connections meanwhile; the count holds
+    /// the execution gate shared, as a command does. Inside EXEC or a script it is counted on the spot.
+    /// </summary>
+    private static void DbSize(CommandContext ctx)
+    {
+        var engine = ctx.Server.Dataset.Engine;
+        var n = ctx.Server.Dataset.DatabaseCount;
+        long[] keys = new long[n], expires = new long[n];
+        if (ctx.Depth > 1 || Keyspace.CountSlice(engine, null, Host.KeyspaceStats.OnTheSpot, keys, expires, Database.NowMs) is null)
+        {
+            ctx.Writer.WriteInteger(ctx.Depth > 1 ? ctx.Db.Keys.Count().Keys : keys[ctx.Db.Index]);
+            return;
+        }
+        var db = ctx.Db;
+        ctx.Deferred = async () =>
+        {
+            try
+            {
+                var count = await Task.Run(() =>
+                {
+                    var gate = ctx.Server.ExecutionGate;
+                    gate.EnterReadLock();
+                    try
+                    {
+                        return db.Keys.Count().Keys;
+                    }
+                    finally
+                    {
+                        gate.ExitReadLock();
+                    }
+                }).ConfigureAwait(false);
+                ctx.Writer.WriteInteger(count);
+            }
+            catch (RocksDbSharp.RocksDbException ex)
+            {
+                ctx.Writer.WriteError("ERR storage error: " + ex.Message);
+            }
+        };
+    }
 
     private static bool TryParseFlushMode(CommandContext ctx)
     {
