@@ -36,7 +36,8 @@ public class DurabilityTests
         var writers = Enumerable.Range(0, Writers).Select(w => Task.Run(() => WriteUntilKilled(server, w, ledger, stop.Token))).ToArray();
         // Kill in the middle of the load: once a good number of writes are acknowledged, while all writers still run.
         await Wait.UntilAsync(() => ledger.Count >= 2_000 || writers.Any(t => t.IsCompleted), TimeSpan.FromSeconds(60), "2,000 acknowledged writes");
-        Assert.All(writers, t => Assert.False(t.IsCompleted, "a writer stopped before the kill: " + t.Exception));
+        Assert.All(writers, t => Assert.False(t.IsCompleted,
+            $"a writer stopped before the kill ({(t.IsCompletedSuccessfully ? t.Result : t.Exception)}); server running: {server.IsRunning}; log:\n{server.ReadLog()}"));
         server.Kill();
         await Task.WhenAll(writers);
         Assert.True(ledger.Count >= 2_000);
@@ -68,7 +69,7 @@ public class DurabilityTests
     /// One writer: SET of fresh keys, MSET of two, INCRBY of its counter, one command at a time, each recorded
     /// once acknowledged. Stops when the server goes away (or after a bounded number of writes or time).
     /// </summary>
-    private static void WriteUntilKilled(ServerProcess server, int writer, Ledger ledger, CancellationToken token)
+    private static string WriteUntilKilled(ServerProcess server, int writer, Ledger ledger, CancellationToken token)
     {
         var counter = $"counter:{writer}";
         ledger.Counters[counter] = (0, 0);
@@ -107,7 +108,9 @@ public class DurabilityTests
         catch (Exception ex) when (ex is IOException or System.Net.Sockets.SocketException)
         {
             // The server was killed: the write in flight has no answer and is not in the ledger.
+            return "connection lost: " + ex.Message;
         }
+        return "done";
     }
 
     [Fact]
