@@ -149,6 +149,10 @@ public class ClientCommandsTests
             ["CLIENT", "REPLY", "SKIP"], ["CLIENT", "REPLY", "SKIP"], ["ECHO", "x"], ["ECHO", "y"],
             ["CLIENT", "REPLY", "OFF"], ["CLIENT", "REPLY", "SKIP"], ["PING"], ["CLIENT", "REPLY", "ON"], ["PING"],
             ["CLIENT", "REPLY", "SKIP"], ["CLIENT", "REPLY", "ON"], ["ECHO", "z"],
+            // Grouped writes, whose replies are held until their group is written.
+            ["CLIENT", "REPLY", "SKIP"], ["SET", "s1", "1"], ["SET", "s2", "2"], ["INCR", "n"], ["INCR", "n"],
+            ["CLIENT", "REPLY", "SKIP"], ["INCR", "n"], ["SET", "s3", "3"], ["INCR", "n"],
+            ["CLIENT", "REPLY", "OFF"], ["SET", "s4", "4"], ["INCR", "n"], ["CLIENT", "REPLY", "ON"], ["GET", "n"],
             ["HELLO", "3"], ["CLIENT", "REPLY", "SKIP"], ["CONFIG", "GET", "maxclients"], ["ECHO", "resp3"],
             ["CLIENT", "REPLY", "OFF"], ["RESET"], ["PING"],
         ];

@@ -65,20 +65,22 @@ public sealed class HeldReplies
         var failed = error is null ? null : Encoding.UTF8.GetBytes("-" + error + "\r\n");
         var written = _held.WrittenSpan;
         var from = 0;
+        // Through writer.Output each time: a CLIENT REPLY SKIP filter hands the real output back once it has
+        // dropped its one reply.
         foreach (var (start, end) in _replies)
         {
-            Copy(real, written[from..start]);
+            Copy(writer.Output, written[from..start]);
             if (failed is not null)
             {
-                Copy(real, failed);
+                Copy(writer.Output, failed);
             }
             else
             {
-                Copy(real, end < 0 ? Ok : written[start..end]);
+                Copy(writer.Output, end < 0 ? Ok : written[start..end]);
             }
             from = end < 0 ? start : end;
         }
-        Copy(real, written[from..]);
+        Copy(writer.Output, written[from..]);
         _replies.Clear();
         _open = -1;
         _held.ResetWrittenCount();

@@ -47,8 +47,14 @@ public sealed class ReplyFilter : IBufferWriter<byte>
 
     public void Advance(int count)
     {
-        if (!_skipOne || _done)
+        if (!_skipOne)
         {
+            return;
+        }
+        if (_done)
+        {
+            // A writer that kept this filter after the skip (one copying held replies) still reaches the client.
+            Forward(_scratch.AsSpan(0, count));
             return;
         }
         var consumed = Scan(_scratch.AsSpan(0, count));
@@ -56,15 +62,19 @@ public sealed class ReplyFilter : IBufferWriter<byte>
         {
             return;
         }
-        var rest = _scratch.AsSpan(consumed, count - consumed);
-        if (rest.Length > 0)
-        {
-            rest.CopyTo(Inner.GetSpan(rest.Length));
-            Inner.Advance(rest.Length);
-        }
+        Forward(_scratch.AsSpan(consumed, count - consumed));
         if (ReferenceEquals(_writer.Output, this))
         {
             _writer.Output = Inner;
+        }
+    }
+
+    private void Forward(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.Length > 0)
+        {
+            bytes.CopyTo(Inner.GetSpan(bytes.Length));
+            Inner.Advance(bytes.Length);
         }
     }
 
