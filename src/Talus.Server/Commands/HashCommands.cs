@@ -343,7 +343,7 @@ public static class HashCommands
     public static readonly CommandDescriptor[] Table =
     [
         new("HSET", -4, WriteFast, 1, 1, 1, HSet, "hash") { GroupsReadModifyWrite = true },
-        new("HSETNX", 4, WriteFast, 1, 1, 1, HSetNx, "hash"),
+        new("HSETNX", 4, WriteFast, 1, 1, 1, HSetNx, "hash") { GroupsReadModifyWrite = true },
         new("HMSET", -4, WriteFast, 1, 1, 1, HMSet, "hash") { GroupsReadModifyWrite = true },
         new("HGET", 3, ReadFast, 1, 1, 1, HGet, "hash"),
         new("HMGET", -3, ReadFast, 1, 1, 1, HMGet, "hash"),
@@ -355,7 +355,7 @@ public static class HashCommands
         new("HEXISTS", 3, ReadFast, 1, 1, 1, HExists, "hash"),
         new("HSTRLEN", 3, ReadFast, 1, 1, 1, HStrLen, "hash"),
         new("HINCRBY", 4, WriteFast, 1, 1, 1, HIncrBy, "hash") { GroupsReadModifyWrite = true },
-        new("HINCRBYFLOAT", 4, WriteFast, 1, 1, 1, HIncrByFloat, "hash"),
+        new("HINCRBYFLOAT", 4, WriteFast, 1, 1, 1, HIncrByFloat, "hash") { GroupsReadModifyWrite = true },
         new("HRANDFIELD", -2, CommandFlags.ReadOnly, 1, 1, 1, HRandField, "hash"),
         new("HSCAN", -3, CommandFlags.ReadOnly, 1, 1, 1, HScan, "hash"),
     ];

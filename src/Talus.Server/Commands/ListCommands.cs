@@ -363,8 +363,8 @@ public static partial class ListCommands
     [
         new("LPUSH", -3, WriteFast, 1, 1, 1, LPush, "list") { GroupsReadModifyWrite = true },
         new("RPUSH", -3, WriteFast, 1, 1, 1, RPush, "list") { GroupsReadModifyWrite = true },
-        new("LPUSHX", -3, WriteFast, 1, 1, 1, LPushX, "list"),
-        new("RPUSHX", -3, WriteFast, 1, 1, 1, RPushX, "list"),
+        new("LPUSHX", -3, WriteFast, 1, 1, 1, LPushX, "list") { GroupsReadModifyWrite = true },
+        new("RPUSHX", -3, WriteFast, 1, 1, 1, RPushX, "list") { GroupsReadModifyWrite = true },
         new("LPOP", -2, CommandFlags.Write | CommandFlags.Fast, 1, 1, 1, LPop, "list") { GroupsReadModifyWrite = true },
         new("RPOP", -2, CommandFlags.Write | CommandFlags.Fast, 1, 1, 1, RPop, "list") { GroupsReadModifyWrite = true },
         new("LLEN", 2, CommandFlags.ReadOnly | CommandFlags.Fast, 1, 1, 1, LLen, "list"),

@@ -233,7 +233,7 @@ public static class SetCommands
         new("SISMEMBER", 3, ReadFast, 1, 1, 1, SIsMember, "set"),
         new("SMISMEMBER", -3, ReadFast, 1, 1, 1, SMIsMember, "set"),
         new("SMEMBERS", 2, CommandFlags.ReadOnly, 1, 1, 1, SMembers, "set"),
-        new("SPOP", -2, WriteFast, 1, 1, 1, SPop, "set"),
+        new("SPOP", -2, WriteFast, 1, 1, 1, SPop, "set") { GroupsReadModifyWrite = true },
         new("SRANDMEMBER", -2, CommandFlags.ReadOnly, 1, 1, 1, SRandMember, "set"),
         new("SMOVE", 4, WriteFast, 1, 2, 1, SMove, "set"),
         new("SINTER", -2, CommandFlags.ReadOnly, 1, -1, 1, SInter, "set"),

@@ -364,7 +364,7 @@ public static partial class StringCommands
     [
         new("GET", 2, ReadFast, 1, 1, 1, Get, "string"),
         new("SET", -3, WriteSlow, 1, 1, 1, Set, "string") { GroupsWrites = true },
-        new("SETNX", 3, WriteFast, 1, 1, 1, SetNx, "string"),
+        new("SETNX", 3, WriteFast, 1, 1, 1, SetNx, "string") { GroupsReadModifyWrite = true },
         new("SETEX", 4, WriteSlow, 1, 1, 1, SetEx, "string"),
         new("PSETEX", 4, WriteSlow, 1, 1, 1, PSetEx, "string"),
         new("GETSET", 3, WriteFast, 1, 1, 1, GetSet, "string"),
@@ -379,7 +379,7 @@ public static partial class StringCommands
         new("DECR", 2, WriteFast, 1, 1, 1, Decr, "string") { GroupsReadModifyWrite = true },
         new("INCRBY", 3, WriteFast, 1, 1, 1, IncrBy, "string") { GroupsReadModifyWrite = true },
         new("DECRBY", 3, WriteFast, 1, 1, 1, DecrBy, "string") { GroupsReadModifyWrite = true },
-        new("INCRBYFLOAT", 3, WriteFast, 1, 1, 1, IncrByFloat, "string"),
+        new("INCRBYFLOAT", 3, WriteFast, 1, 1, 1, IncrByFloat, "string") { GroupsReadModifyWrite = true },
         new("GETRANGE", 4, CommandFlags.ReadOnly, 1, 1, 1, GetRange, "string"),
         new("SUBSTR", 4, CommandFlags.ReadOnly, 1, 1, 1, GetRange, "string"),
         new("SETRANGE", 4, WriteSlow, 1, 1, 1, SetRange, "string"),
