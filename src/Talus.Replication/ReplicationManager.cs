@@ -60,6 +60,9 @@ public sealed class ReplicationHost
     /// <summary>A replica wrote one of its master's chunks (a WriteBatch representation): the keys in it changed (WATCH).</summary>
     public Action<byte[]> BatchApplied { get; init; } = _ => { };
 
+    /// <summary>Runs an action holding the execution gate shared, as a command does (a replica's apply and its WATCH touch).</summary>
+    public Action<Action> RunShared { get; init; } = action => action();
+
     /// <summary>A full sync replaced the whole dataset: every key may have changed.</summary>
     public Action DatasetReplaced { get; init; } = () => { };
 }
@@ -151,6 +154,7 @@ public sealed class ReplicationManager : IAsyncDisposable
                 SwapDatasetAsync = SwapAsync,
                 SwapDelay = _host.SwapDelay,
                 BatchApplied = _host.BatchApplied,
+                RunShared = _host.RunShared,
             }, _loggers.CreateLogger("Talus.Replication.Replica"));
             _worker = worker;
             _logger.LogInformation("Replication role replica of {Host}:{Port}", host, port);

@@ -217,6 +217,18 @@ public static class Program
             },
             OpenEngine = () => StorageEngine.Open(options.ToStorageOptions(), loggerFactory.CreateLogger("Talus.Storage")),
             BatchApplied = batch => context.Watches.TouchBatch(dataset.Engine, batch),
+            RunShared = action =>
+            {
+                context.ExecutionGate.EnterReadLock();
+                try
+                {
+                    action();
+                }
+                finally
+                {
+                    context.ExecutionGate.ExitReadLock();
+                }
+            },
             DatasetReplaced = () =>
             {
                 context.Watches.TouchDatabase(null);

@@ -82,7 +82,9 @@ public sealed partial class ReplicaWorker
         }
     }
 
-    private void Apply(byte[] payload, ulong first, ulong next)
+    private void Apply(byte[] payload, ulong first, ulong next) => _settings.RunShared(() => ApplyShared(payload, first, next));
+
+    private void ApplyShared(byte[] payload, ulong first, ulong next)
     {
         var engine = _settings.Engine();
         using (var batch = new WriteBatch(payload, payload.Length))

@@ -39,6 +39,12 @@ public sealed class ReplicaSettings
     public Action<byte[]> BatchApplied { get; init; } = _ => { };
 
     /// <summary>
+    /// Runs a chunk's write and <see cref="BatchApplied"/> together holding the execution gate shared, so EXEC
+    /// (which holds it exclusively) never runs between a write and the WATCH touch of its keys.
+    /// </summary>
+    public Action<Action> RunShared { get; init; } = action => action();
+
+    /// <summary>
     /// Testing only, like Redis' <c>rdb-key-save-delay</c>: slept once after the swap marker is written and once
     /// between the two renames of the swap, so fault tests can kill -9 the replica inside the swap.
     /// </summary>
