@@ -217,18 +217,11 @@ public static class Program
             },
             OpenEngine = () => StorageEngine.Open(options.ToStorageOptions(), loggerFactory.CreateLogger("Talus.Storage")),
             BatchApplied = batch => context.Watches.TouchBatch(dataset.Engine, batch),
-            RunShared = action =>
+            RunShared = action => context.RunShared(() =>
             {
-                context.ExecutionGate.EnterReadLock();
-                try
-                {
-                    action();
-                }
-                finally
-                {
-                    context.ExecutionGate.ExitReadLock();
-                }
-            },
+                action();
+                return true;
+            }),
             DatasetReplaced = () =>
             {
                 context.Watches.TouchDatabase(null);

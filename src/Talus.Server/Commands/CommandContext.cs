@@ -142,18 +142,35 @@ public sealed class CommandContext
             }
             HeldReplies.Release(Writer);
         }
-        catch (Exception ex) when (ex is RocksDbException or IOException or ObjectDisposedException)
+        catch (Exception ex) when (IsStorageFailure(ex))
         {
-            // Nothing of the group was written and no reply promised it: each of its SETs answers the error.
-            Server.LoggerFactory.CreateLogger("Talus.Storage").LogError(ex, "Group commit of {Count} SET commands failed in storage", commands);
-            Interlocked.Add(ref Server.Stats.ErrorReplies, HeldReplies.Count);
-            HeldReplies.Release(Writer, "ERR storage error: " + ex.Message);
+            FailHeldReplies(ex, $"Group commit of {commands} SET commands");
         }
         return true;
     }
 
-    /// <summary>The replies of the write group's SETs, sent once the group is committed (<see cref="CommitWrites"/>).</summary>
+    /// <summary>
+    /// The replies of commands whose writes wait in a group (the write group's SETs, the read-modify-write
+    /// group's commands, EXEC's array), sent once the group is written.
+    /// </summary>
     public HeldReplies HeldReplies { get; } = new();
+
+    /// <summary>
+    /// The held replies' group was not written (<paramref name="failure"/>): nothing of it happened and no reply
+    /// promised it, so each held reply becomes the storage error and the connection goes on. One log line.
+    /// </summary>
+    public void FailHeldReplies(Exception failure, string what)
+    {
+        Server.LoggerFactory.CreateLogger("Talus.Storage").LogError(failure, "{What} failed in storage", what);
+        Interlocked.Add(ref Server.Stats.ErrorReplies, HeldReplies.Count);
+        HeldReplies.Release(Writer, StorageError(failure));
+    }
+
+    /// <summary>A failure of the storage itself (disk full, I/O error, a closing dataset), as opposed to a bug.</summary>
+    public static bool IsStorageFailure(Exception ex) => ex is RocksDbException or IOException or ObjectDisposedException;
+
+    /// <summary>The error reply for a write the storage refused.</summary>
+    public static string StorageError(Exception failure) => "ERR storage error: " + failure.Message;
 
     /// <summary>Redis' "wrong number of arguments" error for the current command (or a subcommand like "config|get").</summary>
     public void WrongArity(string? fullName = null) =>

@@ -300,37 +300,29 @@ public static class KeyCommands
     /// </summary>
     private static void DbSize(CommandContext ctx)
     {
-        var engine = ctx.Server.Dataset.Engine;
-        var n = ctx.Server.Dataset.DatabaseCount;
-        long[] keys = new long[n], expires = new long[n];
-        if (ctx.Depth > 1 || Keyspace.CountSlice(engine, null, Host.KeyspaceStats.OnTheSpot, keys, expires, Database.NowMs) is null)
+        var db = ctx.Db;
+        if (ctx.Depth > 1)
         {
-            ctx.Writer.WriteInteger(ctx.Depth > 1 ? ctx.Db.Keys.Count().Keys : keys[ctx.Db.Index]);
+            ctx.Writer.WriteInteger(db.Keys.Count().Keys);
             return;
         }
-        var db = ctx.Db;
+        var dataset = ctx.Server.Dataset;
+        long[] keys = new long[dataset.DatabaseCount], expires = new long[dataset.DatabaseCount];
+        if (Keyspace.CountSlice(dataset.Engine, null, Host.KeyspaceStats.OnTheSpot, keys, expires, Database.NowMs) is null)
+        {
+            ctx.Writer.WriteInteger(keys[db.Index]);
+            return;
+        }
         ctx.Deferred = async () =>
         {
             try
             {
-                var count = await Task.Run(() =>
-                {
-                    var gate = ctx.Server.ExecutionGate;
-                    gate.EnterReadLock();
-                    try
-                    {
-                        return db.Keys.Count().Keys;
-                    }
-                    finally
-                    {
-                        gate.ExitReadLock();
-                    }
-                }).ConfigureAwait(false);
+                var count = await Task.Run(() => ctx.Server.RunShared(() => db.Keys.Count().Keys)).ConfigureAwait(false);
                 ctx.Writer.WriteInteger(count);
             }
             catch (RocksDbSharp.RocksDbException ex)
             {
-                ctx.Writer.WriteError("ERR storage error: " + ex.Message);
+                ctx.Writer.WriteError(CommandContext.StorageError(ex));
             }
         };
     }

@@ -198,11 +198,11 @@ public sealed class CommandDispatcher
                 WatchTouch.AfterWrite(ctx, command);
             }
         }
-        catch (Exception ex) when (ex is RocksDbException or IOException or ObjectDisposedException)
+        catch (Exception ex) when (CommandContext.IsStorageFailure(ex))
         {
             // Storage failure (disk full, I/O error): the write did not happen; say so and keep serving.
             _logger.LogError(ex, "Command {Command} failed in storage", command.Name);
-            ctx.Writer.WriteError("ERR storage error: " + ex.Message);
+            ctx.Writer.WriteError(CommandContext.StorageError(ex));
         }
         finally
         {

@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Logging;
-using RocksDbSharp;
 using Talus.Server.Commands;
 using Talus.Storage.Engine;
 
@@ -36,7 +34,8 @@ public sealed class PipelineGroup(ServerContext server)
     {
         if (!CanJoin(ctx, command))
         {
-            return !IsOpen || Commit(ctx);
+            Commit(ctx);
+            return true;
         }
         var db = ctx.Db.Index;
         var key = ctx.Args[1];
@@ -44,10 +43,7 @@ public sealed class PipelineGroup(ServerContext server)
         {
             return true;
         }
-        if (IsOpen && !Commit(ctx))
-        {
-            return false;
-        }
+        Commit(ctx);
         // Opening: the blind writes collected so far are committed first (a later read must see them, and the WAL
         // must keep the commands' order).
         var gate = server.ExecutionGate;
@@ -93,11 +89,11 @@ public sealed class PipelineGroup(ServerContext server)
     /// (<see cref="HeldReplies"/>). When the write failed nothing of the group was written, and each of its
     /// commands answers the storage error instead; the connection goes on.
     /// </summary>
-    public bool Commit(CommandContext ctx)
+    public void Commit(CommandContext ctx)
     {
         if (!IsOpen)
         {
-            return true;
+            return;
         }
         Exception? failure = null;
         try
@@ -114,7 +110,7 @@ public sealed class PipelineGroup(ServerContext server)
                 server.Blocking.Signal(db, key);
             }
         }
-        catch (Exception ex) when (ex is RocksDbException or IOException or ObjectDisposedException)
+        catch (Exception ex) when (CommandContext.IsStorageFailure(ex))
         {
             failure = ex;
         }
@@ -126,12 +122,11 @@ public sealed class PipelineGroup(ServerContext server)
         if (failure is null)
         {
             ctx.HeldReplies.Release(ctx.Writer);
-            return true;
         }
-        server.LoggerFactory.CreateLogger("Talus.Storage").LogError(failure, "Group commit of {Count} commands failed in storage", ctx.HeldReplies.Count);
-        Interlocked.Add(ref server.Stats.ErrorReplies, ctx.HeldReplies.Count);
-        ctx.HeldReplies.Release(ctx.Writer, "ERR storage error: " + failure.Message);
-        return true;
+        else
+        {
+            ctx.FailHeldReplies(failure, $"Group commit of {ctx.HeldReplies.Count} commands");
+        }
     }
 
     /// <summary>Drops the group without writing it (a command failed half-way with an unexpected exception).</summary>

@@ -83,6 +83,20 @@ public sealed class ServerContext
     /// </summary>
     public ReaderWriterLockSlim ExecutionGate { get; } = new(LockRecursionPolicy.SupportsRecursion);
 
+    /// <summary>Runs <paramref name="work"/> holding the execution gate shared, as a command does, on the calling thread.</summary>
+    public T RunShared<T>(Func<T> work)
+    {
+        ExecutionGate.EnterReadLock();
+        try
+        {
+            return work();
+        }
+        finally
+        {
+            ExecutionGate.ExitReadLock();
+        }
+    }
+
     /// <summary>Asks the host to stop (SHUTDOWN). The argument says whether to save first (ignored: data is always durable).</summary>
     public Action<bool>? RequestShutdown { get; set; }
 

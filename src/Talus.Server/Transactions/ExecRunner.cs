@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Logging;
 using Talus.Protocol;
 using Talus.Server.Commands;
 using Talus.Storage;
@@ -38,12 +37,10 @@ internal static class ExecRunner
         {
             (next, deferred) = RunSegment(ctx, queue, 0, replyHeld: true);
         }
-        catch (Exception ex) when (IsStorageFailure(ex))
+        catch (Exception ex) when (CommandContext.IsStorageFailure(ex))
         {
             held.EndReply();
-            ctx.Server.LoggerFactory.CreateLogger("Talus.Storage").LogError(ex, "EXEC of {Count} commands failed in storage", queue.Count);
-            Interlocked.Increment(ref ctx.Server.Stats.ErrorReplies);
-            held.Release(ctx.Writer, "ERR storage error: " + ex.Message);
+            ctx.FailHeldReplies(ex, $"EXEC of {queue.Count} commands");
             Dispose(queue);
             return;
         }
@@ -57,8 +54,6 @@ internal static class ExecRunner
             ctx.Deferred = () => ContinueAsync(ctx, queue, next, deferred);
         }
     }
-
-    private static bool IsStorageFailure(Exception ex) => ex is RocksDbSharp.RocksDbException or IOException or ObjectDisposedException;
 
     /// <summary>
     /// Runs queued commands from <paramref name="first"/> until the end or until one defers work; returns where
@@ -119,7 +114,7 @@ internal static class ExecRunner
                 transaction.Commit();
             }
         }
-        catch (Exception ex) when (IsStorageFailure(ex))
+        catch (Exception ex) when (CommandContext.IsStorageFailure(ex))
         {
             // Unless EXEC's reply is still held (Start answers the error), the replies already written promise
             // effects that did not happen: the connection closes without sending them.
