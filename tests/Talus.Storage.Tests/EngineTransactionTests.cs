@@ -60,4 +60,63 @@ public class EngineTransactionTests
         Assert.False(f.Db.Keys.Exists("d"u8));
         Assert.Equal(before, engine.LatestSequence);
     }
+
+    [Fact]
+    public void Point_reads_see_each_keys_last_write_in_its_column_family_before_and_after_an_iterator_indexes_them()
+    {
+        using var f = new StorageFixture();
+        var engine = f.Dataset.Engine;
+        Write(engine, b => b.Put("a"u8.ToArray(), "0"u8.ToArray(), engine.Meta).Put("b"u8.ToArray(), "0"u8.ToArray(), engine.Meta).Put("e"u8.ToArray(), "0"u8.ToArray(), engine.Meta));
+        using (var tx = engine.BeginTransaction())
+        {
+            Write(engine, b => b.Put("a"u8.ToArray(), "1"u8.ToArray(), engine.Meta).Delete("b"u8.ToArray(), engine.Meta));
+            Write(engine, b => b.Put("c"u8.ToArray(), "1"u8.ToArray(), engine.Meta).Put("a"u8.ToArray(), "2"u8.ToArray(), engine.Meta));
+            // The same key in another column family is another key.
+            Write(engine, b => b.Put("e"u8.ToArray(), "sub"u8.ToArray(), engine.Sub).Delete("c"u8.ToArray(), engine.Sub));
+            // Enough keys to make the overlay grow its table several times.
+            for (var i = 0; i < 200; i++)
+            {
+                var n = System.Text.Encoding.ASCII.GetBytes("n" + i);
+                Write(engine, b => b.Put(n, n, engine.Sub));
+            }
+            Write(engine, b => b.Delete("n7"u8.ToArray(), engine.Sub));
+
+            string Read(RocksDbSharp.ColumnFamilyHandle family, string key) =>
+                engine.TryGet(family, System.Text.Encoding.ASCII.GetBytes(key), out var value) ? System.Text.Encoding.ASCII.GetString(value) : "-";
+            string[] Reads() => [Read(engine.Meta, "a"), Read(engine.Meta, "b"), Read(engine.Meta, "c"), Read(engine.Meta, "d"), Read(engine.Meta, "e"),
+                Read(engine.Sub, "e"), Read(engine.Sub, "c"), Read(engine.Sub, "n6"), Read(engine.Sub, "n7"), Read(engine.Sub, "n199")];
+            string[] expected = ["2", "-", "1", "-", "0", "sub", "-", "n6", "-", "n199"];
+            Assert.Equal(expected, Reads());
+            Assert.Equal("2"u8.ToArray(), engine.Get(engine.Meta, "a"u8));
+            Assert.Null(engine.Get(engine.Meta, "b"u8));
+
+            // An iterator needs the index; it is built from the records so far and answers the same.
+            var keys = new List<string>();
+            using (var it = engine.NewIterator(engine.Meta, null, null))
+            {
+                for (it.SeekToFirst(); it.Valid(); it.Next())
+                {
+                    keys.Add(System.Text.Encoding.ASCII.GetString(it.Key()));
+                }
+            }
+            Assert.Contains("a", keys);
+            Assert.Contains("c", keys);
+            Assert.DoesNotContain("b", keys);
+            Assert.Equal(expected, Reads());
+            Write(engine, b => b.Put("b"u8.ToArray(), "3"u8.ToArray(), engine.Meta));
+            Assert.Equal("3", Read(engine.Meta, "b"));
+            tx.Commit();
+        }
+        Assert.Equal("2"u8.ToArray(), engine.Get(engine.Meta, "a"u8));
+        Assert.Equal("3"u8.ToArray(), engine.Get(engine.Meta, "b"u8));
+        Assert.Equal("sub"u8.ToArray(), engine.Get(engine.Sub, "e"u8));
+        Assert.Null(engine.Get(engine.Sub, "n7"u8));
+    }
+
+    private static void Write(StorageEngine engine, Action<RocksDbSharp.WriteBatch> fill)
+    {
+        using var batch = new RocksDbSharp.WriteBatch();
+        fill(batch);
+        engine.Write(batch);
+    }
 }

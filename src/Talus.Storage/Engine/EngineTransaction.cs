@@ -14,10 +14,19 @@ namespace Talus.Storage.Engine;
 /// records a later one overwrites, <see cref="WriteBatchCoalescing"/>): one
 /// WAL record, hence one binlog entry that a replica applies all or nothing, and all or nothing after a crash.
 /// <para>
-/// Two structures, because a WriteBatchWithIndex cannot index a range deletion (FLUSHDB, long LTRIMs): the
-/// records of every batch are appended verbatim to <see cref="_records"/> (what is committed), and replayed
-/// into <see cref="_index"/> (what reads see), where a range deletion becomes point deletions of the keys the
-/// range holds at that moment. The record format is RocksDB's WriteBatch representation (write_batch.cc):
+/// The records of every batch are appended verbatim to <see cref="_records"/> (what is committed). Reads see
+/// them through one of two structures:
+/// <list type="bullet">
+/// <item>a point overlay (<see cref="_points"/>): per key, where in <see cref="_records"/> its last put or
+/// deletion is. A point read that finds its key there answers from the records; one that does not reads the
+/// database directly. This is the common case (a group of LPUSH or HSET on one key reads its metadata again
+/// and again) and costs no native call.</item>
+/// <item>a WriteBatchWithIndex (<see cref="_index"/>), built from the records the first time it is needed: by
+/// an iterator, or by a range deletion (FLUSHDB, a long LTRIM), which the overlay cannot answer for. A
+/// WriteBatchWithIndex cannot index a range deletion either, so there it becomes point deletions of the keys
+/// the range holds at that moment. Once built, the index answers every read and the overlay is dropped.</item>
+/// </list>
+/// The record format is RocksDB's WriteBatch representation (write_batch.cc):
 /// a 12-byte header (sequence, count), then records of a tag byte, a column family id (varint32) for the
 /// CF tags, and varint32-length-prefixed key (and value, or range end).
 /// </para>
@@ -26,8 +35,9 @@ namespace Talus.Storage.Engine;
 public sealed class EngineTransaction : IDisposable
 {
     private readonly StorageEngine _engine;
-    private readonly WriteBatchWithIndex _index = new(0, true);
     private readonly ArrayBufferWriter<byte> _records = new();
+    private PointOverlay? _points = new();
+    private WriteBatchWithIndex? _index;
     private uint _count;
     private bool _disposed;
 
@@ -46,13 +56,57 @@ public sealed class EngineTransaction : IDisposable
             return;
         }
         var records = rep[WriteBatchFormat.HeaderSize..];
+        if (_index is null && HasRangeDeletion(records))
+        {
+            BuildIndex();
+        }
+        var offset = _records.WrittenCount;
         _records.Write(records);
         _count += BinaryPrimitives.ReadUInt32LittleEndian(rep[8..WriteBatchFormat.HeaderSize]);
-        Replay(records);
+        if (_index is not null)
+        {
+            Replay(records);
+        }
+        else
+        {
+            _points!.Add(_records.WrittenSpan, offset);
+        }
+    }
+
+    /// <summary>Builds the index from every record collected so far; from now on it answers every read.</summary>
+    private void BuildIndex()
+    {
+        _index = new WriteBatchWithIndex(0, true);
+        _points = null;
+        Replay(_records.WrittenSpan);
+    }
+
+    private static bool HasRangeDeletion(ReadOnlySpan<byte> records)
+    {
+        var pos = 0;
+        while (pos < records.Length)
+        {
+            var tag = records[pos++];
+            if (tag is 14 or 15)
+            {
+                return true;
+            }
+            if (WriteBatchFormat.HasFamilyId(tag))
+            {
+                WriteBatchFormat.ReadVarint(records, ref pos);
+            }
+            WriteBatchFormat.ReadSlice(records, ref pos);
+            if (tag is 1 or 2 or 5 or 6)
+            {
+                WriteBatchFormat.ReadSlice(records, ref pos);
+            }
+        }
+        return false;
     }
 
     private void Replay(ReadOnlySpan<byte> records)
     {
+        var index = _index!;
         var pos = 0;
         while (pos < records.Length)
         {
@@ -61,11 +115,11 @@ public sealed class EngineTransaction : IDisposable
             switch (tag)
             {
                 case 0 or 4 or 7 or 8: // deletion, single deletion
-                    _index.Delete(WriteBatchFormat.ReadSlice(records, ref pos), family);
+                    index.Delete(WriteBatchFormat.ReadSlice(records, ref pos), family);
                     break;
                 case 1 or 5: // value
                     var key = WriteBatchFormat.ReadSlice(records, ref pos);
-                    _index.Put(key, WriteBatchFormat.ReadSlice(records, ref pos), family);
+                    index.Put(key, WriteBatchFormat.ReadSlice(records, ref pos), family);
                     break;
                 case 14 or 15: // range deletion [begin, end)
                     var begin = WriteBatchFormat.ReadSlice(records, ref pos).ToArray();
@@ -93,19 +147,63 @@ public sealed class EngineTransaction : IDisposable
         }
         foreach (var key in keys)
         {
-            _index.Delete(key, family);
+            _index!.Delete(key, family);
         }
     }
 
-    internal byte[]? Get(RocksDb db, ColumnFamilyHandle family, ReadOnlySpan<byte> key, ReadOptions options) =>
-        _index.Get(db, key.ToArray(), family, options);
+    /// <summary>
+    /// Reads a key as the transaction sees it. True with the value when it is set: a span into the collected
+    /// records or the thread's read buffer, valid until this thread's next read or write.
+    /// </summary>
+    internal bool TryGet(RocksDb db, ColumnFamilyHandle family, ReadOnlySpan<byte> key, ReadOptions options, out ReadOnlySpan<byte> value)
+    {
+        if (_points is { } points)
+        {
+            switch (points.Find(_records.WrittenSpan, _engine.IdOf(family), key, out value))
+            {
+                case PointOverlay.Lookup.Set:
+                    return true;
+                case PointOverlay.Lookup.Deleted:
+                    return false;
+            }
+            var capture = ValueCapture.Current;
+            if (db.Get(key, capture, family, options))
+            {
+                value = capture.Span;
+                return true;
+            }
+            value = default;
+            return false;
+        }
+        var found = _index!.Get(db, key.ToArray(), family, options);
+        value = found;
+        return found is not null;
+    }
+
+    internal byte[]? Get(RocksDb db, ColumnFamilyHandle family, ReadOnlySpan<byte> key, ReadOptions options)
+    {
+        if (_points is { } points)
+        {
+            return points.Find(_records.WrittenSpan, _engine.IdOf(family), key, out var value) switch
+            {
+                PointOverlay.Lookup.Set => value.ToArray(),
+                PointOverlay.Lookup.Deleted => null,
+                _ => db.Get(key, family, options),
+            };
+        }
+        return _index!.Get(db, key.ToArray(), family, options);
+    }
 
     /// <summary>An iterator over the database (as <paramref name="options"/> bound it) with this transaction's writes laid over it.</summary>
     internal Iterator NewIterator(ColumnFamilyHandle family, ReadOptions options)
     {
+        if (_index is null)
+        {
+            BuildIndex();
+        }
         var baseIterator = _engine.Db.NewIterator(family, options);
         // The native call takes ownership of the base iterator; the options bound both it and the overlay.
-        var handle = Native.Instance.rocksdb_writebatch_wi_create_iterator_with_base_cf_readopts(_index.Handle, baseIterator.Handle, family.Handle, options.Handle);
+        var handle = Native.Instance.rocksdb_writebatch_wi_create_iterator_with_base_cf_readopts(_index!.Handle, baseIterator.Handle, family.Handle, options.Handle);
         baseIterator.Detach();
         return IteratorAccess.Create(handle, options);
     }
@@ -139,7 +237,7 @@ public sealed class EngineTransaction : IDisposable
         }
         _disposed = true;
         StorageEngine.End(this);
-        _index.Dispose();
+        _index?.Dispose();
     }
 
     /// <summary>The binding's Iterator constructor is internal; the overlay iterator needs one around a native handle.</summary>

@@ -86,6 +86,19 @@ public sealed class StorageEngine : IDisposable
     internal ColumnFamilyHandle FamilyById(uint id) =>
         id < _families.Length && _families[id] is { } family ? family : throw new InvalidDataException($"unknown column family id {id}");
 
+    /// <summary>The id a write batch record names <paramref name="family"/> by.</summary>
+    internal uint IdOf(ColumnFamilyHandle family)
+    {
+        for (var i = 0; i < _families.Length; i++)
+        {
+            if (ReferenceEquals(_families[i], family))
+            {
+                return (uint)i;
+            }
+        }
+        throw new ArgumentException("not a column family of this engine", nameof(family));
+    }
+
     /// <summary>
     /// Opens a transaction scope for the calling thread (see <see cref="EngineTransaction"/>): its writes are
     /// collected and committed as one batch. One per thread at a time (EXEC's, or a pipeline's group of
@@ -259,9 +272,7 @@ public sealed class StorageEngine : IDisposable
         ThrowIfDisposed();
         if (Current is { } transaction)
         {
-            var found = transaction.Get(_db, family, key, _readOptions);
-            value = found;
-            return found is not null;
+            return transaction.TryGet(_db, family, key, _readOptions, out value);
         }
         var capture = ValueCapture.Current;
         if (_db.Get(key, capture, family, _readOptions))
