@@ -79,6 +79,64 @@ public class PipelineReadModifyWriteTests
     }
 
     [Fact]
+    public async Task Connections_that_find_a_hot_key_held_give_way_and_keep_their_replies_in_order()
+    {
+        await using var server = await TalusProcess.LaunchAsync();
+        const int clients = 10, rounds = 120, repeats = 4;
+        var tasks = Enumerable.Range(0, clients).Select(client => Task.Factory.StartNew(() =>
+        {
+            using var c = new RespClient(server.Port, timeoutMs: 20_000);
+            long lastHot = 0, lastField = 0, own = 0;
+            for (var round = 0; round < rounds; round++)
+            {
+                var pipeline = new List<string[]>();
+                for (var i = 0; i < repeats; i++)
+                {
+                    pipeline.Add(["SET", $"own:{client}", $"{round}.{i}"]);
+                    pipeline.Add(["INCR", "hot"]);
+                    pipeline.Add(["LPUSH", "hotlist", $"{client}:{round}:{i}"]);
+                    pipeline.Add(["GET", $"own:{client}"]);
+                    pipeline.Add(["HINCRBY", "hothash", "f", "1"]);
+                    pipeline.Add(["INCR", $"own-counter:{client}"]);
+                }
+                var replies = c.CallPipelined(pipeline);
+                for (var i = 0; i < repeats; i++)
+                {
+                    var at = i * 6;
+                    Assert.Equal("OK", replies[at].Text);
+                    // Another connection's INCRs may come in between, never one of this connection's later ones.
+                    var hot = replies[at + 1].Integer;
+                    Assert.True(hot > lastHot, $"client {client}: INCR hot answered {hot} after {lastHot}");
+                    lastHot = hot;
+                    Assert.False(replies[at + 2].IsError, replies[at + 2].ToString());
+                    // The command after one that gave way still sees the writes before it.
+                    Assert.Equal($"{round}.{i}", replies[at + 3].Text);
+                    var field = replies[at + 4].Integer;
+                    Assert.True(field > lastField, $"client {client}: HINCRBY answered {field} after {lastField}");
+                    lastField = field;
+                    Assert.Equal(++own, replies[at + 5].Integer);
+                }
+            }
+        }, TaskCreationOptions.LongRunning)).ToArray();
+        var all = Task.WhenAll(tasks);
+        Assert.Same(all, await Task.WhenAny(all, Task.Delay(TimeSpan.FromSeconds(120))));
+        await all;
+
+        var total = clients * rounds * repeats;
+        using var check = server.Client();
+        Assert.Equal(total.ToString(CultureInfo.InvariantCulture), check.Call("GET", "hot").Text);
+        Assert.Equal(total, check.Call("LLEN", "hotlist").Integer);
+        Assert.Equal(total.ToString(CultureInfo.InvariantCulture), check.Call("HGET", "hothash", "f").Text);
+        // With more than one core the server runs more than one event thread, and ten connections writing one
+        // key from both meet: some commands gave way (the path under test ran).
+        var waits = long.Parse(server.Info("stats")["talus_key_waits"], CultureInfo.InvariantCulture);
+        if (Environment.ProcessorCount > 1)
+        {
+            Assert.True(waits > 0, "no command gave way to a held key");
+        }
+    }
+
+    [Fact]
     public async Task Acknowledged_pipelined_pushes_and_increments_survive_kill_9()
     {
         await using var server = await TalusProcess.LaunchAsync();

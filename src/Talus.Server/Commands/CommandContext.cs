@@ -46,6 +46,25 @@ public sealed class CommandContext
     /// </summary>
     public Func<Task>? Deferred { get; set; }
 
+    /// <summary>
+    /// Whether a read-modify-write command that finds its key's stripe busy may give way instead of blocking the
+    /// thread (set by a connection's read loop, which can resume later): the command is then not run,
+    /// <see cref="StripeWait"/> is set, and the loop runs it again once the stripe is released.
+    /// </summary>
+    public bool MayWaitForStripe { get; set; }
+
+    /// <summary>Set when the current command gave way to a busy stripe (see <see cref="MayWaitForStripe"/>).</summary>
+    public Task? StripeWait { get; set; }
+
+    /// <summary>The stripe <see cref="StripeWait"/> queued for.</summary>
+    public int StripeWaitIndex { get; set; } = -1;
+
+    /// <summary>
+    /// A stripe whose turn came to this connection (its wait ended): the next command may take it ahead of the
+    /// queue. Used by that command, or handed on at the end of the read (see <see cref="Storage.Engine.KeyLocks.WhenAdmitted"/>).
+    /// </summary>
+    public int AdmittedStripe { get; set; } = -1;
+
     public int Argc => Args.Count;
 
     /// <summary><see cref="Transactions.WatchRegistry.Stamp"/> when the first write joined the current group.</summary>

@@ -175,6 +175,8 @@ public static partial class ServerCommands
         yield return ("total_error_replies", N(Interlocked.Read(ref s.ErrorReplies)));
         // Redis 7.2's name; 7.0 does not count these disconnections.
         yield return ("client_output_buffer_limit_disconnections", N(Interlocked.Read(ref s.OutputBufferLimitDisconnections)));
+        // How often a pipelined read-modify-write command found its key held by another thread (a hot key).
+        yield return ("talus_key_waits", N(Interlocked.Read(ref s.KeyWaits)));
     }
 
     private static IEnumerable<(string, string)> CpuFields()

@@ -5,14 +5,16 @@ using Microsoft.Extensions.Logging;
 using Talus.Protocol;
 using Talus.Server.Commands;
 using Talus.Server.Dispatch;
+using Talus.Storage.Engine;
 
 namespace Talus.Server.Host;
 
 /// <summary>
 /// One client socket: a System.IO.Pipelines read loop that hands every read to its <see cref="RequestProcessor"/>
 /// (which parses and executes each complete command in order) and flushes the replies once per read
-/// (pipelining). Commands run synchronously on the loop's thread; only a blocking command (BLPOP ...) makes
-/// the loop await before the next one.
+/// (pipelining). Commands run synchronously on the loop's thread; only a blocking command (BLPOP ...), or a
+/// read-modify-write command whose key another thread holds (it gives way, see <see cref="StripeWakeups"/>),
+/// makes the loop await before the next one.
 /// </summary>
 public sealed class ClientConnection
 {
@@ -43,6 +45,7 @@ public sealed class ClientConnection
         Session.OnPeerCheck(PeerGone);
         _processor = new RequestProcessor(server, dispatcher, Session, _writer);
         _ctx = _processor.Context;
+        _ctx.MayWaitForStripe = true;
         _outbox = new ClientOutbox(Session, server.OutputGuard);
         // A push wakes the loop out of its pending read; the loop alone writes to the pipe.
         _outbox.OnWake(WakeLoop);
@@ -71,6 +74,8 @@ public sealed class ClientConnection
         finally
         {
             _closed.Cancel();
+            // A turn at a key stripe that came while the connection was closing goes to the next in the queue.
+            _processor.Context.PipelineGroup?.PassOnAdmission(_processor.Context);
             _outbox.Drop();
             Session.OnDisconnected();
             await _reader.CompleteAsync().ConfigureAwait(false);
@@ -93,7 +98,13 @@ public sealed class ClientConnection
             _outbox.ConsumeWake();
             var buffer = result.Buffer;
             Interlocked.Add(ref _server.Stats.NetInputBytes, buffer.Length);
-            var outcome = _processor.Process(buffer, out var consumed);
+            BatchOutcome outcome;
+            SequencePosition consumed;
+            // Connections that gave way to a key stripe this read released are resumed here, after it.
+            using (StripeWakeups.Collect())
+            {
+                outcome = _processor.Process(buffer, out consumed);
+            }
             if (outcome == BatchOutcome.StorageFailure)
             {
                 _logger.LogError(_processor.StorageFailure, "Closing client {Id} ({Address}): a transaction's commit failed in storage", Session.Id, Session.Address);
@@ -119,7 +130,16 @@ public sealed class ClientConnection
             Interlocked.Add(ref _server.Stats.NetOutputBytes, written);
             await _writer.FlushAsync(token).ConfigureAwait(false);
             _outbox.Flushed();
-            if (outcome == BatchOutcome.Blocked && _ctx.Deferred is { } deferred)
+            if (outcome == BatchOutcome.StripeBusy && _ctx.StripeWait is { } stripe)
+            {
+                // The rest of the buffer (from the command that gave way) is read again once the stripe is
+                // released; it was not marked examined, so the next read returns at once.
+                _ctx.StripeWait = null;
+                await stripe.ConfigureAwait(false);
+                // This connection's turn: its next read may take the stripe ahead of the queue (or hands the turn on).
+                _ctx.AdmittedStripe = _ctx.StripeWaitIndex;
+            }
+            else if (outcome == BatchOutcome.Blocked && _ctx.Deferred is { } deferred)
             {
                 _ctx.Deferred = null;
                 await deferred().ConfigureAwait(false);

@@ -27,8 +27,9 @@ public sealed class PipelineGroup(ServerContext server)
 
     /// <summary>
     /// Called for each top-level command of the call before it runs: joins it to the group (opening the group
-    /// and taking its key's stripe) or commits the group so the command runs alone. False only after an earlier
-    /// failure that closes the connection (EXEC's commit): the command must not run.
+    /// and taking its key's stripe) or commits the group so the command runs alone. False when the command must
+    /// not run: after an earlier failure that closes the connection (EXEC's commit), or when it gave way to a
+    /// busy stripe (<see cref="CommandContext.StripeWait"/> is set, and the command runs again later).
     /// </summary>
     public bool BeforeCommand(CommandContext ctx, CommandDescriptor command)
     {
@@ -39,8 +40,10 @@ public sealed class PipelineGroup(ServerContext server)
         }
         var db = ctx.Db.Index;
         var key = ctx.Args[1];
-        if (IsOpen && _transaction.TryHold(db, key))
+        var admitted = ctx.AdmittedStripe;
+        if (IsOpen && _transaction.TryHold(db, key, admitted))
         {
+            UseAdmission(ctx, db, key);
             return true;
         }
         Commit(ctx);
@@ -57,6 +60,30 @@ public sealed class PipelineGroup(ServerContext server)
             }
             _transaction.Open(server.Dataset);
             _watchStamp = server.Watches.Stamp;
+            if (_transaction.TryHold(db, key, admitted))
+            {
+                UseAdmission(ctx, db, key);
+                return true;
+            }
+            if (ctx.MayWaitForStripe)
+            {
+                // Another thread holds the key, or connections are queued for it: give way instead of blocking
+                // this thread, whose other connections go on meanwhile. The connection runs this command again
+                // when its turn comes (KeyLocks.WhenAdmitted), usually resumed by the thread that released the
+                // stripe (StripeWakeups). Admitted but overtaken by a command that does not queue: back to the head.
+                _transaction.Abort();
+                gate.ExitReadLock();
+                var stripe = KeyLocks.StripeOf(db, key);
+                var front = stripe == admitted;
+                if (front)
+                {
+                    ctx.AdmittedStripe = -1;
+                }
+                ctx.StripeWait = server.Dataset.Locks.WhenAdmitted(stripe, front);
+                ctx.StripeWaitIndex = stripe;
+                Interlocked.Increment(ref server.Stats.KeyWaits);
+                return false;
+            }
             // Holding nothing but the gate: waiting for the stripe cannot close a cycle.
             _transaction.Hold(db, key);
             return true;
@@ -69,6 +96,28 @@ public sealed class PipelineGroup(ServerContext server)
             }
             gate.ExitReadLock();
             throw;
+        }
+    }
+
+    /// <summary>A command took the stripe whose turn came to this connection: the admission is used up.</summary>
+    private static void UseAdmission(CommandContext ctx, int db, ReadOnlySpan<byte> key)
+    {
+        if (ctx.AdmittedStripe >= 0 && ctx.AdmittedStripe == KeyLocks.StripeOf(db, key))
+        {
+            ctx.AdmittedStripe = -1;
+        }
+    }
+
+    /// <summary>
+    /// Hands on a turn this connection was given but did not use (its command no longer joins a group, or the
+    /// connection is closing), so the connections queued behind it are not left waiting.
+    /// </summary>
+    public void PassOnAdmission(CommandContext ctx)
+    {
+        if (ctx.AdmittedStripe is var stripe and >= 0)
+        {
+            ctx.AdmittedStripe = -1;
+            server.Dataset.Locks.PassOn(stripe);
         }
     }
 

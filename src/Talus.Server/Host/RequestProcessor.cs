@@ -56,10 +56,12 @@ public sealed class RequestProcessor : IDisposable
         catch
         {
             _pipeline.Abort();
+            _pipeline.PassOnAdmission(Context);
             throw;
         }
         // The replies of the read-modify-write group go out only once its batch is written.
         _pipeline.Commit(Context);
+        _pipeline.PassOnAdmission(Context);
         if (!_group.IsEmpty)
         {
             var gate = _server.ExecutionGate;
@@ -100,6 +102,7 @@ public sealed class RequestProcessor : IDisposable
                 _args.Trim();
                 return BatchOutcome.NeedMoreData;
             }
+            var before = consumed;
             consumed = reader.Position;
             if (_args.Count == 0)
             {
@@ -113,6 +116,12 @@ public sealed class RequestProcessor : IDisposable
                 outbox.DrainTo(ctx.Writer);
             }
             _dispatcher.Execute(ctx);
+            if (ctx.StripeWait is not null)
+            {
+                // The command gave way to a busy key and did not run: it is read again after the wait.
+                consumed = before;
+                return BatchOutcome.StripeBusy;
+            }
             if (ctx.WriteGroupFailure is not null)
             {
                 return BatchOutcome.StorageFailure;

@@ -12,6 +12,8 @@ public sealed class ServerStats
     public long NetOutputBytes;
     public long ErrorReplies;
     public long OutputBufferLimitDisconnections;
+    /// <summary>Commands that found their key's stripe held by another thread and gave way (INFO talus_key_waits).</summary>
+    public long KeyWaits;
 
     private long _lastSampleTime = Environment.TickCount64;
     private long _lastSampleCommands;

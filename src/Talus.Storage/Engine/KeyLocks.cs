@@ -10,6 +10,10 @@ public sealed class KeyLocks
 {
     private const int StripeCount = 1024;
     private readonly object[] _stripes;
+    // Connections queued for a stripe without blocking their thread (WhenAdmitted), first come first served;
+    // the count is read without the lock on every release, so a stripe nobody waits for costs one read.
+    private readonly List<TaskCompletionSource>?[] _waiters = new List<TaskCompletionSource>?[StripeCount];
+    private readonly int[] _waiting = new int[StripeCount];
 
     public KeyLocks()
     {
@@ -34,9 +38,9 @@ public sealed class KeyLocks
     /// <summary>Locks the stripe of one key until the returned scope is disposed.</summary>
     public Scope Lock(int db, ReadOnlySpan<byte> key)
     {
-        var stripe = _stripes[StripeOf(db, key)];
-        Monitor.Enter(stripe);
-        return new Scope(stripe);
+        var stripe = StripeOf(db, key);
+        Monitor.Enter(_stripes[stripe]);
+        return new Scope(this, stripe);
     }
 
     /// <summary>Locks the stripes of several keys in ascending stripe order.</summary>
@@ -50,14 +54,14 @@ public sealed class KeyLocks
         {
             indices.Add(StripeOf(db, key));
         }
-        var taken = new object[indices.Count];
+        var taken = new int[indices.Count];
         var n = 0;
         foreach (var i in indices)
         {
             Monitor.Enter(_stripes[i]);
-            taken[n++] = _stripes[i];
+            taken[n++] = i;
         }
-        return new MultiScope(taken);
+        return new MultiScope(this, taken);
     }
 
     /// <summary>Enters the given stripes, which must be distinct and in ascending order (a write group's keys).</summary>
@@ -76,39 +80,112 @@ public sealed class KeyLocks
     internal void EnterStripe(int stripe) => Monitor.Enter(_stripes[stripe]);
 
     /// <summary>Leaves a stripe taken with <see cref="TryEnterStripe"/> or <see cref="EnterStripe"/>.</summary>
-    internal void ExitStripe(int stripe) => Monitor.Exit(_stripes[stripe]);
+    internal void ExitStripe(int stripe)
+    {
+        var monitor = _stripes[stripe];
+        Monitor.Exit(monitor);
+        if (Volatile.Read(ref _waiting[stripe]) != 0 && !Monitor.IsEntered(monitor))
+        {
+            AdmitNext(stripe);
+        }
+    }
+
+    /// <summary>True when connections are queued for the stripe (<see cref="WhenAdmitted"/>).</summary>
+    public bool HasWaiters(int stripe) => Volatile.Read(ref _waiting[stripe]) != 0;
+
+    /// <summary>
+    /// Queues a connection for a stripe another thread holds (or that others are queued for), without blocking
+    /// its thread. The task completes when it is the connection's turn: the stripe was released with the
+    /// connection first in the queue. It is then admitted: it may take the stripe ahead of the queue, and must
+    /// either take it or hand the turn on (<see cref="PassOn"/>). First come, first served: one waiter is
+    /// admitted per release, so a connection that waited is not overtaken by later ones again and again.
+    /// <paramref name="front"/> puts back at the head a connection that was admitted but found the stripe taken
+    /// by a command that does not queue. Where the completion runs: <see cref="StripeWakeups"/>.
+    /// </summary>
+    public Task WhenAdmitted(int stripe, bool front = false)
+    {
+        var waiter = new TaskCompletionSource();
+        lock (_waiters)
+        {
+            var list = _waiters[stripe] ??= [];
+            if (front)
+            {
+                list.Insert(0, waiter);
+            }
+            else
+            {
+                list.Add(waiter);
+            }
+            Volatile.Write(ref _waiting[stripe], list.Count);
+        }
+        // The holder may have left between the caller's failed attempt and the registration above, seeing no
+        // waiter: if the stripe is free now, releasing it admits the head of the queue.
+        PassOn(stripe);
+        return waiter.Task;
+    }
+
+    /// <summary>
+    /// Hands the turn to the next queued connection when the stripe is free (an admitted connection that did
+    /// not take it, or a registration that raced a release); when the stripe is held, its release does that.
+    /// </summary>
+    public void PassOn(int stripe)
+    {
+        if (HasWaiters(stripe) && Monitor.TryEnter(_stripes[stripe]))
+        {
+            ExitStripe(stripe);
+        }
+    }
+
+    private void AdmitNext(int stripe)
+    {
+        TaskCompletionSource next;
+        lock (_waiters)
+        {
+            var list = _waiters[stripe];
+            if (list is null || list.Count == 0)
+            {
+                return;
+            }
+            next = list[0];
+            list.RemoveAt(0);
+            Volatile.Write(ref _waiting[stripe], list.Count);
+        }
+        StripeWakeups.Wake(next);
+    }
 
     /// <summary>Leaves stripes taken with <see cref="EnterStripes"/>.</summary>
     internal void ExitStripes(ReadOnlySpan<int> ascending)
     {
         for (var i = ascending.Length - 1; i >= 0; i--)
         {
-            Monitor.Exit(_stripes[ascending[i]]);
+            ExitStripe(ascending[i]);
         }
     }
 
     /// <summary>Locks every stripe (FLUSHDB, FLUSHALL, dataset swap): nothing else writes meanwhile.</summary>
     public MultiScope LockAll()
     {
-        foreach (var s in _stripes)
+        var all = new int[StripeCount];
+        for (var i = 0; i < StripeCount; i++)
         {
-            Monitor.Enter(s);
+            Monitor.Enter(_stripes[i]);
+            all[i] = i;
         }
-        return new MultiScope(_stripes);
+        return new MultiScope(this, all);
     }
 
-    public readonly struct Scope(object stripe) : IDisposable
+    public readonly struct Scope(KeyLocks locks, int stripe) : IDisposable
     {
-        public void Dispose() => Monitor.Exit(stripe);
+        public void Dispose() => locks.ExitStripe(stripe);
     }
 
-    public readonly struct MultiScope(object[] stripes) : IDisposable
+    public readonly struct MultiScope(KeyLocks locks, int[] stripes) : IDisposable
     {
         public void Dispose()
         {
             for (var i = stripes.Length - 1; i >= 0; i--)
             {
-                Monitor.Exit(stripes[i]);
+                locks.ExitStripe(stripes[i]);
             }
         }
     }

@@ -37,15 +37,19 @@ public sealed class PipelineTransaction
         _transaction = dataset.Engine.BeginTransaction();
     }
 
-    /// <summary>True when the group holds the stripe of (db, key): it already did, or it was free and is now taken.</summary>
-    public bool TryHold(int db, ReadOnlySpan<byte> key)
+    /// <summary>
+    /// True when the group holds the stripe of (db, key): it already did, or it was free and is now taken. A free
+    /// stripe that connections are queued for (<see cref="KeyLocks.WhenAdmitted"/>) is left to them, unless it is
+    /// <paramref name="admitted"/>: the caller's turn came.
+    /// </summary>
+    public bool TryHold(int db, ReadOnlySpan<byte> key, int admitted = -1)
     {
         var stripe = KeyLocks.StripeOf(db, key);
         if (_held.Contains(stripe))
         {
             return true;
         }
-        if (!_locks!.TryEnterStripe(stripe))
+        if ((stripe != admitted && _locks!.HasWaiters(stripe)) || !_locks!.TryEnterStripe(stripe))
         {
             return false;
         }
