@@ -137,6 +137,55 @@ public class PipelineReadModifyWriteTests
     }
 
     [Fact]
+    public async Task A_client_that_stops_reading_while_queued_for_a_hot_key_does_not_hold_up_the_others()
+    {
+        await using var server = await TalusProcess.LaunchAsync();
+        using (var setup = server.Client())
+        {
+            Assert.Equal("OK", setup.Call("SET", "big", new string('x', 200 * 1024)).Text);
+        }
+        // The slow client asks for big replies it never reads, each followed by a push to the hot key (200 KB,
+        // under the 256 KB that flushes mid-read, so a reply and the push that gives way meet in one read): once
+        // its socket is full, its loop waits on a flush right after such a push gave way to the others.
+        using var slow = new RespClient(server.Port);
+        var slowPipeline = new List<byte[]>();
+        for (var i = 0; i < 200; i++)
+        {
+            slowPipeline.Add(RespClient.Encode([.. new[] { "GET", "big" }.Select(System.Text.Encoding.ASCII.GetBytes)]));
+            slowPipeline.Add(RespClient.Encode([.. new[] { "LPUSH", "hot", "slow" }.Select(System.Text.Encoding.ASCII.GetBytes)]));
+        }
+        var sender = Task.Factory.StartNew(() =>
+        {
+            try
+            {
+                slow.SendRaw(slowPipeline.SelectMany(b => b).ToArray());
+            }
+            catch (IOException)
+            {
+                // The server's buffers filled up too; what was sent is enough.
+            }
+        }, TaskCreationOptions.LongRunning);
+
+        const int clients = 5, rounds = 300, depth = 16;
+        var tasks = Enumerable.Range(0, clients).Select(client => Task.Factory.StartNew(() =>
+        {
+            using var c = new RespClient(server.Port, timeoutMs: 30_000);
+            var pipeline = Enumerable.Range(0, depth).Select(i => new[] { "LPUSH", "hot", $"{client}" }).ToArray();
+            for (var round = 0; round < rounds; round++)
+            {
+                Assert.All(c.CallPipelined(pipeline), reply => Assert.False(reply.IsError, reply.ToString()));
+            }
+        }, TaskCreationOptions.LongRunning)).ToArray();
+        var all = Task.WhenAll(tasks);
+        Assert.Same(all, await Task.WhenAny(all, Task.Delay(TimeSpan.FromSeconds(60))));
+        await all;
+        using var check = server.Client();
+        Assert.True(check.Call("LLEN", "hot").Integer >= clients * rounds * depth);
+        slow.Dispose();
+        await Task.WhenAny(sender, Task.Delay(TimeSpan.FromSeconds(10)));
+    }
+
+    [Fact]
     public async Task Acknowledged_pipelined_pushes_and_increments_survive_kill_9()
     {
         await using var server = await TalusProcess.LaunchAsync();

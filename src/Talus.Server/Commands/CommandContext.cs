@@ -48,16 +48,17 @@ public sealed class CommandContext
 
     /// <summary>
     /// Whether a read-modify-write command that finds its key's stripe busy may give way instead of blocking the
-    /// thread (set by a connection's read loop, which can resume later): the command is then not run,
-    /// <see cref="StripeWait"/> is set, and the loop runs it again once the stripe is released.
+    /// thread (set by a connection's read loop, which can resume later): the command is then not run, it queues
+    /// for the stripe (<see cref="GaveWayAt"/>, <see cref="StripeTurn"/>), and the loop runs it again when its
+    /// turn comes.
     /// </summary>
     public bool MayWaitForStripe { get; set; }
 
-    /// <summary>Set when the current command gave way to a busy stripe (see <see cref="MayWaitForStripe"/>).</summary>
-    public Task? StripeWait { get; set; }
+    /// <summary>The stripe the current command gave way to (see <see cref="MayWaitForStripe"/>), or -1.</summary>
+    public int GaveWayAt { get; set; } = -1;
 
-    /// <summary>The stripe <see cref="StripeWait"/> queued for.</summary>
-    public int StripeWaitIndex { get; set; } = -1;
+    /// <summary>Completes when the connection's turn at <see cref="GaveWayAt"/> comes (<see cref="Storage.Engine.KeyLocks.WhenAdmitted"/>).</summary>
+    public Task? StripeTurn { get; set; }
 
     /// <summary>
     /// A stripe whose turn came to this connection (its wait ended): the next command may take it ahead of the

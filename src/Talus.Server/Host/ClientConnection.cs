@@ -74,7 +74,12 @@ public sealed class ClientConnection
         finally
         {
             _closed.Cancel();
-            // A turn at a key stripe that came while the connection was closing goes to the next in the queue.
+            // A place in a key stripe's queue, or a turn that came while the connection was closing, goes to the
+            // next in the queue.
+            if (_ctx.StripeTurn is { } turn && _ctx.GaveWayAt >= 0 && !_server.Dataset.Locks.Withdraw(_ctx.GaveWayAt, turn))
+            {
+                _server.Dataset.Locks.PassOn(_ctx.GaveWayAt);
+            }
             _processor.Context.PipelineGroup?.PassOnAdmission(_processor.Context);
             _outbox.Drop();
             Session.OnDisconnected();
@@ -128,16 +133,39 @@ public sealed class ClientConnection
             var written = _ctx.Writer.BytesWritten;
             _ctx.Writer.ResetCounter();
             Interlocked.Add(ref _server.Stats.NetOutputBytes, written);
-            await _writer.FlushAsync(token).ConfigureAwait(false);
-            _outbox.Flushed();
-            if (outcome == BatchOutcome.StripeBusy && _ctx.StripeWait is { } stripe)
+            var flush = _writer.FlushAsync(token);
+            if (!flush.IsCompleted && _ctx.StripeTurn is { } early)
             {
-                // The rest of the buffer (from the command that gave way) is read again once the stripe is
-                // released; it was not marked examined, so the next read returns at once.
-                _ctx.StripeWait = null;
-                await stripe.ConfigureAwait(false);
+                // The client is slow to read: a turn at the key must not come while this loop waits on its
+                // socket, holding up everyone queued behind. Leave the queue (or hand on a turn already given)
+                // and queue again once flushed.
+                _ctx.StripeTurn = null;
+                var locks = _server.Dataset.Locks;
+                if (!locks.Withdraw(_ctx.GaveWayAt, early))
+                {
+                    locks.PassOn(_ctx.GaveWayAt);
+                }
+            }
+            await flush.ConfigureAwait(false);
+            _outbox.Flushed();
+            if (outcome == BatchOutcome.StripeBusy && _ctx.GaveWayAt is var stripe and >= 0)
+            {
+                // The rest of the buffer (from the command that gave way) is read again when the turn comes; it
+                // was not marked examined, so the next read returns at once.
+                var turn = _ctx.StripeTurn;
+                _ctx.StripeTurn = null;
+                _ctx.GaveWayAt = -1;
+                if (turn is null)
+                {
+                    // The stripe may have been released already: then a turn given here is taken up on this thread.
+                    using (StripeWakeups.Collect())
+                    {
+                        turn = _server.Dataset.Locks.WhenAdmitted(stripe);
+                    }
+                }
+                await turn.ConfigureAwait(false);
                 // This connection's turn: its next read may take the stripe ahead of the queue (or hands the turn on).
-                _ctx.AdmittedStripe = _ctx.StripeWaitIndex;
+                _ctx.AdmittedStripe = stripe;
             }
             else if (outcome == BatchOutcome.Blocked && _ctx.Deferred is { } deferred)
             {

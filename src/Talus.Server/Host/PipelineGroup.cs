@@ -29,7 +29,7 @@ public sealed class PipelineGroup(ServerContext server)
     /// Called for each top-level command of the call before it runs: joins it to the group (opening the group
     /// and taking its key's stripe) or commits the group so the command runs alone. False when the command must
     /// not run: after an earlier failure that closes the connection (EXEC's commit), or when it gave way to a
-    /// busy stripe (<see cref="CommandContext.StripeWait"/> is set, and the command runs again later).
+    /// busy stripe (<see cref="CommandContext.GaveWayAt"/> is set, and the command runs again later).
     /// </summary>
     public bool BeforeCommand(CommandContext ctx, CommandDescriptor command)
     {
@@ -79,8 +79,8 @@ public sealed class PipelineGroup(ServerContext server)
                 {
                     ctx.AdmittedStripe = -1;
                 }
-                ctx.StripeWait = server.Dataset.Locks.WhenAdmitted(stripe, front);
-                ctx.StripeWaitIndex = stripe;
+                ctx.GaveWayAt = stripe;
+                ctx.StripeTurn = server.Dataset.Locks.WhenAdmitted(stripe, front);
                 Interlocked.Increment(ref server.Stats.KeyWaits);
                 return false;
             }

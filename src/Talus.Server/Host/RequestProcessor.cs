@@ -116,7 +116,7 @@ public sealed class RequestProcessor : IDisposable
                 outbox.DrainTo(ctx.Writer);
             }
             _dispatcher.Execute(ctx);
-            if (ctx.StripeWait is not null)
+            if (ctx.GaveWayAt >= 0)
             {
                 // The command gave way to a busy key and did not run: it is read again after the wait.
                 consumed = before;

@@ -125,6 +125,26 @@ public sealed class KeyLocks
     }
 
     /// <summary>
+    /// Takes a waiter of <see cref="WhenAdmitted"/> out of the queue. False when it is no longer queued: its turn
+    /// has come (the caller then hands it on with <see cref="PassOn"/>).
+    /// </summary>
+    public bool Withdraw(int stripe, Task turn)
+    {
+        lock (_waiters)
+        {
+            var list = _waiters[stripe];
+            var at = list?.FindIndex(w => ReferenceEquals(w.Task, turn)) ?? -1;
+            if (at < 0)
+            {
+                return false;
+            }
+            list!.RemoveAt(at);
+            Volatile.Write(ref _waiting[stripe], list.Count);
+            return true;
+        }
+    }
+
+    /// <summary>
     /// Hands the turn to the next queued connection when the stripe is free (an admitted connection that did
     /// not take it, or a registration that raced a release); when the stripe is held, its release does that.
     /// </summary>
