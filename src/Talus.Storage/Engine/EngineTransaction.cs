@@ -86,19 +86,9 @@ public sealed class EngineTransaction : IDisposable
         var pos = 0;
         while (pos < records.Length)
         {
-            var tag = records[pos++];
-            if (tag is 14 or 15)
+            if (WriteBatchFormat.ReadRecord(records, ref pos).Tag is 14 or 15)
             {
                 return true;
-            }
-            if (WriteBatchFormat.HasFamilyId(tag))
-            {
-                WriteBatchFormat.ReadVarint(records, ref pos);
-            }
-            WriteBatchFormat.ReadSlice(records, ref pos);
-            if (tag is 1 or 2 or 5 or 6)
-            {
-                WriteBatchFormat.ReadSlice(records, ref pos);
             }
         }
         return false;
@@ -166,14 +156,7 @@ public sealed class EngineTransaction : IDisposable
                 case PointOverlay.Lookup.Deleted:
                     return false;
             }
-            var capture = ValueCapture.Current;
-            if (db.Get(key, capture, family, options))
-            {
-                value = capture.Span;
-                return true;
-            }
-            value = default;
-            return false;
+            return StorageEngine.ReadIntoThreadBuffer(db, family, key, options, out value);
         }
         var found = _index!.Get(db, key.ToArray(), family, options);
         value = found;

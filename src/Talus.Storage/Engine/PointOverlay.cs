@@ -31,25 +31,19 @@ internal sealed class PointOverlay
         var pos = offset;
         while (pos < records.Length)
         {
-            var tag = records[pos++];
-            var family = WriteBatchFormat.HasFamilyId(tag) ? WriteBatchFormat.ReadVarint(records, ref pos) : 0u;
-            var keyLength = (int)WriteBatchFormat.ReadVarint(records, ref pos);
-            var keyStart = pos;
-            pos += keyLength;
-            switch (tag)
+            var record = WriteBatchFormat.ReadRecord(records, ref pos);
+            switch (record.Tag)
             {
                 case 0 or 4 or 7 or 8: // deletion, single deletion
-                    Set(records, new Entry(family, keyStart, keyLength, -1, 0));
+                    Set(records, new Entry(record.Family, record.KeyStart, record.KeyLength, -1, 0));
                     break;
                 case 1 or 5: // value
-                    var valueLength = (int)WriteBatchFormat.ReadVarint(records, ref pos);
-                    Set(records, new Entry(family, keyStart, keyLength, pos, valueLength));
-                    pos += valueLength;
+                    Set(records, new Entry(record.Family, record.KeyStart, record.KeyLength, record.ValueStart, record.ValueLength));
                     break;
                 case WriteBatchFormat.LogDataTag:
                     break;
                 default: // range deletions are never added here (the transaction indexes them); merges are not used
-                    throw new NotSupportedException($"write batch record tag {tag} in a transaction's point overlay");
+                    throw new NotSupportedException($"write batch record tag {record.Tag} in a transaction's point overlay");
             }
         }
     }

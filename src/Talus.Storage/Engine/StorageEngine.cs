@@ -282,8 +282,14 @@ public sealed class StorageEngine : IDisposable
         {
             return transaction.TryGet(_db, family, key, _readOptions, out value);
         }
+        return ReadIntoThreadBuffer(_db, family, key, _readOptions, out value);
+    }
+
+    /// <summary>A point read of the database alone into the thread's read buffer (see <see cref="TryGet"/>).</summary>
+    internal static bool ReadIntoThreadBuffer(RocksDb db, ColumnFamilyHandle family, ReadOnlySpan<byte> key, ReadOptions options, out ReadOnlySpan<byte> value)
+    {
         var capture = ValueCapture.Current;
-        if (_db.Get(key, capture, family, _readOptions))
+        if (db.Get(key, capture, family, options))
         {
             value = capture.Span;
             return true;

@@ -28,7 +28,7 @@ public static class WriteBatchCoalescing
     /// </summary>
     public static int Coalesce(ReadOnlySpan<byte> records, ArrayBufferWriter<byte> output)
     {
-        var bounds = ArrayPool<Record>.Shared.Rent(16);
+        var bounds = ArrayPool<WriteBatchRecord>.Shared.Rent(16);
         var table = Array.Empty<int>();
         var keep = Array.Empty<bool>();
         try
@@ -94,7 +94,7 @@ public static class WriteBatchCoalescing
         }
         finally
         {
-            ArrayPool<Record>.Shared.Return(bounds);
+            ArrayPool<WriteBatchRecord>.Shared.Return(bounds);
             if (table.Length != 0)
             {
                 ArrayPool<int>.Shared.Return(table);
@@ -118,40 +118,22 @@ public static class WriteBatchCoalescing
     /// <summary>A put or a deletion: the record that decides its key's value.</summary>
     private static bool Decides(byte tag) => tag is 0 or 1 or 4 or 5;
 
-    private static int Parse(ReadOnlySpan<byte> records, ref Record[] bounds)
+    private static int Parse(ReadOnlySpan<byte> records, ref WriteBatchRecord[] bounds)
     {
         var count = 0;
         var pos = 0;
         while (pos < records.Length)
         {
-            var start = pos;
-            var tag = records[pos++];
-            var family = WriteBatchFormat.HasFamilyId(tag) ? WriteBatchFormat.ReadVarint(records, ref pos) : 0u;
-            var keyLength = (int)WriteBatchFormat.ReadVarint(records, ref pos);
-            var keyStart = pos;
-            pos += keyLength;
-            switch (tag)
-            {
-                case 0 or 4 or 7 or 8: // deletion, single deletion: the key only
-                case WriteBatchFormat.LogDataTag: // log data: one slice
-                    break;
-                case 1 or 2 or 5 or 6 or 14 or 15: // put, merge: key and value; range deletion: begin and end
-                    WriteBatchFormat.ReadSlice(records, ref pos);
-                    break;
-                default:
-                    throw new NotSupportedException($"write batch record tag {tag}");
-            }
+            var record = WriteBatchFormat.ReadRecord(records, ref pos);
             if (count == bounds.Length)
             {
-                var larger = ArrayPool<Record>.Shared.Rent(count * 2);
+                var larger = ArrayPool<WriteBatchRecord>.Shared.Rent(count * 2);
                 bounds.AsSpan(0, count).CopyTo(larger);
-                ArrayPool<Record>.Shared.Return(bounds);
+                ArrayPool<WriteBatchRecord>.Shared.Return(bounds);
                 bounds = larger;
             }
-            bounds[count++] = new Record(start, pos, tag, family, keyStart, keyLength);
+            bounds[count++] = record;
         }
         return count;
     }
-
-    private readonly record struct Record(int Start, int End, byte Tag, uint Family, int KeyStart, int KeyLength);
 }

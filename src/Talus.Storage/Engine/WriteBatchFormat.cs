@@ -48,4 +48,37 @@ public static class WriteBatchFormat
 
     /// <summary>Whether a record's tag is followed by a column family id.</summary>
     public static bool HasFamilyId(byte tag) => tag is 4 or 5 or 6 or 8 or 14;
+
+    /// <summary>Reads the record at <paramref name="pos"/> (which moves past it): where it lies and what it holds.</summary>
+    public static WriteBatchRecord ReadRecord(ReadOnlySpan<byte> records, scoped ref int pos)
+    {
+        var start = pos;
+        var tag = records[pos++];
+        var family = HasFamilyId(tag) ? ReadVarint(records, ref pos) : 0u;
+        var keyLength = (int)ReadVarint(records, ref pos);
+        var keyStart = pos;
+        pos += keyLength;
+        int valueStart = -1, valueLength = 0;
+        switch (tag)
+        {
+            case 0 or 4 or 7 or 8: // deletion, single deletion: the key only
+            case LogDataTag: // log data: one slice, read as the key
+                break;
+            case 1 or 2 or 5 or 6 or 14 or 15: // put, merge: key and value; range deletion: begin and end
+                valueLength = (int)ReadVarint(records, ref pos);
+                valueStart = pos;
+                pos += valueLength;
+                break;
+            default:
+                throw new NotSupportedException($"write batch record tag {tag}");
+        }
+        return new WriteBatchRecord(start, pos, tag, family, keyStart, keyLength, valueStart, valueLength);
+    }
 }
+
+/// <summary>
+/// One record of a batch representation, as offsets into it: the whole record [Start, End), its tag, its column
+/// family id (0 when the tag names none), its key, and its value (the range end of a range deletion; -1 for a
+/// deletion or log data).
+/// </summary>
+public readonly record struct WriteBatchRecord(int Start, int End, byte Tag, uint Family, int KeyStart, int KeyLength, int ValueStart, int ValueLength);
