@@ -84,6 +84,10 @@ public sealed class KeyLocks
     {
         var monitor = _stripes[stripe];
         Monitor.Exit(monitor);
+        // A full fence between the release and the read of the queue: a waiter registers (writes the count)
+        // and then tries the stripe, so either its attempt sees the stripe free or this read sees it queued;
+        // without the fence the read could be done before the release became visible, and both would miss.
+        Interlocked.MemoryBarrier();
         if (Volatile.Read(ref _waiting[stripe]) != 0 && !Monitor.IsEntered(monitor))
         {
             AdmitNext(stripe);
