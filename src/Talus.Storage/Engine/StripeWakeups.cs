@@ -14,8 +14,8 @@ namespace Talus.Storage.Engine;
 /// A thread resumes at most <see cref="MaxInline"/> connections per scope, so its own sockets are not starved
 /// for long; then the chain continues on the thread pool, as it does after a release anywhere else (a
 /// thread-pool job, replication, expiry). Measured on two cores with redis-benchmark's one-key LPUSH, HSET and
-/// SADD: a longer chain raised the 99th percentile latency (a chain of 64 doubled it), 8 kept it at or below
-/// blocking's (docs/benchmarks.md).
+/// SADD: a longer chain raised the 99th percentile latency (64 in a row: 1.3 to 2.4 times blocking's), 8 kept
+/// it below blocking's (docs/benchmarks.md).
 /// </summary>
 public static class StripeWakeups
 {
