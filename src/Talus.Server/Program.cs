@@ -217,11 +217,7 @@ public static class Program
             },
             OpenEngine = () => StorageEngine.Open(options.ToStorageOptions(), loggerFactory.CreateLogger("Talus.Storage")),
             BatchApplied = batch => context.Watches.TouchBatch(dataset.Engine, batch),
-            RunShared = action => context.RunShared(() =>
-            {
-                action();
-                return true;
-            }),
+            RunShared = context.RunShared,
             DatasetReplaced = () =>
             {
                 context.Watches.TouchDatabase(null);

@@ -69,25 +69,12 @@ public static class WriteBatchRecords
         {
             throw new InvalidDataException("write batch ended before the records to skip");
         }
-        var tag = rep[pos++];
-        if (WriteBatchFormat.HasFamilyId(tag))
+        var record = WriteBatchFormat.ReadRecord(rep, ref pos);
+        if (record.Tag != WriteBatchFormat.LogDataTag)
         {
-            WriteBatchFormat.ReadVarint(rep, ref pos);
+            return true;
         }
-        switch (tag)
-        {
-            case 0 or 4 or 7 or 8: // deletion, single deletion: key
-                WriteBatchFormat.ReadSlice(rep, ref pos);
-                return true;
-            case 1 or 5 or 2 or 6 or 14 or 15: // value, merge: key and value; range deletion: begin and end
-                WriteBatchFormat.ReadSlice(rep, ref pos);
-                WriteBatchFormat.ReadSlice(rep, ref pos);
-                return true;
-            case WriteBatchFormat.LogDataTag:
-                marker = WriteBatchFormat.ReadSlice(rep, ref pos).SequenceEqual(WriteBatchFormat.BoundaryMarker);
-                return false;
-            default:
-                throw new InvalidDataException($"write batch record tag {tag} cannot be skipped");
-        }
+        marker = rep.Slice(record.KeyStart, record.KeyLength).SequenceEqual(WriteBatchFormat.BoundaryMarker);
+        return false;
     }
 }

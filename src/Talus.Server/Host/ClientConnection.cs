@@ -76,11 +76,11 @@ public sealed class ClientConnection
             _closed.Cancel();
             // A place in a key stripe's queue, or a turn that came while the connection was closing, goes to the
             // next in the queue.
-            if (_ctx.StripeTurn is { } turn && _ctx.GaveWayAt >= 0 && !_server.Dataset.Locks.Withdraw(_ctx.GaveWayAt, turn))
+            if (_ctx.StripeTurn is { } turn && _ctx.GaveWayAt >= 0)
             {
-                _server.Dataset.Locks.PassOn(_ctx.GaveWayAt);
+                _server.Dataset.Locks.Leave(_ctx.GaveWayAt, turn);
             }
-            _processor.Context.PipelineGroup?.PassOnAdmission(_processor.Context);
+            _ctx.PipelineGroup?.PassOnAdmission(_ctx);
             _outbox.Drop();
             Session.OnDisconnected();
             await _reader.CompleteAsync().ConfigureAwait(false);
@@ -140,11 +140,7 @@ public sealed class ClientConnection
                 // socket, holding up everyone queued behind. Leave the queue (or hand on a turn already given)
                 // and queue again once flushed.
                 _ctx.StripeTurn = null;
-                var locks = _server.Dataset.Locks;
-                if (!locks.Withdraw(_ctx.GaveWayAt, early))
-                {
-                    locks.PassOn(_ctx.GaveWayAt);
-                }
+                _server.Dataset.Locks.Leave(_ctx.GaveWayAt, early);
             }
             await flush.ConfigureAwait(false);
             _outbox.Flushed();

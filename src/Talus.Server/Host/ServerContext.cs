@@ -97,6 +97,13 @@ public sealed class ServerContext
         }
     }
 
+    /// <summary>Runs <paramref name="work"/> holding the execution gate shared, as a command does, on the calling thread.</summary>
+    public void RunShared(Action work) => RunShared(() =>
+    {
+        work();
+        return true;
+    });
+
     /// <summary>Asks the host to stop (SHUTDOWN). The argument says whether to save first (ignored: data is always durable).</summary>
     public Action<bool>? RequestShutdown { get; set; }
 

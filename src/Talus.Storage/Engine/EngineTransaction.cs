@@ -100,26 +100,23 @@ public sealed class EngineTransaction : IDisposable
         var pos = 0;
         while (pos < records.Length)
         {
-            var tag = records[pos++];
-            var family = WriteBatchFormat.HasFamilyId(tag) ? _engine.FamilyById(WriteBatchFormat.ReadVarint(records, ref pos)) : _engine.DefaultFamily;
-            switch (tag)
+            var record = WriteBatchFormat.ReadRecord(records, ref pos);
+            var key = records.Slice(record.KeyStart, record.KeyLength);
+            switch (record.Tag)
             {
                 case 0 or 4 or 7 or 8: // deletion, single deletion
-                    index.Delete(WriteBatchFormat.ReadSlice(records, ref pos), family);
+                    index.Delete(key, _engine.FamilyById(record.Family));
                     break;
                 case 1 or 5: // value
-                    var key = WriteBatchFormat.ReadSlice(records, ref pos);
-                    index.Put(key, WriteBatchFormat.ReadSlice(records, ref pos), family);
+                    index.Put(key, records.Slice(record.ValueStart, record.ValueLength), _engine.FamilyById(record.Family));
                     break;
                 case 14 or 15: // range deletion [begin, end)
-                    var begin = WriteBatchFormat.ReadSlice(records, ref pos).ToArray();
-                    DeleteRange(family, begin, WriteBatchFormat.ReadSlice(records, ref pos).ToArray());
+                    DeleteRange(_engine.FamilyById(record.Family), key.ToArray(), records.Slice(record.ValueStart, record.ValueLength).ToArray());
                     break;
-                case 3: // log data: not a data change
-                    WriteBatchFormat.ReadSlice(records, ref pos);
+                case WriteBatchFormat.LogDataTag: // not a data change
                     break;
                 default:
-                    throw new NotSupportedException($"write batch record tag {tag} inside a transaction");
+                    throw new NotSupportedException($"write batch record tag {record.Tag} inside a transaction");
             }
         }
     }

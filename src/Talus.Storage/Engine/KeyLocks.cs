@@ -88,7 +88,7 @@ public sealed class KeyLocks
         // and then tries the stripe, so either its attempt sees the stripe free or this read sees it queued;
         // without the fence the read could be done before the release became visible, and both would miss.
         Interlocked.MemoryBarrier();
-        if (Volatile.Read(ref _waiting[stripe]) != 0 && !Monitor.IsEntered(monitor))
+        if (HasWaiters(stripe) && !Monitor.IsEntered(monitor))
         {
             AdmitNext(stripe);
         }
@@ -145,6 +145,18 @@ public sealed class KeyLocks
             list!.RemoveAt(at);
             Volatile.Write(ref _waiting[stripe], list.Count);
             return true;
+        }
+    }
+
+    /// <summary>
+    /// Gives up a place taken with <see cref="WhenAdmitted"/>: out of the queue, or, when the turn has come
+    /// already, the turn handed on to the next.
+    /// </summary>
+    public void Leave(int stripe, Task turn)
+    {
+        if (!Withdraw(stripe, turn))
+        {
+            PassOn(stripe);
         }
     }
 

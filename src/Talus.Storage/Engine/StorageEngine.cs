@@ -54,8 +54,8 @@ public sealed class StorageEngine : IDisposable
         Sub = db.GetColumnFamily(StorageFormat.SubFamily);
         ZScore = db.GetColumnFamily(StorageFormat.ZScoreFamily);
         Sys = db.GetColumnFamily(StorageFormat.SysFamily);
-        DefaultFamily = db.GetDefaultColumnFamily();
-        var families = new[] { DefaultFamily, Meta, Sub, ZScore, Sys };
+        // Indexed by the id a write batch record names a family by; records of the default family name none (0).
+        var families = new[] { db.GetDefaultColumnFamily(), Meta, Sub, ZScore, Sys };
         _families = new ColumnFamilyHandle[families.Length];
         foreach (var family in families)
         {
@@ -84,8 +84,7 @@ public sealed class StorageEngine : IDisposable
 
     public ColumnFamilyHandle Sys { get; }
 
-    internal ColumnFamilyHandle DefaultFamily { get; }
-
+    /// <summary>The family a write batch record names by <paramref name="id"/> (0, the default family, when it names none).</summary>
     internal ColumnFamilyHandle FamilyById(uint id) =>
         id < _families.Length && _families[id] is { } family ? family : throw new InvalidDataException($"unknown column family id {id}");
 

@@ -49,15 +49,18 @@ public static class WriteBatchFormat
     /// <summary>Whether a record's tag is followed by a column family id.</summary>
     public static bool HasFamilyId(byte tag) => tag is 4 or 5 or 6 or 8 or 14;
 
-    /// <summary>Reads the record at <paramref name="pos"/> (which moves past it): where it lies and what it holds.</summary>
+    /// <summary>
+    /// Reads the record at <paramref name="pos"/> (which moves past it): where it lies and what it holds. Throws
+    /// <see cref="InvalidDataException"/> on a tag it does not know.
+    /// </summary>
     public static WriteBatchRecord ReadRecord(ReadOnlySpan<byte> records, scoped ref int pos)
     {
         var start = pos;
         var tag = records[pos++];
         var family = HasFamilyId(tag) ? ReadVarint(records, ref pos) : 0u;
-        var keyLength = (int)ReadVarint(records, ref pos);
-        var keyStart = pos;
-        pos += keyLength;
+        // Through ReadSlice, which fails as it always did on a record that runs past the end.
+        var keyLength = ReadSlice(records, ref pos).Length;
+        var keyStart = pos - keyLength;
         int valueStart = -1, valueLength = 0;
         switch (tag)
         {
@@ -65,12 +68,11 @@ public static class WriteBatchFormat
             case LogDataTag: // log data: one slice, read as the key
                 break;
             case 1 or 2 or 5 or 6 or 14 or 15: // put, merge: key and value; range deletion: begin and end
-                valueLength = (int)ReadVarint(records, ref pos);
-                valueStart = pos;
-                pos += valueLength;
+                valueLength = ReadSlice(records, ref pos).Length;
+                valueStart = pos - valueLength;
                 break;
             default:
-                throw new NotSupportedException($"write batch record tag {tag}");
+                throw new InvalidDataException($"write batch record tag {tag} not understood");
         }
         return new WriteBatchRecord(start, pos, tag, family, keyStart, keyLength, valueStart, valueLength);
     }

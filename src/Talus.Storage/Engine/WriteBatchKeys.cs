@@ -1,4 +1,3 @@
-using RocksDbSharp;
 using Talus.Storage.Encoding;
 
 namespace Talus.Storage.Engine;
@@ -19,42 +18,32 @@ public static class WriteBatchKeys
     /// </summary>
     public static void Visit(StorageEngine engine, ReadOnlySpan<byte> rep, KeyVisitor onKey, Action<int> onDatabase)
     {
-        var meta = Id(engine.Meta);
-        var sub = Id(engine.Sub);
-        var zscore = Id(engine.ZScore);
+        var meta = engine.IdOf(engine.Meta);
+        var sub = engine.IdOf(engine.Sub);
+        var zscore = engine.IdOf(engine.ZScore);
         var pos = WriteBatchFormat.HeaderSize;
         while (pos < rep.Length)
         {
-            var tag = rep[pos++];
-            var family = WriteBatchFormat.HasFamilyId(tag) ? WriteBatchFormat.ReadVarint(rep, ref pos) : 0u;
-            ReadOnlySpan<byte> key;
-            switch (tag)
+            var record = WriteBatchFormat.ReadRecord(rep, ref pos);
+            var family = record.Family;
+            var key = rep.Slice(record.KeyStart, record.KeyLength);
+            if (record.Tag == WriteBatchFormat.LogDataTag)
             {
-                case 0 or 4 or 7 or 8: // deletion, single deletion
-                    key = WriteBatchFormat.ReadSlice(rep, ref pos);
-                    break;
-                case 1 or 5 or 2 or 6: // value, merge
-                    key = WriteBatchFormat.ReadSlice(rep, ref pos);
-                    WriteBatchFormat.ReadSlice(rep, ref pos);
-                    break;
-                case 14 or 15: // range deletion [begin, end)
-                    var begin = WriteBatchFormat.ReadSlice(rep, ref pos);
-                    WriteBatchFormat.ReadSlice(rep, ref pos);
-                    if ((family == sub || family == zscore) && KeyCodec.TryDecodeSubKey(begin, out var rangeDb, out var rangeKey, out _, out _))
-                    {
-                        onKey(rangeDb, rangeKey);
-                    }
-                    else if (family == meta || family == sub || family == zscore)
-                    {
-                        onDatabase(begin.IsEmpty ? -1 : begin[0]);
-                    }
-                    continue;
-                case WriteBatchFormat.LogDataTag:
-                    WriteBatchFormat.ReadSlice(rep, ref pos);
-                    continue;
-                default:
-                    throw new InvalidDataException($"write batch record tag {tag} not understood");
+                continue;
             }
+            if (record.Tag is 14 or 15) // range deletion [begin, end): the key is its beginning
+            {
+                if ((family == sub || family == zscore) && KeyCodec.TryDecodeSubKey(key, out var rangeDb, out var rangeKey, out _, out _))
+                {
+                    onKey(rangeDb, rangeKey);
+                }
+                else if (family == meta || family == sub || family == zscore)
+                {
+                    onDatabase(key.IsEmpty ? -1 : key[0]);
+                }
+                continue;
+            }
+            // A deletion, a value or a merge.
             if (family == meta && !key.IsEmpty)
             {
                 onKey(key[0], key[1..]);
@@ -65,6 +54,4 @@ public static class WriteBatchKeys
             }
         }
     }
-
-    private static uint Id(ColumnFamilyHandle family) => Native.Instance.rocksdb_column_family_handle_get_id(family.Handle);
 }
