@@ -116,6 +116,9 @@ public static partial class ServerCommands
         yield return ("talus_managed_heap", N(managed));
         yield return ("talus_rocksdb_memtables", N(memtables));
         yield return ("talus_rocksdb_block_cache", N(cache));
+        // The key cache is native memory, outside the managed heap; its pages are touched only as entries arrive.
+        yield return ("talus_key_cache_capacity", N(engine.KeyCache?.Capacity ?? 0));
+        yield return ("talus_key_cache_used", N(engine.KeyCache?.UsedBytes ?? 0));
         yield return ("talus_disk_sst_bytes", N(engine.PropertySum("rocksdb.total-sst-files-size")));
     }
 
@@ -177,6 +180,10 @@ public static partial class ServerCommands
         yield return ("client_output_buffer_limit_disconnections", N(Interlocked.Read(ref s.OutputBufferLimitDisconnections)));
         // How often a pipelined read-modify-write command found its key held by another thread (a hot key).
         yield return ("talus_key_waits", N(Interlocked.Read(ref s.KeyWaits)));
+        // Point reads of a key's record answered by the key cache, and those it sent on to RocksDB.
+        var keyCache = server.Dataset.Engine.KeyCache;
+        yield return ("talus_key_cache_hits", N(keyCache?.Hits ?? 0));
+        yield return ("talus_key_cache_misses", N(keyCache?.Misses ?? 0));
     }
 
     private static IEnumerable<(string, string)> CpuFields()

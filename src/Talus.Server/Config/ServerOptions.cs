@@ -65,6 +65,8 @@ public sealed class ServerOptions
 
     public long BlockCacheSize { get; set; } = 256L * 1024 * 1024;
 
+    public long KeyCacheSize { get; set; } = 64L * 1024 * 1024;
+
     /// <summary>Memtable size per column family. 16 MB rather than 64: point reads and inserts walk a smaller skiplist (measured in docs/benchmarks.md).</summary>
     public long WriteBufferSize { get; set; } = 16L * 1024 * 1024;
 
@@ -123,6 +125,7 @@ public sealed class ServerOptions
         Databases = Databases,
         Fsync = AppendFsync,
         BlockCacheBytes = BlockCacheSize,
+        KeyCacheBytes = KeyCacheSize,
         WriteBufferBytes = WriteBufferSize,
         MaxWriteBufferNumber = MaxWriteBufferNumber,
         BloomBitsPerKey = BloomBitsPerKey,

@@ -153,7 +153,7 @@ public sealed class EngineTransaction : IDisposable
                 case PointOverlay.Lookup.Deleted:
                     return false;
             }
-            return StorageEngine.ReadIntoThreadBuffer(db, family, key, options, out value);
+            return _engine.ReadCommitted(family, key, options, out value);
         }
         var found = _index!.Get(db, key.ToArray(), family, options);
         value = found;
@@ -168,7 +168,7 @@ public sealed class EngineTransaction : IDisposable
             {
                 PointOverlay.Lookup.Set => value.ToArray(),
                 PointOverlay.Lookup.Deleted => null,
-                _ => db.Get(key, family, options),
+                _ => _engine.GetCommitted(family, key, options),
             };
         }
         return _index!.Get(db, key.ToArray(), family, options);

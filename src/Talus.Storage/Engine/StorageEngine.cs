@@ -61,10 +61,17 @@ public sealed class StorageEngine : IDisposable
         {
             _families[Native.Instance.rocksdb_column_family_handle_get_id(family.Handle)] = family;
         }
+        if (options.KeyCacheBytes > 0)
+        {
+            KeyCache = new KeyCache(options.KeyCacheBytes, IdOf(Meta));
+        }
         _lastVersion = DateTime.UtcNow.Ticks;
         _walSyncTimer = new Timer(_ => SyncWalIfDirty(), null, 1000, 1000);
         Compaction = new BackgroundCompaction(this, logger);
     }
+
+    /// <summary>The cache of committed `meta` point reads (<see cref="Engine.KeyCache"/>); null when turned off.</summary>
+    public KeyCache? KeyCache { get; }
 
     /// <summary>The background full compaction (COMPACT) of this engine.</summary>
     public BackgroundCompaction Compaction { get; }
@@ -281,7 +288,43 @@ public sealed class StorageEngine : IDisposable
         {
             return transaction.TryGet(_db, family, key, _readOptions, out value);
         }
-        return ReadIntoThreadBuffer(_db, family, key, _readOptions, out value);
+        return ReadCommitted(family, key, _readOptions, out value);
+    }
+
+    /// <summary>
+    /// A point read of what is committed, into the thread's read buffer: through the key cache for a `meta` key
+    /// read without a snapshot, straight from the database otherwise.
+    /// </summary>
+    internal bool ReadCommitted(ColumnFamilyHandle family, ReadOnlySpan<byte> key, ReadOptions options, out ReadOnlySpan<byte> value)
+    {
+        if (KeyCache is not { } cache || !ReferenceEquals(family, Meta) || !ReferenceEquals(options, _readOptions))
+        {
+            return ReadIntoThreadBuffer(_db, family, key, options, out value);
+        }
+        var capture = ValueCapture.Current;
+        switch (cache.TryRead(key, capture, out var ticket))
+        {
+            case KeyCache.Lookup.Found:
+                value = capture.Span;
+                return true;
+            case KeyCache.Lookup.NotFound:
+                value = default;
+                return false;
+        }
+        var found = _db.Get(key, capture, family, options);
+        value = found ? capture.Span : default;
+        cache.Fill(key, ticket, found, value);
+        return found;
+    }
+
+    /// <summary><see cref="ReadCommitted"/> into a new array.</summary>
+    internal byte[]? GetCommitted(ColumnFamilyHandle family, ReadOnlySpan<byte> key, ReadOptions options)
+    {
+        if (KeyCache is null || !ReferenceEquals(family, Meta) || !ReferenceEquals(options, _readOptions))
+        {
+            return _db.Get(key, family, options);
+        }
+        return ReadCommitted(family, key, options, out var value) ? value.ToArray() : null;
     }
 
     /// <summary>A point read of the database alone into the thread's read buffer (see <see cref="TryGet"/>).</summary>
@@ -301,7 +344,7 @@ public sealed class StorageEngine : IDisposable
     public byte[]? Get(ColumnFamilyHandle family, ReadOnlySpan<byte> key)
     {
         ThrowIfDisposed();
-        return Current is { } transaction ? transaction.Get(_db, family, key, _readOptions) : _db.Get(key, family, _readOptions);
+        return Current is { } transaction ? transaction.Get(_db, family, key, _readOptions) : GetCommitted(family, key, _readOptions);
     }
 
     /// <summary>Reads a value with explicit read options (a snapshot), seeing an open transaction's writes on its thread.</summary>
@@ -341,14 +384,23 @@ public sealed class StorageEngine : IDisposable
 
     private void WriteToDb(WriteBatch batch, WriteOptions options)
     {
+        var cache = KeyCache;
+        var records = cache is null ? default : batch.AsSpan();
+        var written = false;
+        cache?.BeginWrite(records);
         try
         {
             _db.Write(batch, options);
+            written = true;
         }
         catch (RocksDbException ex)
         {
             RecordWriteFailure(ex);
             throw;
+        }
+        finally
+        {
+            cache?.EndWrite(records, written);
         }
         if (_lastWriteFailure is not null)
         {

@@ -19,6 +19,9 @@ public sealed class StorageOptions
 
     public long BlockCacheBytes { get; init; } = 256L * 1024 * 1024;
 
+    /// <summary>Bytes of the key cache in front of `meta` point reads (<see cref="KeyCache"/>); 0 turns it off.</summary>
+    public long KeyCacheBytes { get; init; } = 64L * 1024 * 1024;
+
     /// <summary>Memtable size per column family (a smaller skiplist makes point reads and inserts cheaper).</summary>
     public long WriteBufferBytes { get; init; } = 32L * 1024 * 1024;
 

@@ -1,0 +1,458 @@
+using System.Buffers.Binary;
+using System.IO.Hashing;
+using System.Runtime.InteropServices;
+
+namespace Talus.Storage.Engine;
+
+/// <summary>
+/// A bounded cache of the `meta` column family's committed point reads: per key, the stored record (a string's
+/// metadata and value, a collection's metadata) or the fact that there is none. A hit answers without RocksDB;
+/// the record is decoded as one from RocksDB is, so expiry, type and version checks stay where they are.
+/// <para>
+/// Memory: one native block of <see cref="Capacity"/> bytes cut into sets of <see cref="SetBytes"/>; a key hashes
+/// to one set, and a set holds entries back to back (header, key, record), oldest first. An entry that does not
+/// fit pushes the oldest ones out of its set; one larger than a set is not cached. Nothing is allocated per read
+/// or write. The block is a zeroed mapping: the pages of sets never used are never touched.
+/// </para>
+/// <para>
+/// Coherence with writes (docs/storage-format.md, "The key cache"). Sets are guarded by stripe locks; each
+/// stripe has a count of writes in flight and an epoch.
+/// <list type="bullet">
+/// <item>Before a batch is written (<see cref="BeginWrite"/>), each `meta` key it writes leaves the cache, its
+/// stripe's in-flight count goes up and its epoch moves on; the epoch it reached is the record's stamp.</item>
+/// <item>After the write (<see cref="EndWrite"/>), the count goes down. A key that was cached gets its new
+/// state back (a put's value, a deletion's absence) only if the write succeeded, no other write of the stripe
+/// is in flight, and no other write of the stripe began or ended since the stamp: then no other write of that
+/// key can have reached the database around this one, and the database holds exactly this state. The epoch
+/// moves on either way. A key that was not cached stays out: writes alone do not fill the cache (a stream of
+/// writes to keys nobody reads would only push read keys out), reads do.</item>
+/// <item>A read that misses takes the stripe's epoch as a ticket (none while a write of the stripe is in
+/// flight), reads the database, and offers what it read (<see cref="Fill"/>); it is kept only if the epoch
+/// has not moved. So a value read before a write reached the database never enters after it.</item>
+/// <item>A batch with a range deletion in `meta` (FLUSHDB, FLUSHALL), or a record that cannot be read, empties
+/// the whole cache before the write and keeps every stripe's writes "in flight" until after it.</item>
+/// </list>
+/// Snapshot reads never use the cache.
+/// </para>
+/// </summary>
+public sealed class KeyCache
+{
+    /// <summary>Bytes of one set: the largest entry (8-byte header, key, record) the cache holds.</summary>
+    public const int SetBytes = 512;
+
+    private const int EntryHeader = 8; // hash tag (4), key length (2), record length (2; Absent = none)
+    private const ushort Absent = 0xFFFF;
+    private const int MaxStripes = 4096;
+
+    private readonly unsafe byte* _data;
+    private readonly long _capacity;
+    private readonly int[] _used;
+    private readonly Stripe[] _stripes;
+    private readonly int _setMask;
+    private readonly int _stripeMask;
+    private readonly uint _family;
+
+    [ThreadStatic]
+    private static PendingWrite[]? t_writes;
+
+    [ThreadStatic]
+    private static int t_count;
+
+    [ThreadStatic]
+    private static bool t_whole;
+
+    [ThreadStatic]
+    private static int t_touched;
+
+    /// <summary>What a lookup found.</summary>
+    public enum Lookup
+    {
+        /// <summary>Not in the cache: read the database, then offer the result to <see cref="Fill"/>.</summary>
+        Miss,
+        /// <summary>The key has a record; it was copied into the thread's read buffer.</summary>
+        Found,
+        /// <summary>The key has no record.</summary>
+        NotFound,
+    }
+
+    /// <summary>Where a missed read may put what it read: the key's hash and the epoch the miss saw (-1: none).</summary>
+    public readonly record struct Ticket(ulong Hash, long Epoch);
+
+    /// <summary>A `meta` record of the batch being written: where it lies, its key's hash, its stamp, and whether its key was cached.</summary>
+    private struct PendingWrite
+    {
+        public WriteBatchRecord Record;
+        public ulong Hash;
+        public long Stamp;
+        public bool WasCached;
+    }
+
+    [StructLayout(LayoutKind.Explicit, Size = 64)]
+    private struct Stripe
+    {
+        [FieldOffset(0)] public int Lock;
+        [FieldOffset(4)] public int InFlight;
+        [FieldOffset(8)] public long Epoch;
+        [FieldOffset(16)] public long Hits;
+        [FieldOffset(24)] public long Misses;
+    }
+
+    /// <param name="capacity">Bytes for entries; rounded down to a power of two number of sets (at least 16).</param>
+    /// <param name="metaFamily">The `meta` column family's id in write batches.</param>
+    public KeyCache(long capacity, uint metaFamily)
+    {
+        var sets = 16L;
+        while (sets * 2 * SetBytes <= capacity && sets * 2 * SetBytes <= Array.MaxLength)
+        {
+            sets *= 2;
+        }
+        _capacity = sets * SetBytes;
+        unsafe
+        {
+            // Outside the managed heap: the GC neither counts nor scans it, so it does not change how often the
+            // GC runs. A large zeroed allocation is an anonymous mapping: pages cost memory once touched.
+            _data = (byte*)NativeMemory.AllocZeroed((nuint)_capacity);
+        }
+        _used = new int[sets];
+        _setMask = (int)sets - 1;
+        _stripes = new Stripe[Math.Min(sets, MaxStripes)];
+        _stripeMask = _stripes.Length - 1;
+        _family = metaFamily;
+    }
+
+    /// <summary>Bytes the cache may fill.</summary>
+    public long Capacity => _capacity;
+
+    /// <summary>Reads answered from the cache.</summary>
+    public long Hits => Sum(static s => s.Hits);
+
+    /// <summary>Reads the cache could not answer.</summary>
+    public long Misses => Sum(static s => s.Misses);
+
+    /// <summary>Bytes held by entries now.</summary>
+    public long UsedBytes
+    {
+        get
+        {
+            var total = 0L;
+            for (var i = 0; i < _used.Length; i++)
+            {
+                total += Volatile.Read(ref _used[i]);
+            }
+            return total;
+        }
+    }
+
+    /// <summary>Looks <paramref name="key"/> up; on <see cref="Lookup.Found"/> its record is in <paramref name="capture"/>.</summary>
+    internal Lookup TryRead(ReadOnlySpan<byte> key, ValueCapture capture, out Ticket ticket)
+    {
+        var hash = XxHash3.HashToUInt64(key);
+        var set = (int)hash & _setMask;
+        ref var stripe = ref _stripes[set & _stripeMask];
+        Enter(ref stripe);
+        try
+        {
+            var at = Find(set, (uint)(hash >> 32), key);
+            if (at >= 0)
+            {
+                stripe.Hits++;
+                ticket = default;
+                var entry = Set(set)[at..];
+                var length = BinaryPrimitives.ReadUInt16LittleEndian(entry[6..]);
+                if (length == Absent)
+                {
+                    return Lookup.NotFound;
+                }
+                capture.Deserialize(entry.Slice(EntryHeader + key.Length, length));
+                return Lookup.Found;
+            }
+            stripe.Misses++;
+            ticket = new Ticket(hash, stripe.InFlight == 0 ? stripe.Epoch : -1);
+            return Lookup.Miss;
+        }
+        finally
+        {
+            Exit(ref stripe);
+        }
+    }
+
+    /// <summary>Offers what a missed read found in the database (<paramref name="record"/>, or none).</summary>
+    internal void Fill(ReadOnlySpan<byte> key, in Ticket ticket, bool found, ReadOnlySpan<byte> record)
+    {
+        if (ticket.Epoch < 0 || !Fits(key, found ? record.Length : 0))
+        {
+            return;
+        }
+        var set = (int)ticket.Hash & _setMask;
+        ref var stripe = ref _stripes[set & _stripeMask];
+        Enter(ref stripe);
+        try
+        {
+            if (stripe.InFlight == 0 && stripe.Epoch == ticket.Epoch)
+            {
+                Put(set, (uint)(ticket.Hash >> 32), key, found, record);
+            }
+        }
+        finally
+        {
+            Exit(ref stripe);
+        }
+    }
+
+    /// <summary>
+    /// Before <paramref name="batch"/> (a WriteBatch representation) is written: its `meta` keys leave the cache
+    /// and their stripes count a write in flight. Every call is followed by <see cref="EndWrite"/> on the same
+    /// thread with the same batch, whether the write succeeded or not.
+    /// </summary>
+    internal void BeginWrite(ReadOnlySpan<byte> batch)
+    {
+        var writes = t_writes ??= new PendingWrite[64];
+        var n = 0;
+        var whole = false;
+        var touched = 0;
+        try
+        {
+            var pos = WriteBatchFormat.HeaderSize;
+            while (pos < batch.Length)
+            {
+                var record = WriteBatchFormat.ReadRecord(batch, ref pos);
+                if (record.Tag == WriteBatchFormat.LogDataTag || record.Family != _family)
+                {
+                    continue;
+                }
+                if (record.Tag is 14 or 15)
+                {
+                    whole = true;
+                    break;
+                }
+                if (n == writes.Length)
+                {
+                    Array.Resize(ref writes, n * 2);
+                    t_writes = writes;
+                }
+                var hash = XxHash3.HashToUInt64(batch.Slice(record.KeyStart, record.KeyLength));
+                writes[n++] = new PendingWrite { Record = record, Hash = hash, WasCached = false };
+                // Independent loads of the fill of every set the batch will lock: their cache misses overlap here
+                // instead of coming one by one under the stripe locks below.
+                touched += _used[(int)hash & _setMask];
+            }
+        }
+        catch (InvalidDataException)
+        {
+            whole = true;
+        }
+        t_touched = touched;
+        t_whole = whole;
+        if (whole)
+        {
+            BeginWhole();
+            return;
+        }
+        t_count = n;
+        for (var i = 0; i < n; i++)
+        {
+            ref var write = ref writes[i];
+            var set = (int)write.Hash & _setMask;
+            ref var stripe = ref _stripes[set & _stripeMask];
+            Enter(ref stripe);
+            stripe.InFlight++;
+            write.Stamp = ++stripe.Epoch;
+            var at = _used[set] == 0 ? -1 : Find(set, (uint)(write.Hash >> 32), batch.Slice(write.Record.KeyStart, write.Record.KeyLength));
+            if (at >= 0)
+            {
+                Remove(set, at);
+                write.WasCached = true;
+            }
+            Exit(ref stripe);
+        }
+    }
+
+    /// <summary>After the write of a batch <see cref="BeginWrite"/> saw; <paramref name="written"/>: whether it reached the database.</summary>
+    internal void EndWrite(ReadOnlySpan<byte> batch, bool written)
+    {
+        if (t_whole)
+        {
+            t_whole = false;
+            EndWhole();
+            return;
+        }
+        var writes = t_writes!;
+        var n = t_count;
+        for (var i = 0; i < n; i++)
+        {
+            ref var write = ref writes[i];
+            var record = write.Record;
+            var key = batch.Slice(record.KeyStart, record.KeyLength);
+            var set = (int)write.Hash & _setMask;
+            var tag = (uint)(write.Hash >> 32);
+            ref var stripe = ref _stripes[set & _stripeMask];
+            Enter(ref stripe);
+            stripe.InFlight--;
+            if (write.WasCached && written && stripe.InFlight == 0 && stripe.Epoch == write.Stamp)
+            {
+                // A put leaves its value, a deletion leaves "none"; a merge or single deletion leaves nothing known.
+                if (record.Tag is 1 or 5 && Fits(key, record.ValueLength))
+                {
+                    Put(set, tag, key, true, batch.Slice(record.ValueStart, record.ValueLength));
+                }
+                else if (record.Tag is 0 or 4 && Fits(key, 0))
+                {
+                    Put(set, tag, key, false, default);
+                }
+            }
+            stripe.Epoch++;
+            Exit(ref stripe);
+        }
+        t_count = 0;
+    }
+
+    /// <summary>Empties the cache (the dataset changed under it some other way).</summary>
+    public void Clear()
+    {
+        BeginWhole();
+        EndWhole();
+    }
+
+    private void BeginWhole()
+    {
+        for (var s = 0; s < _stripes.Length; s++)
+        {
+            ref var stripe = ref _stripes[s];
+            Enter(ref stripe);
+            stripe.InFlight++;
+            stripe.Epoch++;
+            for (var set = s; set <= _setMask; set += _stripes.Length)
+            {
+                _used[set] = 0;
+            }
+            Exit(ref stripe);
+        }
+    }
+
+    private void EndWhole()
+    {
+        for (var s = 0; s < _stripes.Length; s++)
+        {
+            ref var stripe = ref _stripes[s];
+            Enter(ref stripe);
+            stripe.InFlight--;
+            stripe.Epoch++;
+            Exit(ref stripe);
+        }
+    }
+
+    /// <summary>
+    /// The memory of one set. Freed only by the finalizer, which cannot run while any thread still uses this
+    /// cache, so no read can outlive it.
+    /// </summary>
+    private unsafe Span<byte> Set(int set) => new(_data + (long)set * SetBytes, SetBytes);
+
+    ~KeyCache()
+    {
+        unsafe
+        {
+            NativeMemory.Free(_data);
+        }
+    }
+
+    private static bool Fits(ReadOnlySpan<byte> key, int recordLength) =>
+        key.Length < Absent && recordLength < Absent && EntryHeader + key.Length + recordLength <= SetBytes;
+
+    /// <summary>The offset of <paramref name="key"/>'s entry in its set, or -1. Under the stripe's lock.</summary>
+    private int Find(int set, uint tag, ReadOnlySpan<byte> key)
+    {
+        var data = Set(set);
+        var used = _used[set];
+        var pos = 0;
+        while (pos < used)
+        {
+            var entry = data[pos..];
+            var keyLength = BinaryPrimitives.ReadUInt16LittleEndian(entry[4..]);
+            if (BinaryPrimitives.ReadUInt32LittleEndian(entry) == tag && keyLength == key.Length
+                && entry.Slice(EntryHeader, keyLength).SequenceEqual(key))
+            {
+                return pos;
+            }
+            pos += Size(entry);
+        }
+        return -1;
+    }
+
+    private static int Size(ReadOnlySpan<byte> entry)
+    {
+        var length = BinaryPrimitives.ReadUInt16LittleEndian(entry[6..]);
+        return EntryHeader + BinaryPrimitives.ReadUInt16LittleEndian(entry[4..]) + (length == Absent ? 0 : length);
+    }
+
+    private void Remove(int set, int at)
+    {
+        var data = Set(set);
+        var used = _used[set];
+        var size = Size(data[at..]);
+        data[(at + size)..used].CopyTo(data[at..]);
+        Volatile.Write(ref _used[set], used - size);
+    }
+
+    /// <summary>Puts the key's state in its set, pushing out the oldest entries to make room. Under the stripe's lock.</summary>
+    private void Put(int set, uint tag, ReadOnlySpan<byte> key, bool found, ReadOnlySpan<byte> record)
+    {
+        var at = Find(set, tag, key);
+        if (at >= 0)
+        {
+            Remove(set, at);
+        }
+        var size = EntryHeader + key.Length + (found ? record.Length : 0);
+        var data = Set(set);
+        var used = _used[set];
+        if (used + size > SetBytes)
+        {
+            var drop = 0;
+            while (used - drop + size > SetBytes)
+            {
+                drop += Size(data[drop..]);
+            }
+            data[drop..used].CopyTo(data);
+            used -= drop;
+        }
+        var entry = data[used..];
+        BinaryPrimitives.WriteUInt32LittleEndian(entry, tag);
+        BinaryPrimitives.WriteUInt16LittleEndian(entry[4..], (ushort)key.Length);
+        BinaryPrimitives.WriteUInt16LittleEndian(entry[6..], found ? (ushort)record.Length : Absent);
+        key.CopyTo(entry[EntryHeader..]);
+        if (found)
+        {
+            record.CopyTo(entry[(EntryHeader + key.Length)..]);
+        }
+        Volatile.Write(ref _used[set], used + size);
+    }
+
+    private static void Enter(ref Stripe stripe)
+    {
+        if (Interlocked.CompareExchange(ref stripe.Lock, 1, 0) != 0)
+        {
+            EnterContended(ref stripe);
+        }
+    }
+
+    private static void EnterContended(ref Stripe stripe)
+    {
+        var spin = new SpinWait();
+        do
+        {
+            spin.SpinOnce(sleep1Threshold: -1);
+        }
+        while (Volatile.Read(ref stripe.Lock) != 0 || Interlocked.CompareExchange(ref stripe.Lock, 1, 0) != 0);
+    }
+
+    private static void Exit(ref Stripe stripe) => Volatile.Write(ref stripe.Lock, 0);
+
+    private long Sum(Func<Stripe, long> field)
+    {
+        var total = 0L;
+        foreach (var stripe in _stripes)
+        {
+            total += field(stripe);
+        }
+        return total;
+    }
+}

@@ -1,0 +1,284 @@
+using System.Text;
+using Talus.Storage.Types;
+using Utf8 = System.Text.Encoding;
+using Microsoft.Extensions.Logging.Abstractions;
+using RocksDbSharp;
+using Talus.Storage.Engine;
+
+namespace Talus.Storage.Tests;
+
+/// <summary>The cache of committed `meta` point reads in front of RocksDB, and its coherence with writes.</summary>
+public class KeyCacheTests
+{
+    [Fact]
+    public void A_read_key_is_answered_from_the_cache_and_a_write_of_it_is_seen_by_the_next_read()
+    {
+        using var f = new StorageFixture();
+        var cache = f.Dataset.Engine.KeyCache!;
+        f.Db.Strings.Set("k"u8, "v1"u8);
+
+        Assert.Equal("v1", Read(f.Db, "k"));
+        var hits = cache.Hits;
+        Assert.Equal("v1", Read(f.Db, "k"));
+        Assert.Equal(hits + 1, cache.Hits);
+
+        f.Db.Strings.Set("k"u8, "v2"u8);
+        hits = cache.Hits;
+        Assert.Equal("v2", Read(f.Db, "k"));
+        Assert.Equal(hits + 1, cache.Hits); // a cached key gets its new value at its write
+
+        Assert.True(f.Db.Keys.Delete("k"u8));
+        hits = cache.Hits;
+        Assert.Null(Read(f.Db, "k"));
+        Assert.Equal(hits + 1, cache.Hits); // ... and its absence at its deletion
+
+        // A key read while missing is cached as missing, and its first write is seen.
+        Assert.Null(Read(f.Db, "new"));
+        f.Db.Strings.Set("new"u8, "x"u8);
+        Assert.Equal("x", Read(f.Db, "new"));
+    }
+
+    [Fact]
+    public void A_cached_key_expires_on_time_and_FLUSHDB_and_FLUSHALL_empty_the_cache()
+    {
+        using var f = new StorageFixture();
+        f.Db.Strings.Set("short"u8, "v"u8, Database.NowMs + 200);
+        f.Db.Strings.Set("a"u8, "1"u8);
+        f.Dataset[1].Strings.Set("b"u8, "2"u8);
+        Assert.Equal("v", Read(f.Db, "short"));
+        Assert.Equal("v", Read(f.Db, "short"));
+        Assert.Equal("1", Read(f.Db, "a"));
+        Assert.Equal("2", Read(f.Dataset[1], "b"));
+
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (Read(f.Db, "short") is not null && DateTime.UtcNow < deadline)
+        {
+            Thread.Sleep(20);
+        }
+        Assert.Null(Read(f.Db, "short"));
+        Assert.True(DateTime.UtcNow < deadline); // the loop above ended on the key, not on its deadline
+
+        f.Db.Keys.Flush();
+        Assert.Null(Read(f.Db, "a"));
+        Assert.Equal("2", Read(f.Dataset[1], "b"));
+        Keyspace.FlushAll(f.Dataset);
+        Assert.Null(Read(f.Dataset[1], "b"));
+    }
+
+    [Fact]
+    public void A_read_that_missed_before_a_write_does_not_leave_its_older_value_in_the_cache()
+    {
+        using var stores = new CacheOnEngine();
+        var cache = stores.Cache;
+        var capture = ValueCapture.Current;
+        var key = "m:key"u8.ToArray();
+
+        // The read misses, the write begins and ends, then the read offers what it read before the write.
+        Assert.Equal(KeyCache.Lookup.Miss, cache.TryRead(key, capture, out var ticket));
+        using (var batch = Batch(stores, (key, "new")))
+        {
+            cache.BeginWrite(batch.AsSpan());
+            cache.EndWrite(batch.AsSpan(), written: true);
+        }
+        cache.Fill(key, ticket, found: true, "old"u8);
+        Assert.Equal(KeyCache.Lookup.Miss, cache.TryRead(key, capture, out _));
+
+        // A read that misses while a write of its stripe is in flight gets no ticket at all.
+        using (var batch = Batch(stores, (key, "newer")))
+        {
+            cache.BeginWrite(batch.AsSpan());
+            Assert.Equal(KeyCache.Lookup.Miss, cache.TryRead(key, capture, out var during));
+            Assert.Equal(-1, during.Epoch);
+            cache.Fill(key, during, found: true, "newer"u8);
+            cache.EndWrite(batch.AsSpan(), written: true);
+        }
+        Assert.Equal(KeyCache.Lookup.Miss, cache.TryRead(key, capture, out var after));
+
+        // A read that misses after the write has ended is kept.
+        cache.Fill(key, after, found: true, "newer"u8);
+        Assert.Equal(KeyCache.Lookup.Found, cache.TryRead(key, capture, out _));
+        Assert.Equal("newer", Utf8.UTF8.GetString(capture.Span));
+    }
+
+    [Fact]
+    public void A_cached_key_written_by_two_overlapping_batches_leaves_the_cache_and_a_failed_write_leaves_no_value()
+    {
+        using var stores = new CacheOnEngine();
+        var cache = stores.Cache;
+        var capture = ValueCapture.Current;
+        var key = "m:key"u8.ToArray();
+        void Cache(string value)
+        {
+            Assert.Equal(KeyCache.Lookup.Miss, cache.TryRead(key, capture, out var ticket));
+            cache.Fill(key, ticket, found: true, Utf8.UTF8.GetBytes(value));
+            Assert.Equal(KeyCache.Lookup.Found, cache.TryRead(key, capture, out _));
+        }
+
+        // Two writers of one key overlap; the database's order of the two is not known here, so neither may
+        // put its value back. Each batch is begun and ended on a thread of its own, as the engine does.
+        Cache("v0");
+        using var first = Batch(stores, (key, "v1"));
+        using var second = Batch(stores, (key, "v2"));
+        var firstRep = first.AsSpan().ToArray();
+        var secondRep = second.AsSpan().ToArray();
+        using var firstBegun = new ManualResetEventSlim();
+        using var secondDone = new ManualResetEventSlim();
+        var writer = new Thread(() =>
+        {
+            cache.BeginWrite(firstRep);
+            firstBegun.Set();
+            secondDone.Wait();
+            cache.EndWrite(firstRep, written: true);
+        });
+        writer.Start();
+        firstBegun.Wait();
+        cache.BeginWrite(secondRep);
+        cache.EndWrite(secondRep, written: true);
+        secondDone.Set();
+        writer.Join();
+        Assert.Equal(KeyCache.Lookup.Miss, cache.TryRead(key, capture, out _));
+
+        // A write that failed leaves the key out of the cache.
+        Cache("v0");
+        using (var batch = Batch(stores, (key, "lost")))
+        {
+            cache.BeginWrite(batch.AsSpan());
+            cache.EndWrite(batch.AsSpan(), written: false);
+        }
+        Assert.Equal(KeyCache.Lookup.Miss, cache.TryRead(key, capture, out _));
+
+        // A write alone puts back a cached key: its value, or its absence.
+        Cache("v0");
+        using (var batch = Batch(stores, (key, "v3")))
+        {
+            cache.BeginWrite(batch.AsSpan());
+            cache.EndWrite(batch.AsSpan(), written: true);
+        }
+        Assert.Equal(KeyCache.Lookup.Found, cache.TryRead(key, capture, out _));
+        Assert.Equal("v3", Utf8.UTF8.GetString(capture.Span));
+        using (var batch = Batch(stores, (key, null)))
+        {
+            cache.BeginWrite(batch.AsSpan());
+            cache.EndWrite(batch.AsSpan(), written: true);
+        }
+        Assert.Equal(KeyCache.Lookup.NotFound, cache.TryRead(key, capture, out _));
+    }
+
+    [Fact]
+    public void Readers_racing_writers_never_read_a_value_older_than_one_whose_write_had_returned()
+    {
+        // A cache of 16 sets: the 64 keys share sets and stripes, push each other out, and are written in
+        // batches of several keys, so fills, write-backs and evictions of neighbours interleave all the time.
+        var path = Path.Combine(Path.GetTempPath(), "talus-keycache-" + Guid.NewGuid().ToString("N"));
+        using var dataset = Dataset.Open(new StorageOptions { Path = path, Fsync = FsyncPolicy.No, BlockCacheBytes = 8 << 20, WriteBufferBytes = 4 << 20, KeyCacheBytes = 16 * KeyCache.SetBytes }, NullLogger.Instance);
+        try
+        {
+            const int Keys = 64;
+            const int Writers = 2;
+            var committed = new long[Keys];
+            var db = dataset[0];
+            var stop = DateTime.UtcNow.AddSeconds(4);
+            var failures = new List<string>();
+            var reads = 0L;
+            var writers = Enumerable.Range(0, Writers).Select(w => new Thread(() =>
+            {
+                var random = new Random(w);
+                for (var round = 1L; round < 2_000_000 && DateTime.UtcNow < stop; round++)
+                {
+                    // This writer owns the keys k with k % Writers == w: their values only grow.
+                    var keys = Enumerable.Range(0, 3).Select(_ => random.Next(Keys / Writers) * Writers + w).Distinct().ToArray();
+                    using var batch = new WriteBatch();
+                    foreach (var k in keys)
+                    {
+                        batch.Put(db.MetaKey(Utf8.UTF8.GetBytes($"key{k}")), Metadata(round), dataset.Engine.Meta);
+                    }
+                    dataset.Engine.Write(batch);
+                    foreach (var k in keys)
+                    {
+                        Volatile.Write(ref committed[k], round);
+                    }
+                }
+            })).ToList();
+            var readers = Enumerable.Range(0, 2).Select(r => new Thread(() =>
+            {
+                var random = new Random(100 + r);
+                while (DateTime.UtcNow < stop)
+                {
+                    var k = random.Next(Keys);
+                    var before = Volatile.Read(ref committed[k]);
+                    var seen = dataset.Engine.TryGet(dataset.Engine.Meta, db.MetaKey(Utf8.UTF8.GetBytes($"key{k}")), out var value)
+                        ? BitConverter.ToInt64(value[^8..])
+                        : 0;
+                    Interlocked.Increment(ref reads);
+                    if (seen < before)
+                    {
+                        lock (failures)
+                        {
+                            failures.Add($"key{k}: read {seen} after the write of {before} returned");
+                        }
+                        return;
+                    }
+                }
+            })).ToList();
+            writers.ForEach(t => t.Start());
+            readers.ForEach(t => t.Start());
+            writers.ForEach(t => t.Join());
+            readers.ForEach(t => t.Join());
+
+            Assert.Empty(failures);
+            Assert.True(reads > 10_000, $"only {reads} reads");
+            Assert.True(dataset.Engine.KeyCache!.Hits > 1000, $"only {dataset.Engine.KeyCache.Hits} hits");
+        }
+        finally
+        {
+            dataset.Dispose();
+            Directory.Delete(path, true);
+        }
+    }
+
+    private static string? Read(Database db, string key) =>
+        db.Strings.Get(Utf8.UTF8.GetBytes(key), out var value) == KeyLookup.Found ? Utf8.UTF8.GetString(value) : null;
+
+    /// <summary>Bytes that stand for a stored record in the race test: the round, last.</summary>
+    private static byte[] Metadata(long round)
+    {
+        var bytes = new byte[16];
+        BitConverter.TryWriteBytes(bytes.AsSpan(8), round);
+        return bytes;
+    }
+
+    private static WriteBatch Batch(CacheOnEngine stores, params (byte[] Key, string? Value)[] records)
+    {
+        var batch = new WriteBatch();
+        foreach (var (key, value) in records)
+        {
+            if (value is null)
+            {
+                batch.Delete(key, stores.Meta);
+            }
+            else
+            {
+                batch.Put(key, Utf8.UTF8.GetBytes(value), stores.Meta);
+            }
+        }
+        return batch;
+    }
+
+    /// <summary>A key cache driven by hand, with a real engine for the `meta` family's id.</summary>
+    private sealed class CacheOnEngine : IDisposable
+    {
+        private readonly StorageFixture _fixture = new();
+
+        public CacheOnEngine()
+        {
+            Meta = _fixture.Dataset.Engine.Meta;
+            Cache = new KeyCache(64 * KeyCache.SetBytes, _fixture.Dataset.Engine.IdOf(Meta));
+        }
+
+        public KeyCache Cache { get; }
+
+        public ColumnFamilyHandle Meta { get; }
+
+        public void Dispose() => _fixture.Dispose();
+    }
+}
