@@ -17,7 +17,8 @@
 #
 # Usage: bench/redis-benchmark.sh [-n N]     (-n 100000 for a smoke run)
 # Environment: BENCH_N (requests per test, default 1000000; -n overrides it), BENCH_TESTS (default below),
-# TALUS_ARGS (extra talus arguments, e.g. "--rocksdb-write-buffer-size 64mb"),
+# TALUS_ARGS (extra talus arguments, e.g. "--rocksdb-write-buffer-size 64mb"), BENCH_KEYSPACE (the -r of every
+# test, default 1000000; a smaller one gives a hot working set),
 # BENCH_SERVERS (default "talus redis garnet"), BENCH_OUT (also write the report to this file).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -33,7 +34,7 @@ tests="${BENCH_TESTS:-set,get,incr,mset,lpush,lpop,sadd,hset,zadd,lrange_100}"
 servers="${BENCH_SERVERS:-talus redis garnet}"
 clients=50
 pipeline=16
-keyspace=1000000
+keyspace="${BENCH_KEYSPACE:-1000000}"
 export PATH="$PATH:$HOME/.dotnet/tools"
 
 for tool in redis-benchmark redis-cli redis-server; do
