@@ -353,4 +353,25 @@ public class RedisListTests
         f.Db.Engine.CompactAll();
         Assert.Equal(0, SubKeyCount(f.Db, "big"));
     }
+
+    [Fact]
+    public void A_range_read_into_the_thread_buffer_holds_each_element_whole_after_a_reply_over_its_kept_size()
+    {
+        using var f = new StorageFixture();
+        var key = B("wide");
+        var elements = Enumerable.Range(0, 3000).Select(i => new string((char)('a' + i % 26), 1000 + i % 7) + i).ToArray();
+        Push(f.Db, "wide", ListEnd.Right, elements);
+
+        // 3 MB: more than the buffer keeps between replies, so it grows here and is shrunk by the next reply.
+        Assert.Equal(KeyLookup.Found, f.Db.Lists.RangeInBuffer(key, 0, -1, out var all));
+        Assert.Equal(elements.Length, all.Count);
+        for (var i = 0; i < all.Count; i++)
+        {
+            Assert.Equal(elements[i], System.Text.Encoding.UTF8.GetString(all[i]));
+        }
+        Assert.Equal(KeyLookup.Found, f.Db.Lists.RangeInBuffer(key, -2, -1, out var tail));
+        Assert.Equal([elements[^2], elements[^1]], Enumerable.Range(0, tail.Count).Select(i => System.Text.Encoding.UTF8.GetString(tail[i])));
+        Assert.Equal(KeyLookup.Missing, f.Db.Lists.RangeInBuffer(B("none"), 0, -1, out var none));
+        Assert.Equal(0, none.Count);
+    }
 }

@@ -96,12 +96,16 @@ public static partial class ListCommands
         {
             return;
         }
-        if (ctx.Db.Lists.Range(ctx.Args[1], start, stop, out var values) == KeyLookup.WrongType)
+        if (ctx.Db.Lists.RangeInBuffer(ctx.Args[1], start, stop, out var values) == KeyLookup.WrongType)
         {
             ctx.WrongType();
             return;
         }
-        WriteArray(ctx, values);
+        ctx.Writer.WriteArrayHeader(values.Count);
+        for (var i = 0; i < values.Count; i++)
+        {
+            ctx.Writer.WriteBulk(values[i]);
+        }
     }
 
     private static void LIndex(CommandContext ctx)

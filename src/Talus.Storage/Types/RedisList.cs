@@ -118,7 +118,9 @@ public sealed partial class RedisList
             }
             else
             {
-                ReadRange(key, meta.Version, first, (ulong)n, null, values);
+                var read = ValueBuffer.Take();
+                ReadRange(key, meta.Version, first, (ulong)n, null, read);
+                values = read.ToList();
             }
             if (end == ListEnd.Right)
             {
@@ -253,7 +255,15 @@ public sealed partial class RedisList
     /// <summary>LRANGE with Redis' index rules (negative from the tail, clamped to the list).</summary>
     public KeyLookup Range(ReadOnlySpan<byte> key, long start, long stop, out List<byte[]> values)
     {
-        values = [];
+        var found = RangeInBuffer(key, start, stop, out var buffer);
+        values = buffer.ToList();
+        return found;
+    }
+
+    /// <summary>LRANGE into the thread's <see cref="ValueBuffer"/> (no array per element).</summary>
+    public KeyLookup RangeInBuffer(ReadOnlySpan<byte> key, long start, long stop, out ValueBuffer values)
+    {
+        values = ValueBuffer.Take();
         using var view = new SnapshotView(_db.Engine);
         var found = view.Lookup(_db, key, out var meta);
         if (found != KeyLookup.Found || !ClampRange(meta.Size, ref start, ref stop))
@@ -261,7 +271,6 @@ public sealed partial class RedisList
             return found;
         }
         var n = stop - start + 1;
-        values = new List<byte[]>((int)Math.Min(n, 4096));
         ReadRange(key, meta.Version, meta.Head + (ulong)start, (ulong)n, view.Snapshot, values);
         return found;
     }
@@ -296,7 +305,7 @@ public sealed partial class RedisList
     }
 
     /// <summary>Reads <paramref name="count"/> consecutive elements from index <paramref name="first"/> in head-to-tail order.</summary>
-    private void ReadRange(ReadOnlySpan<byte> key, ulong version, ulong first, ulong count, Snapshot? snapshot, List<byte[]> into)
+    private void ReadRange(ReadOnlySpan<byte> key, ulong version, ulong first, ulong count, Snapshot? snapshot, ValueBuffer into)
     {
         var lower = ElementKey(key, version);
         SetIndex(lower, first);
@@ -305,7 +314,7 @@ public sealed partial class RedisList
         using var it = _db.Engine.NewIterator(_db.Engine.Sub, lower, upper, snapshot);
         for (it.Seek(lower); it.Valid(); it.Next())
         {
-            into.Add(it.Value());
+            into.Add(it.GetValueSpan());
         }
     }
 
