@@ -33,7 +33,9 @@ public class KeyCacheInfoTests
         Assert.True(long.Parse(stats["talus_key_cache_hits"]) > 5, stats["talus_key_cache_hits"]);
         Assert.True(long.Parse(stats["talus_key_cache_misses"]) > 0, stats["talus_key_cache_misses"]);
         Assert.Equal("67108864", cached.Info("memory")["talus_key_cache_capacity"]);
-        Assert.True(long.Parse(cached.Info("memory")["talus_key_cache_used"]) > 0);
+        var memory = cached.Info("memory");
+        Assert.True(long.Parse(memory["talus_key_cache_used"]) > 0);
+        Assert.True(long.Parse(memory["used_memory"]) >= long.Parse(memory["talus_key_cache_used"]) + long.Parse(memory["talus_managed_heap"]));
         Assert.Equal("0", uncached.Info("stats")["talus_key_cache_hits"]);
         Assert.Equal("0", uncached.Info("memory")["talus_key_cache_capacity"]);
     }

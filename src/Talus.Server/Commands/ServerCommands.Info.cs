@@ -104,8 +104,10 @@ public static partial class ServerCommands
         long Prop(string name) => long.TryParse(engine.Property(name), CultureInfo.InvariantCulture, out var v) ? v : 0;
         var memtables = engine.PropertySum("rocksdb.cur-size-all-mem-tables");
         var cache = Prop("rocksdb.block-cache-usage"); // one cache shared by every family
-        yield return ("used_memory", N(managed + memtables + cache));
-        yield return ("used_memory_human", Human(managed + memtables + cache));
+        var keyCache = engine.KeyCache?.UsedBytes ?? 0;
+        var used = managed + memtables + cache + keyCache;
+        yield return ("used_memory", N(used));
+        yield return ("used_memory_human", Human(used));
         yield return ("used_memory_rss", N(rss));
         yield return ("used_memory_rss_human", Human(rss));
         yield return ("used_memory_peak", N(process.PeakWorkingSet64));
@@ -118,7 +120,7 @@ public static partial class ServerCommands
         yield return ("talus_rocksdb_block_cache", N(cache));
         // The key cache is native memory, outside the managed heap; its pages are touched only as entries arrive.
         yield return ("talus_key_cache_capacity", N(engine.KeyCache?.Capacity ?? 0));
-        yield return ("talus_key_cache_used", N(engine.KeyCache?.UsedBytes ?? 0));
+        yield return ("talus_key_cache_used", N(keyCache));
         yield return ("talus_disk_sst_bytes", N(engine.PropertySum("rocksdb.total-sst-files-size")));
     }
 
