@@ -165,6 +165,31 @@ public class KeyCacheTests
     }
 
     [Fact]
+    public void The_cache_stays_within_its_capacity_and_leaves_out_a_record_larger_than_a_set()
+    {
+        using var stores = new CacheOnEngine();
+        var cache = stores.Cache;
+        var capture = ValueCapture.Current;
+        for (var i = 0; i < 20_000; i++)
+        {
+            var key = Utf8.UTF8.GetBytes($"m:key{i}");
+            Assert.Equal(KeyCache.Lookup.Miss, cache.TryRead(key, capture, out var ticket));
+            cache.Fill(key, ticket, found: i % 3 != 0, Utf8.UTF8.GetBytes(new string('v', i % 97)));
+            Assert.True(cache.UsedBytes <= cache.Capacity, $"{cache.UsedBytes} bytes used of {cache.Capacity}");
+        }
+        // The most recent keys are still there, with their values; the oldest were pushed out.
+        Assert.Equal(KeyCache.Lookup.Found, cache.TryRead("m:key19999"u8, capture, out _));
+        Assert.Equal(new string('v', 19999 % 97), Utf8.UTF8.GetString(capture.Span));
+        Assert.Equal(KeyCache.Lookup.NotFound, cache.TryRead("m:key19998"u8, capture, out _));
+        Assert.Equal(KeyCache.Lookup.Miss, cache.TryRead("m:key0"u8, capture, out _));
+
+        var large = "m:large"u8.ToArray();
+        Assert.Equal(KeyCache.Lookup.Miss, cache.TryRead(large, capture, out var largeTicket));
+        cache.Fill(large, largeTicket, found: true, new byte[KeyCache.SetBytes]);
+        Assert.Equal(KeyCache.Lookup.Miss, cache.TryRead(large, capture, out _));
+    }
+
+    [Fact]
     public void Readers_racing_writers_never_read_a_value_older_than_one_whose_write_had_returned()
     {
         // A cache of 16 sets: the 64 keys share sets and stripes, push each other out, and are written in
