@@ -61,9 +61,6 @@ public sealed class KeyCache
     [ThreadStatic]
     private static bool t_whole;
 
-    [ThreadStatic]
-    private static int t_touched;
-
     /// <summary>What a lookup found.</summary>
     public enum Lookup
     {
@@ -179,7 +176,7 @@ public sealed class KeyCache
     /// <summary>Offers what a missed read found in the database (<paramref name="record"/>, or none).</summary>
     internal void Fill(ReadOnlySpan<byte> key, in Ticket ticket, bool found, ReadOnlySpan<byte> record)
     {
-        if (ticket.Epoch < 0 || !Fits(key, found ? record.Length : 0))
+        if (ticket.Epoch < 0)
         {
             return;
         }
@@ -209,7 +206,6 @@ public sealed class KeyCache
         var writes = t_writes ??= new PendingWrite[64];
         var n = 0;
         var whole = false;
-        var touched = 0;
         try
         {
             var pos = WriteBatchFormat.HeaderSize;
@@ -230,18 +226,13 @@ public sealed class KeyCache
                     Array.Resize(ref writes, n * 2);
                     t_writes = writes;
                 }
-                var hash = XxHash3.HashToUInt64(batch.Slice(record.KeyStart, record.KeyLength));
-                writes[n++] = new PendingWrite { Record = record, Hash = hash, WasCached = false };
-                // Independent loads of the fill of every set the batch will lock: their cache misses overlap here
-                // instead of coming one by one under the stripe locks below.
-                touched += _used[(int)hash & _setMask];
+                writes[n++] = new PendingWrite { Record = record, Hash = XxHash3.HashToUInt64(batch.Slice(record.KeyStart, record.KeyLength)) };
             }
         }
         catch (InvalidDataException)
         {
             whole = true;
         }
-        t_touched = touched;
         t_whole = whole;
         if (whole)
         {
@@ -291,11 +282,11 @@ public sealed class KeyCache
             if (write.WasCached && written && stripe.InFlight == 0 && stripe.Epoch == write.Stamp)
             {
                 // A put leaves its value, a deletion leaves "none"; a merge or single deletion leaves nothing known.
-                if (record.Tag is 1 or 5 && Fits(key, record.ValueLength))
+                if (record.Tag is 1 or 5)
                 {
                     Put(set, tag, key, true, batch.Slice(record.ValueStart, record.ValueLength));
                 }
-                else if (record.Tag is 0 or 4 && Fits(key, 0))
+                else if (record.Tag is 0 or 4)
                 {
                     Put(set, tag, key, false, default);
                 }
@@ -304,13 +295,6 @@ public sealed class KeyCache
             Exit(ref stripe);
         }
         t_count = 0;
-    }
-
-    /// <summary>Empties the cache (the dataset changed under it some other way).</summary>
-    public void Clear()
-    {
-        BeginWhole();
-        EndWhole();
     }
 
     private void BeginWhole()
@@ -393,9 +377,16 @@ public sealed class KeyCache
         Volatile.Write(ref _used[set], used - size);
     }
 
-    /// <summary>Puts the key's state in its set, pushing out the oldest entries to make room. Under the stripe's lock.</summary>
+    /// <summary>
+    /// Puts the key's state in its set, pushing out the oldest entries to make room; an entry larger than a set is
+    /// left out (the caller has already taken the key's old entry out). Under the stripe's lock.
+    /// </summary>
     private void Put(int set, uint tag, ReadOnlySpan<byte> key, bool found, ReadOnlySpan<byte> record)
     {
+        if (!Fits(key, found ? record.Length : 0))
+        {
+            return;
+        }
         var at = Find(set, tag, key);
         if (at >= 0)
         {

@@ -132,7 +132,7 @@ public sealed class KeyLocks
     /// Takes a waiter of <see cref="WhenAdmitted"/> out of the queue. False when it is no longer queued: its turn
     /// has come (the caller then hands it on with <see cref="PassOn"/>).
     /// </summary>
-    public bool Withdraw(int stripe, Task turn)
+    private bool Withdraw(int stripe, Task turn)
     {
         lock (_waiters)
         {

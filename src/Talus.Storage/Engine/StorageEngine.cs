@@ -297,7 +297,7 @@ public sealed class StorageEngine : IDisposable
     /// </summary>
     internal bool ReadCommitted(ColumnFamilyHandle family, ReadOnlySpan<byte> key, ReadOptions options, out ReadOnlySpan<byte> value)
     {
-        if (KeyCache is not { } cache || !ReferenceEquals(family, Meta) || !ReferenceEquals(options, _readOptions))
+        if (CacheFor(family, options) is not { } cache)
         {
             return ReadIntoThreadBuffer(_db, family, key, options, out value);
         }
@@ -320,12 +320,16 @@ public sealed class StorageEngine : IDisposable
     /// <summary><see cref="ReadCommitted"/> into a new array.</summary>
     internal byte[]? GetCommitted(ColumnFamilyHandle family, ReadOnlySpan<byte> key, ReadOptions options)
     {
-        if (KeyCache is null || !ReferenceEquals(family, Meta) || !ReferenceEquals(options, _readOptions))
+        if (CacheFor(family, options) is null)
         {
             return _db.Get(key, family, options);
         }
         return ReadCommitted(family, key, options, out var value) ? value.ToArray() : null;
     }
+
+    /// <summary>The key cache when it answers this read: a `meta` key read without a snapshot.</summary>
+    private KeyCache? CacheFor(ColumnFamilyHandle family, ReadOptions options) =>
+        ReferenceEquals(family, Meta) && ReferenceEquals(options, _readOptions) ? KeyCache : null;
 
     /// <summary>A point read of the database alone into the thread's read buffer (see <see cref="TryGet"/>).</summary>
     internal static bool ReadIntoThreadBuffer(RocksDb db, ColumnFamilyHandle family, ReadOnlySpan<byte> key, ReadOptions options, out ReadOnlySpan<byte> value)
