@@ -11,7 +11,7 @@ public class RedisListTests
     private static List<string> All(Database db, string key)
     {
         db.Lists.Range(B(key), 0, -1, out var values);
-        return values.Select(v => System.Text.Encoding.UTF8.GetString(v)).ToList();
+        return values.ToList().Select(v => System.Text.Encoding.UTF8.GetString(v)).ToList();
     }
 
     private static void Push(Database db, string key, ListEnd end, params string[] values) =>
@@ -312,7 +312,7 @@ public class RedisListTests
             long start = random.Next(-20, 20), stop = random.Next(-20, 20);
             db.Lists.Range(B("k"), start, stop, out var range);
             var expected = RedisList.ClampRange(Model.Count, ref start, ref stop) ? Model.GetRange((int)start, (int)(stop - start + 1)) : [];
-            Assert.Equal(expected, range.Select(r => System.Text.Encoding.UTF8.GetString(r)));
+            Assert.Equal(expected, range.ToList().Select(r => System.Text.Encoding.UTF8.GetString(r)));
         }
     }
 
@@ -342,11 +342,11 @@ public class RedisListTests
             Assert.Equal(offset + perCommand, length);
         }
         Assert.Equal(KeyLookup.Found, f.Db.Lists.Range(key, 0, 99, out var head));
-        Assert.Equal(Enumerable.Range(0, 100).Select(i => "element-" + i), head.Select(v => System.Text.Encoding.ASCII.GetString(v)));
+        Assert.Equal(Enumerable.Range(0, 100).Select(i => "element-" + i), head.ToList().Select(v => System.Text.Encoding.ASCII.GetString(v)));
         f.Db.Lists.Index(key, total / 2, out var middle);
         Assert.Equal("element-500000", System.Text.Encoding.ASCII.GetString(middle!));
         f.Db.Lists.Range(key, -2, -1, out var tail);
-        Assert.Equal(["element-999998", "element-999999"], tail.Select(v => System.Text.Encoding.ASCII.GetString(v)));
+        Assert.Equal(["element-999998", "element-999999"], tail.ToList().Select(v => System.Text.Encoding.ASCII.GetString(v)));
 
         Assert.True(f.Db.Keys.Delete(key));
         Assert.False(f.Db.Keys.Exists(key));
@@ -363,15 +363,15 @@ public class RedisListTests
         Push(f.Db, "wide", ListEnd.Right, elements);
 
         // 3 MB: more than the buffer keeps between replies, so it grows here and is shrunk by the next reply.
-        Assert.Equal(KeyLookup.Found, f.Db.Lists.RangeInBuffer(key, 0, -1, out var all));
+        Assert.Equal(KeyLookup.Found, f.Db.Lists.Range(key, 0, -1, out var all));
         Assert.Equal(elements.Length, all.Count);
         for (var i = 0; i < all.Count; i++)
         {
             Assert.Equal(elements[i], System.Text.Encoding.UTF8.GetString(all[i]));
         }
-        Assert.Equal(KeyLookup.Found, f.Db.Lists.RangeInBuffer(key, -2, -1, out var tail));
+        Assert.Equal(KeyLookup.Found, f.Db.Lists.Range(key, -2, -1, out var tail));
         Assert.Equal([elements[^2], elements[^1]], Enumerable.Range(0, tail.Count).Select(i => System.Text.Encoding.UTF8.GetString(tail[i])));
-        Assert.Equal(KeyLookup.Missing, f.Db.Lists.RangeInBuffer(B("none"), 0, -1, out var none));
+        Assert.Equal(KeyLookup.Missing, f.Db.Lists.Range(B("none"), 0, -1, out var none));
         Assert.Equal(0, none.Count);
     }
 }

@@ -96,7 +96,7 @@ public static partial class ListCommands
         {
             return;
         }
-        if (ctx.Db.Lists.RangeInBuffer(ctx.Args[1], start, stop, out var values) == KeyLookup.WrongType)
+        if (ctx.Db.Lists.Range(ctx.Args[1], start, stop, out var values) == KeyLookup.WrongType)
         {
             ctx.WrongType();
             return;

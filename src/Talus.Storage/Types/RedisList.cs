@@ -252,16 +252,11 @@ public sealed partial class RedisList
         return found;
     }
 
-    /// <summary>LRANGE with Redis' index rules (negative from the tail, clamped to the list).</summary>
-    public KeyLookup Range(ReadOnlySpan<byte> key, long start, long stop, out List<byte[]> values)
-    {
-        var found = RangeInBuffer(key, start, stop, out var buffer);
-        values = buffer.ToList();
-        return found;
-    }
-
-    /// <summary>LRANGE into the thread's <see cref="ValueBuffer"/> (no array per element).</summary>
-    public KeyLookup RangeInBuffer(ReadOnlySpan<byte> key, long start, long stop, out ValueBuffer values)
+    /// <summary>
+    /// LRANGE with Redis' index rules (negative from the tail, clamped to the list), into the thread's
+    /// <see cref="ValueBuffer"/> (no array per element).
+    /// </summary>
+    public KeyLookup Range(ReadOnlySpan<byte> key, long start, long stop, out ValueBuffer values)
     {
         values = ValueBuffer.Take();
         using var view = new SnapshotView(_db.Engine);
