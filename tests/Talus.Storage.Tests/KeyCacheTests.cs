@@ -75,11 +75,7 @@ public class KeyCacheTests
 
         // The read misses, the write begins and ends, then the read offers what it read before the write.
         Assert.Equal(KeyCache.Lookup.Miss, cache.TryRead(key, capture, out var ticket));
-        using (var batch = Batch(stores, (key, "new")))
-        {
-            cache.BeginWrite(batch.AsSpan());
-            cache.EndWrite(batch.AsSpan(), written: true);
-        }
+        Write(stores, (key, "new"), written: true);
         cache.Fill(key, ticket, found: true, "old"u8);
         Assert.Equal(KeyCache.Lookup.Miss, cache.TryRead(key, capture, out _));
 
@@ -140,27 +136,15 @@ public class KeyCacheTests
 
         // A write that failed leaves the key out of the cache.
         Cache("v0");
-        using (var batch = Batch(stores, (key, "lost")))
-        {
-            cache.BeginWrite(batch.AsSpan());
-            cache.EndWrite(batch.AsSpan(), written: false);
-        }
+        Write(stores, (key, "lost"), written: false);
         Assert.Equal(KeyCache.Lookup.Miss, cache.TryRead(key, capture, out _));
 
         // A write alone puts back a cached key: its value, or its absence.
         Cache("v0");
-        using (var batch = Batch(stores, (key, "v3")))
-        {
-            cache.BeginWrite(batch.AsSpan());
-            cache.EndWrite(batch.AsSpan(), written: true);
-        }
+        Write(stores, (key, "v3"), written: true);
         Assert.Equal(KeyCache.Lookup.Found, cache.TryRead(key, capture, out _));
         Assert.Equal("v3", Utf8.UTF8.GetString(capture.Span));
-        using (var batch = Batch(stores, (key, null)))
-        {
-            cache.BeginWrite(batch.AsSpan());
-            cache.EndWrite(batch.AsSpan(), written: true);
-        }
+        Write(stores, (key, null), written: true);
         Assert.Equal(KeyCache.Lookup.NotFound, cache.TryRead(key, capture, out _));
     }
 
@@ -270,6 +254,14 @@ public class KeyCacheTests
         var bytes = new byte[16];
         BitConverter.TryWriteBytes(bytes.AsSpan(8), round);
         return bytes;
+    }
+
+    /// <summary>One batch through the cache's write path, as the engine runs it around a write that succeeded or failed.</summary>
+    private static void Write(CacheOnEngine stores, (byte[] Key, string? Value) record, bool written)
+    {
+        using var batch = Batch(stores, record);
+        stores.Cache.BeginWrite(batch.AsSpan());
+        stores.Cache.EndWrite(batch.AsSpan(), written);
     }
 
     private static WriteBatch Batch(CacheOnEngine stores, params (byte[] Key, string? Value)[] records)
