@@ -17,7 +17,7 @@
 #
 # Usage: bench/redis-benchmark.sh [-n N]     (-n 100000 for a smoke run)
 # Environment: BENCH_N (requests per test, default 1000000; -n overrides it), BENCH_TESTS (default below),
-# TALUS_ARGS (extra talus arguments, e.g. "--rocksdb-write-buffer-size 64mb"), BENCH_KEYSPACE (the -r of every
+# TALUS_BIN (a talus binary to run instead of building ./talus), TALUS_ARGS (extra talus arguments, e.g. "--rocksdb-write-buffer-size 64mb"), BENCH_KEYSPACE (the -r of every
 # test, default 1000000; a smaller one gives a hot working set),
 # BENCH_SERVERS (default "talus redis garnet"), BENCH_OUT (also write the report to this file).
 set -euo pipefail
@@ -35,6 +35,7 @@ servers="${BENCH_SERVERS:-talus redis garnet}"
 clients=50
 pipeline=16
 keyspace="${BENCH_KEYSPACE:-1000000}"
+talus_bin="${TALUS_BIN:-$root/.build/bin/talus}"
 export PATH="$PATH:$HOME/.dotnet/tools"
 
 for tool in redis-benchmark redis-cli redis-server; do
@@ -140,11 +141,11 @@ supported_tests() {
 
 start_talus() {
   # Build (./talus builds when the sources are newer than the last build), then run the built binary with the
-  # launcher's environment, so the build can never eat into wait_ready's 60 s.
-  "$root/talus" --version >/dev/null
+  # launcher's environment, so the build can never eat into wait_ready's 60 s. TALUS_BIN runs another build.
+  [[ -n "${TALUS_BIN:-}" ]] || "$root/talus" --version >/dev/null
   mkdir -p "$work/talus-data"
   DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS="${DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS:-1}" \
-    "$root/.build/bin/talus" --port "$1" --dir "$work/talus-data" ${TALUS_ARGS:-} >"$work/talus.log" 2>&1 &
+    "$talus_bin" --port "$1" --dir "$work/talus-data" ${TALUS_ARGS:-} >"$work/talus.log" 2>&1 &
   server_pid=$!
 }
 
@@ -181,7 +182,7 @@ start_garnet() {
 
 version_of() {
   case "$1" in
-    talus) "$root/.build/bin/talus" --version 2>/dev/null | head -1 ;;
+    talus) "$talus_bin" --version 2>/dev/null | head -1 ;;
     redis) redis-server --version | head -1 ;;
     garnet) garnet-server --version 2>/dev/null | head -1 ;;
   esac
