@@ -6,7 +6,7 @@ namespace Talus.Server.Tests;
 public class KeyCacheInfoTests
 {
     [Fact]
-    public async Task A_server_with_the_key_cache_answers_as_one_without_it_and_INFO_counts_its_hits()
+    public async Task A_server_with_the_key_cache_answers_as_one_without_it_and_INFO_counts_its_hits_and_a_written_key_is_read_from_it()
     {
         await using var cached = await TalusProcess.LaunchAsync();
         await using var uncached = await TalusProcess.LaunchAsync("--key-cache-size", "0");
@@ -37,6 +37,14 @@ public class KeyCacheInfoTests
         Assert.True(long.Parse(memory["talus_key_cache_used"]) > 0);
         Assert.True(long.Parse(memory["used_memory"]) >= long.Parse(memory["talus_key_cache_used"]) + long.Parse(memory["talus_managed_heap"]));
         Assert.Equal("0", uncached.Info("stats")["talus_key_cache_hits"]);
+
+        // A key read right after its first write is answered from the cache: the write put it there.
+        var before = cached.Info("stats");
+        Assert.Equal("OK", c.Call("SET", "fresh", "v").Text);
+        Assert.Equal("v", c.Call("GET", "fresh").Text);
+        var after = cached.Info("stats");
+        Assert.Equal(long.Parse(before["talus_key_cache_hits"]) + 1, long.Parse(after["talus_key_cache_hits"]));
+        Assert.Equal(before["talus_key_cache_misses"], after["talus_key_cache_misses"]);
         Assert.Equal("0", uncached.Info("memory")["talus_key_cache_capacity"]);
     }
 }

@@ -73,11 +73,20 @@ public class KeyCacheTests
         var capture = ValueCapture.Current;
         var key = "m:key"u8.ToArray();
 
-        // The read misses, the write begins and ends, then the read offers what it read before the write.
+        // The read misses, the write begins and ends (and leaves its value), then the read offers what it read
+        // before the write: the cache keeps the write's value.
         Assert.Equal(KeyCache.Lookup.Miss, cache.TryRead(key, capture, out var ticket));
         Write(stores, (key, "new"), written: true);
         cache.Fill(key, ticket, found: true, "old"u8);
-        Assert.Equal(KeyCache.Lookup.Miss, cache.TryRead(key, capture, out _));
+        Assert.Equal(KeyCache.Lookup.Found, cache.TryRead(key, capture, out _));
+        Assert.Equal("new", Utf8.UTF8.GetString(capture.Span));
+
+        // The same with a write that failed: it leaves nothing, and the older read is not kept either.
+        var other = "m:other"u8.ToArray();
+        Assert.Equal(KeyCache.Lookup.Miss, cache.TryRead(other, capture, out var otherTicket));
+        Write(stores, (other, "new"), written: false);
+        cache.Fill(other, otherTicket, found: true, "old"u8);
+        Assert.Equal(KeyCache.Lookup.Miss, cache.TryRead(other, capture, out _));
 
         // A read that misses while a write of its stripe is in flight gets no ticket at all.
         using (var batch = Batch(stores, (key, "newer")))
@@ -85,8 +94,9 @@ public class KeyCacheTests
             cache.BeginWrite(batch.AsSpan());
             Assert.Equal(KeyCache.Lookup.Miss, cache.TryRead(key, capture, out var during));
             Assert.Equal(-1, during.Epoch);
-            cache.Fill(key, during, found: true, "newer"u8);
-            cache.EndWrite(batch.AsSpan(), written: true);
+            cache.Fill(key, during, found: true, "stale"u8);
+            Assert.Equal(KeyCache.Lookup.Miss, cache.TryRead(key, capture, out _));
+            cache.EndWrite(batch.AsSpan(), written: false);
         }
         Assert.Equal(KeyCache.Lookup.Miss, cache.TryRead(key, capture, out var after));
 
@@ -171,6 +181,48 @@ public class KeyCacheTests
         Assert.Equal(KeyCache.Lookup.Miss, cache.TryRead(large, capture, out var largeTicket));
         cache.Fill(large, largeTicket, found: true, new byte[KeyCache.SetBytes]);
         Assert.Equal(KeyCache.Lookup.Miss, cache.TryRead(large, capture, out _));
+    }
+
+    [Fact]
+    public void A_written_key_takes_only_free_room_and_never_pushes_a_cached_key_out()
+    {
+        using var stores = new CacheOnEngine();
+        var cache = stores.Cache;
+        var capture = ValueCapture.Current;
+
+        // An empty cache: a written key, and a deleted one, are answered from it afterwards.
+        Write(stores, ("m:w"u8.ToArray(), "x"), written: true);
+        Assert.Equal(KeyCache.Lookup.Found, cache.TryRead("m:w"u8, capture, out _));
+        Assert.Equal("x", Utf8.UTF8.GetString(capture.Span));
+        Write(stores, ("m:gone"u8.ToArray(), null), written: true);
+        Assert.Equal(KeyCache.Lookup.NotFound, cache.TryRead("m:gone"u8, capture, out _));
+
+        // Reads fill every set with entries of about 110 bytes: no set has room left for one of 316 or more.
+        var read = Enumerable.Range(0, 5000).Select(i => Utf8.UTF8.GetBytes($"m:read{i:D5}")).ToList();
+        foreach (var key in read)
+        {
+            Assert.Equal(KeyCache.Lookup.Miss, cache.TryRead(key, capture, out var ticket));
+            cache.Fill(key, ticket, found: true, new byte[96]);
+        }
+        var cached = read.Where(k => cache.TryRead(k, capture, out _) == KeyCache.Lookup.Found).ToList();
+        Assert.True(cached.Count > 64 * 3, $"only {cached.Count} keys cached");
+        var used = cache.UsedBytes;
+
+        // Writes of keys that were not cached, with records too large for what their sets have free: none of
+        // them enters, and every read key stays.
+        var written = Enumerable.Range(0, 200).Select(i => Utf8.UTF8.GetBytes($"m:written{i:D3}")).ToList();
+        foreach (var key in written)
+        {
+            Write(stores, (key, new string('w', 300)), written: true);
+        }
+        Assert.All(written, k => Assert.Equal(KeyCache.Lookup.Miss, cache.TryRead(k, capture, out _)));
+        Assert.All(cached, k => Assert.Equal(KeyCache.Lookup.Found, cache.TryRead(k, capture, out _)));
+        Assert.Equal(used, cache.UsedBytes);
+
+        // A cached key that is written gets its new value in its set even when that set is full.
+        Write(stores, (cached[0], new string('n', 300)), written: true);
+        Assert.Equal(KeyCache.Lookup.Found, cache.TryRead(cached[0], capture, out _));
+        Assert.Equal(new string('n', 300), Utf8.UTF8.GetString(capture.Span));
     }
 
     [Fact]

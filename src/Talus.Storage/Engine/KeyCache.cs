@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.IO.Hashing;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
 
 namespace Talus.Storage.Engine;
 
@@ -20,12 +21,13 @@ namespace Talus.Storage.Engine;
 /// <list type="bullet">
 /// <item>Before a batch is written (<see cref="BeginWrite"/>), each `meta` key it writes leaves the cache, its
 /// stripe's in-flight count goes up and its epoch moves on; the epoch it reached is the record's stamp.</item>
-/// <item>After the write (<see cref="EndWrite"/>), the count goes down. A key that was cached gets its new
-/// state back (a put's value, a deletion's absence) only if the write succeeded, no other write of the stripe
-/// is in flight, and no other write of the stripe began or ended since the stamp: then no other write of that
-/// key can have reached the database around this one, and the database holds exactly this state. The epoch
-/// moves on either way. A key that was not cached stays out: writes alone do not fill the cache (a stream of
-/// writes to keys nobody reads would only push read keys out), reads do.</item>
+/// <item>After the write (<see cref="EndWrite"/>), the count goes down. The key gets its new state (a put's
+/// value, a deletion's absence) only if the write succeeded, no other write of the stripe is in flight, and no
+/// other write of the stripe began or ended since the stamp: then no other write of that key can have reached
+/// the database around this one, and the database holds exactly this state. The epoch moves on either way. A
+/// key that was cached goes back in its set, pushing the oldest out if need be; a key that was not cached goes
+/// in only if its set has room free, so a stream of writes to keys nobody reads never pushes a read key
+/// out, while a key read soon after its write (the common case) is answered from the cache.</item>
 /// <item>A read that misses takes the stripe's epoch as a ticket (none while a write of the stripe is in
 /// flight), reads the database, and offers what it read (<see cref="Fill"/>); it is kept only if the epoch
 /// has not moved. So a value read before a write reached the database never enters after it.</item>
@@ -226,7 +228,9 @@ public sealed class KeyCache
                     Array.Resize(ref writes, n * 2);
                     t_writes = writes;
                 }
-                writes[n++] = new PendingWrite { Record = record, Hash = XxHash3.HashToUInt64(batch.Slice(record.KeyStart, record.KeyLength)) };
+                var hash = XxHash3.HashToUInt64(batch.Slice(record.KeyStart, record.KeyLength));
+                writes[n++] = new PendingWrite { Record = record, Hash = hash };
+                Prefetch((int)hash & _setMask);
             }
         }
         catch (InvalidDataException)
@@ -279,16 +283,23 @@ public sealed class KeyCache
             ref var stripe = ref _stripes[set & _stripeMask];
             Enter(ref stripe);
             stripe.InFlight--;
-            if (write.WasCached && written && stripe.InFlight == 0 && stripe.Epoch == write.Stamp)
+            if (written && stripe.InFlight == 0 && stripe.Epoch == write.Stamp)
             {
                 // A put leaves its value, a deletion leaves "none"; a merge or single deletion leaves nothing known.
+                // A key that was not cached enters only into room its set has free: it never pushes another out.
                 if (record.Tag is 1 or 5)
                 {
-                    Put(set, tag, key, true, batch.Slice(record.ValueStart, record.ValueLength));
+                    if (write.WasCached || HasRoom(set, key, record.ValueLength))
+                    {
+                        Put(set, tag, key, true, batch.Slice(record.ValueStart, record.ValueLength));
+                    }
                 }
                 else if (record.Tag is 0 or 4)
                 {
-                    Put(set, tag, key, false, default);
+                    if (write.WasCached || HasRoom(set, key, 0))
+                    {
+                        Put(set, tag, key, false, default);
+                    }
                 }
             }
             stripe.Epoch++;
@@ -338,6 +349,26 @@ public sealed class KeyCache
             NativeMemory.Free(_data);
         }
     }
+
+    /// <summary>
+    /// Starts loading the entries of a set a batch writes (they are read again at <see cref="EndWrite"/>), so the
+    /// cache misses of a batch's keys overlap instead of following one another.
+    /// </summary>
+    private unsafe void Prefetch(int set)
+    {
+        if (Sse.IsSupported)
+        {
+            var start = _data + (long)set * SetBytes;
+            var end = Math.Max(_used[set], 1);
+            for (var line = 0; line < end; line += 64)
+            {
+                Sse.Prefetch0(start + line);
+            }
+        }
+    }
+
+    private bool HasRoom(int set, ReadOnlySpan<byte> key, int recordLength) =>
+        _used[set] + EntryHeader + key.Length + recordLength <= SetBytes;
 
     private static bool Fits(ReadOnlySpan<byte> key, int recordLength) =>
         key.Length < Absent && recordLength < Absent && EntryHeader + key.Length + recordLength <= SetBytes;
