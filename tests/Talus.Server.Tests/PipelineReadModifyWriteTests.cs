@@ -40,6 +40,60 @@ public class PipelineReadModifyWriteTests
     }
 
     [Fact]
+    public async Task Pipelines_of_pops_from_long_lists_match_redis_reply_by_reply()
+    {
+        // Pops from both ends of lists longer than one read-ahead, mixed with LSET near the ends, pushes and
+        // LINDEX in the same pipelines: each group reads the elements it pops ahead, and must still see its own
+        // writes first.
+        const int seed = 20261205;
+        var random = new Random(seed);
+        await using var talus = await TalusProcess.LaunchAsync();
+        await using var redis = await RedisProcess.LaunchAsync();
+        using var t = talus.Client();
+        using var r = redis.Client();
+        var next = 0;
+        string[] Fill(string key) => ["RPUSH", key, .. Enumerable.Range(0, 300).Select(_ => "e" + next++)];
+        var compared = 0;
+        for (var round = 0; round < 80; round++)
+        {
+            var pipeline = new List<string[]>();
+            if (round % 20 == 0)
+            {
+                pipeline.Add(Fill("la"));
+                pipeline.Add(Fill("lb"));
+            }
+            for (var i = random.Next(1, 80); i > 0; i--)
+            {
+                var key = random.Next(4) == 0 ? "lb" : "la";
+                var end = random.Next(3);
+                var offset = random.Next(20).ToString(CultureInfo.InvariantCulture);
+                pipeline.Add(random.Next(12) switch
+                {
+                    < 6 => [end == 0 ? "RPOP" : "LPOP", key],
+                    6 => ["LSET", key, end == 0 ? "-" + (random.Next(20) + 1) : offset, "s" + next++],
+                    7 => ["LPUSH", key, "p" + next++],
+                    8 => ["RPUSH", key, "p" + next++],
+                    9 => ["LINDEX", key, offset],
+                    10 => ["LLEN", key],
+                    _ => ["LPOP", key, "2"],
+                });
+            }
+            var commands = pipeline.ToArray();
+            var expected = r.CallPipelined(commands);
+            var actual = t.CallPipelined(commands);
+            for (var i = 0; i < commands.Length; i++)
+            {
+                Assert.True(expected[i].Raw.SequenceEqual(actual[i].Raw),
+                    $"seed {seed}, round {round}, reply {i} to {string.Join(' ', commands[i])}: redis {expected[i]}, talus {actual[i]}");
+                compared++;
+            }
+        }
+        Assert.Equal(r.Call("LRANGE", "la", "0", "-1").ToString(), t.Call("LRANGE", "la", "0", "-1").ToString());
+        Assert.Equal(r.Call("LRANGE", "lb", "0", "-1").ToString(), t.Call("LRANGE", "lb", "0", "-1").ToString());
+        Assert.True(compared > 2000, $"only {compared} replies compared");
+    }
+
+    [Fact]
     public async Task Concurrent_pipelines_on_shared_keys_lose_no_update_and_never_deadlock()
     {
         await using var server = await TalusProcess.LaunchAsync();

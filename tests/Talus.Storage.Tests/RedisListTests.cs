@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using Talus.Storage.Encoding;
+using Talus.Storage.Engine;
 using Talus.Storage.Types;
 
 namespace Talus.Storage.Tests;
@@ -373,5 +374,124 @@ public class RedisListTests
         Assert.Equal([elements[^2], elements[^1]], Enumerable.Range(0, tail.Count).Select(i => System.Text.Encoding.UTF8.GetString(tail[i])));
         Assert.Equal(KeyLookup.Missing, f.Db.Lists.Range(B("none"), 0, -1, out var none));
         Assert.Equal(0, none.Count);
+    }
+
+    [Fact]
+    public void Pops_in_a_pipeline_group_read_ahead_and_see_the_groups_own_writes_as_a_model_list_does()
+    {
+        // Groups of random list commands on one key, each group in a pipeline transaction as a pipeline's
+        // group runs them: pops from both ends (read ahead after the first), LSET of elements the buffer may
+        // already hold, pushes, LINSERT and LREM (which rewrite a side), LTRIM (a range deletion beyond 64
+        // elements), checked reply by reply against a List<string>, and the list read back after each commit.
+        const int seed = 20261205;
+        var random = new Random(seed);
+        using var f = new StorageFixture();
+        var db = f.Db;
+        var key = B("l");
+        var model = new List<string>();
+        var next = 0;
+        string Fresh() => "v" + next++;
+        var initial = Enumerable.Range(0, 400).Select(_ => Fresh()).ToArray();
+        Push(db, "l", ListEnd.Right, initial);
+        model.AddRange(initial);
+        var served = 0;
+        var pops = 0;
+        for (var group = 0; group < 60; group++)
+        {
+            var tx = new PipelineTransaction();
+            tx.Open(f.Dataset);
+            tx.Hold(db.Index, key);
+            // One group in four also rewrites (LINSERT, LREM, LTRIM): after a range deletion a group reads
+            // through an index of its writes, without reading ahead.
+            var rewrites = group % 4 == 3;
+            for (var step = 0; step < 40; step++)
+            {
+                var at = $"seed {seed}, group {group}, step {step}";
+                var op = random.Next(rewrites ? 20 : 14);
+                op = op == 13 && !rewrites ? 18 : op;
+                if (op < 8 || model.Count == 0)
+                {
+                    var left = op % 2 == 0;
+                    var status = db.Lists.Pop(key, left ? ListEnd.Left : ListEnd.Right, 1, out var popped);
+                    if (model.Count == 0)
+                    {
+                        Assert.True(status == OpStatus.NotFound, at);
+                        continue;
+                    }
+                    var expected = left ? model[0] : model[^1];
+                    model.RemoveAt(left ? 0 : model.Count - 1);
+                    Assert.True(status == OpStatus.Ok, at);
+                    Assert.Equal(expected, System.Text.Encoding.UTF8.GetString(Assert.Single(popped)));
+                    pops++;
+                }
+                else if (op < 11)
+                {
+                    // Often near an end, where the read-ahead buffer is.
+                    var index = random.Next(2) == 0 ? random.Next(Math.Min(20, model.Count)) : model.Count - 1 - random.Next(Math.Min(20, model.Count));
+                    var value = Fresh();
+                    Assert.True(db.Lists.Set(key, index, B(value)) == OpStatus.Ok, at);
+                    model[index] = value;
+                }
+                else if (op < 14)
+                {
+                    var left = op % 2 == 0;
+                    var values = Enumerable.Range(0, random.Next(1, 4)).Select(_ => Fresh()).ToArray();
+                    Assert.Equal(OpStatus.Ok, db.Lists.Push(key, left ? ListEnd.Left : ListEnd.Right, values.Select(B).ToArray(), out var length));
+                    foreach (var v in values)
+                    {
+                        if (left)
+                        {
+                            model.Insert(0, v);
+                        }
+                        else
+                        {
+                            model.Add(v);
+                        }
+                    }
+                    Assert.Equal(model.Count, length);
+                }
+                else if (op < 16)
+                {
+                    var pivot = model[random.Next(model.Count)];
+                    var value = Fresh();
+                    Assert.True(db.Lists.Insert(key, after: false, B(pivot), B(value), out var length) == OpStatus.Ok, at);
+                    model.Insert(model.IndexOf(pivot), value);
+                    Assert.Equal(model.Count, length);
+                }
+                else if (op < 18)
+                {
+                    var victim = model[random.Next(model.Count)];
+                    Assert.True(db.Lists.Remove(key, 1, B(victim), out var removed) == OpStatus.Ok, at);
+                    Assert.Equal(1, removed);
+                    model.Remove(victim);
+                }
+                else if (op == 18)
+                {
+                    var index = random.Next(model.Count);
+                    Assert.Equal(KeyLookup.Found, db.Lists.Index(key, index, out var value));
+                    Assert.Equal(model[index], System.Text.Encoding.UTF8.GetString(value!));
+                }
+                else if (model.Count > 100 && random.Next(4) == 0)
+                {
+                    // Keeps [start, size - 1]: more than 64 elements go, as one range deletion.
+                    var start = random.Next(65, model.Count - 20);
+                    Assert.True(db.Lists.Trim(key, start, -1) == OpStatus.Ok, at);
+                    model.RemoveRange(0, start);
+                }
+            }
+            served += tx.ReadAheadServed;
+            tx.Commit();
+            Assert.Equal(model, All(db, "l"));
+            if (model.Count < 40)
+            {
+                var refill = Enumerable.Range(0, 300).Select(_ => Fresh()).ToArray();
+                Push(db, "l", ListEnd.Right, refill);
+                model.AddRange(refill);
+            }
+        }
+        Assert.True(pops > 500, $"only {pops} pops");
+        // Many pops take what the group itself pushed or set; of the others, each direction of a group reads
+        // the database twice (a lookup, then one refill) and takes the rest from what was read ahead.
+        Assert.True(served > 200, $"only {served} of {pops} pops answered from what was read ahead");
     }
 }

@@ -38,6 +38,7 @@ public sealed class EngineTransaction : IDisposable
     private readonly ArrayBufferWriter<byte> _records = new();
     private PointOverlay? _points = new();
     private WriteBatchWithIndex? _index;
+    private ReadAhead? _ahead;
     private uint _count;
     private bool _disposed;
 
@@ -172,6 +173,34 @@ public sealed class EngineTransaction : IDisposable
             };
         }
         return _index!.Get(db, key.ToArray(), family, options);
+    }
+
+    /// <summary>
+    /// Whether reads of keys in key order may read ahead (<see cref="ReadAhead"/>): only while the owner holds
+    /// the stripe of every key it reads until the transaction ends, as a pipeline's group does.
+    /// </summary>
+    internal bool ReadsAhead { get; set; }
+
+    /// <summary>Reads answered from the read-ahead buffer so far (tests).</summary>
+    internal int ReadAheadServed => _ahead?.Served ?? 0;
+
+    /// <summary>
+    /// <see cref="Get(RocksDb, ColumnFamilyHandle, ReadOnlySpan{byte}, ReadOptions)"/> for one of a run of keys
+    /// read in key order within [<paramref name="lower"/>, <paramref name="upper"/>): the transaction's own
+    /// writes first, then what is committed, read ahead when <see cref="ReadsAhead"/> allows.
+    /// </summary>
+    internal byte[]? GetInOrder(RocksDb db, ColumnFamilyHandle family, ReadOnlySpan<byte> key, byte[] lower, byte[] upper, bool forward, ReadOptions options)
+    {
+        if (!ReadsAhead || _points is not { } points)
+        {
+            return Get(db, family, key, options);
+        }
+        return points.Find(_records.WrittenSpan, _engine.IdOf(family), key, out var value) switch
+        {
+            PointOverlay.Lookup.Set => value.ToArray(),
+            PointOverlay.Lookup.Deleted => null,
+            _ => (_ahead ??= new ReadAhead()).Get(_engine, family, key, lower, upper, forward),
+        };
     }
 
     /// <summary>An iterator over the database (as <paramref name="options"/> bound it) with this transaction's writes laid over it.</summary>

@@ -26,6 +26,9 @@ public sealed class PipelineTransaction
     /// <summary>Number of records (puts, deletes) collected so far.</summary>
     public uint Records => _transaction?.Count ?? 0;
 
+    /// <summary>Reads the open group answered from its read-ahead buffer so far (tests).</summary>
+    internal int ReadAheadServed => _transaction?.ReadAheadServed ?? 0;
+
     /// <summary>Opens the group on the calling thread: the dataset's writes from this thread collect in it.</summary>
     public void Open(Dataset dataset)
     {
@@ -35,6 +38,8 @@ public sealed class PipelineTransaction
         }
         _locks = dataset.Locks;
         _transaction = dataset.Engine.BeginTransaction();
+        // The group holds the stripe of every key it reads until it commits: its reads may read ahead.
+        _transaction.ReadsAhead = true;
     }
 
     /// <summary>

@@ -351,6 +351,20 @@ public sealed class StorageEngine : IDisposable
         return Current is { } transaction ? transaction.Get(_db, family, key, _readOptions) : GetCommitted(family, key, _readOptions);
     }
 
+    /// <summary>
+    /// Reads a value into a new array, for one of a run of keys read one after another in key order within
+    /// [<paramref name="lower"/>, <paramref name="upper"/>) (<paramref name="forward"/>: ascending). In a
+    /// transaction that allows it, the committed keys that follow are read ahead with one iterator
+    /// (<see cref="ReadAhead"/>); otherwise it is <see cref="Get(ColumnFamilyHandle, ReadOnlySpan{byte})"/>.
+    /// </summary>
+    public byte[]? GetInOrder(ColumnFamilyHandle family, ReadOnlySpan<byte> key, byte[] lower, byte[] upper, bool forward)
+    {
+        ThrowIfDisposed();
+        return Current is { } transaction
+            ? transaction.GetInOrder(_db, family, key, lower, upper, forward, _readOptions)
+            : GetCommitted(family, key, _readOptions);
+    }
+
     /// <summary>Reads a value with explicit read options (a snapshot), seeing an open transaction's writes on its thread.</summary>
     public byte[]? Get(ColumnFamilyHandle family, ReadOnlySpan<byte> key, ReadOptions options)
     {

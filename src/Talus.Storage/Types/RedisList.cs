@@ -111,10 +111,16 @@ public sealed partial class RedisList
             if (n == 1)
             {
                 // The common LPOP/RPOP: one point read at a computed index; an iterator (read options, bounds,
-                // one child iterator per memtable and level) costs several times as much.
+                // one child iterator per memtable and level) costs several times as much. In a pipeline's group
+                // the pops that follow read the next indices, and those reads share one iterator.
                 var elementKey = ElementKey(key, meta.Version);
                 SetIndex(elementKey, first);
-                values.Add(_db.Engine.Get(_db.Engine.Sub, elementKey) ?? throw new InvalidDataException("list element missing at its index"));
+                var lower = ElementKey(key, meta.Version);
+                SetIndex(lower, meta.Head);
+                var upper = ElementKey(key, meta.Version);
+                SetIndex(upper, meta.Tail);
+                values.Add(_db.Engine.GetInOrder(_db.Engine.Sub, elementKey, lower, upper, forward: end == ListEnd.Left)
+                    ?? throw new InvalidDataException("list element missing at its index"));
             }
             else
             {

@@ -1,0 +1,111 @@
+using RocksDbSharp;
+
+namespace Talus.Storage.Engine;
+
+/// <summary>
+/// Point reads of keys that a transaction reads one after another in key order, answered from one iterator
+/// instead of one RocksDB lookup each: a pipeline of LPOPs (or RPOPs) on one list reads its elements at
+/// consecutive indices, and a lookup that has to go to the SST files costs about as much as positioning an
+/// iterator, which then yields the next elements for little more each.
+/// <para>
+/// The first read of a transaction is a plain lookup; a second read that the buffer cannot answer reads up to
+/// <see cref="Depth"/> keys (and at most <see cref="MaxBytes"/>) from the key on, in the direction asked, within
+/// the bounds given. Only a transaction whose owner holds the stripes of the keys it reads until it ends (a
+/// pipeline's group) reads ahead: nobody else can write those keys meanwhile, so what was read stays what the
+/// database holds. The transaction's own writes are looked up before this buffer. Not thread-safe: one owner.
+/// </para>
+/// </summary>
+internal sealed class ReadAhead
+{
+    /// <summary>Most keys one refill reads.</summary>
+    public const int Depth = 16;
+
+    /// <summary>A refill stops once it holds this many bytes of values.</summary>
+    public const int MaxBytes = 64 * 1024;
+
+    private readonly Lane _forward = new();
+    private readonly Lane _backward = new();
+
+    /// <summary>Reads answered from what was read ahead so far.</summary>
+    public int Served { get; private set; }
+
+    /// <summary>
+    /// The committed value of <paramref name="key"/> in <paramref name="family"/>, or null. <paramref name="lower"/>
+    /// and <paramref name="upper"/> bound what a refill may read ([lower, upper), and the key lies in them).
+    /// Each direction has a buffer of its own, so pops that alternate between a list's two ends each read ahead.
+    /// </summary>
+    public byte[]? Get(StorageEngine engine, ColumnFamilyHandle family, ReadOnlySpan<byte> key, byte[] lower, byte[] upper, bool forward)
+    {
+        if ((_forward.Find(family, key) ?? _backward.Find(family, key)) is { } buffered)
+        {
+            Served++;
+            return buffered;
+        }
+        var lane = forward ? _forward : _backward;
+        if (!lane.ReadOnce)
+        {
+            lane.ReadOnce = true;
+            return engine.Db.Get(key, family);
+        }
+        Refill(lane, engine, family, key, lower, upper, forward);
+        return lane.Entries.Count > 0 && key.SequenceEqual(lane.Entries[0].Key) ? lane.Entries[0].Value : null;
+    }
+
+    private static void Refill(Lane lane, StorageEngine engine, ColumnFamilyHandle family, ReadOnlySpan<byte> key, byte[] lower, byte[] upper, bool forward)
+    {
+        var entries = lane.Entries;
+        entries.Clear();
+        lane.Family = family;
+        var options = new ReadOptions();
+        options.SetIterateLowerBound(lower);
+        options.SetIterateUpperBound(upper);
+        using var it = engine.Db.NewIterator(family, options);
+        var start = key.ToArray();
+        if (forward)
+        {
+            it.Seek(start);
+        }
+        else
+        {
+            it.SeekForPrev(start);
+        }
+        var bytes = 0;
+        while (it.Valid() && entries.Count < Depth && bytes < MaxBytes)
+        {
+            var value = it.Value();
+            entries.Add((it.Key(), value));
+            bytes += value.Length;
+            if (forward)
+            {
+                it.Next();
+            }
+            else
+            {
+                it.Prev();
+            }
+        }
+    }
+
+    /// <summary>What was read ahead in one direction.</summary>
+    private sealed class Lane
+    {
+        public readonly List<(byte[] Key, byte[] Value)> Entries = new(Depth);
+        public ColumnFamilyHandle? Family;
+        public bool ReadOnce;
+
+        public byte[]? Find(ColumnFamilyHandle family, ReadOnlySpan<byte> key)
+        {
+            if (ReferenceEquals(family, Family))
+            {
+                foreach (var (k, v) in Entries)
+                {
+                    if (key.SequenceEqual(k))
+                    {
+                        return v;
+                    }
+                }
+            }
+            return null;
+        }
+    }
+}
