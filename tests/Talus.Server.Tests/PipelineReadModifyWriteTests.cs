@@ -27,14 +27,7 @@ public class PipelineReadModifyWriteTests
         for (var round = 0; round < 300; round++)
         {
             var pipeline = Enumerable.Range(0, random.Next(1, 60)).Select(_ => RandomCommand(random)).ToArray();
-            var expected = r.CallPipelined(pipeline);
-            var actual = t.CallPipelined(pipeline);
-            for (var i = 0; i < pipeline.Length; i++)
-            {
-                Assert.True(expected[i].Raw.SequenceEqual(actual[i].Raw),
-                    $"seed {seed}, round {round}, reply {i} to {string.Join(' ', pipeline[i])}: redis {expected[i]}, talus {actual[i]}");
-                compared++;
-            }
+            compared += CompareReplies(r, t, pipeline, $"seed {seed}, round {round}");
         }
         Assert.True(compared > 5000, $"only {compared} replies compared");
     }
@@ -78,15 +71,7 @@ public class PipelineReadModifyWriteTests
                     _ => ["LPOP", key, "2"],
                 });
             }
-            var commands = pipeline.ToArray();
-            var expected = r.CallPipelined(commands);
-            var actual = t.CallPipelined(commands);
-            for (var i = 0; i < commands.Length; i++)
-            {
-                Assert.True(expected[i].Raw.SequenceEqual(actual[i].Raw),
-                    $"seed {seed}, round {round}, reply {i} to {string.Join(' ', commands[i])}: redis {expected[i]}, talus {actual[i]}");
-                compared++;
-            }
+            compared += CompareReplies(r, t, pipeline.ToArray(), $"seed {seed}, round {round}");
         }
         Assert.Equal(r.Call("LRANGE", "la", "0", "-1").ToString(), t.Call("LRANGE", "la", "0", "-1").ToString());
         Assert.Equal(r.Call("LRANGE", "lb", "0", "-1").ToString(), t.Call("LRANGE", "lb", "0", "-1").ToString());
@@ -264,6 +249,19 @@ public class PipelineReadModifyWriteTests
         {
             Assert.Equal((depth / 2).ToString(CultureInfo.InvariantCulture), after.Call("HGET", "counts", $"batch{b}").Text);
         }
+    }
+
+    /// <summary>Sends one pipeline to both servers and compares the replies byte for byte; returns how many.</summary>
+    private static int CompareReplies(RespClient redis, RespClient talus, string[][] pipeline, string where)
+    {
+        var expected = redis.CallPipelined(pipeline);
+        var actual = talus.CallPipelined(pipeline);
+        for (var i = 0; i < pipeline.Length; i++)
+        {
+            Assert.True(expected[i].Raw.SequenceEqual(actual[i].Raw),
+                $"{where}, reply {i} to {string.Join(' ', pipeline[i])}: redis {expected[i]}, talus {actual[i]}");
+        }
+        return pipeline.Length;
     }
 
     private static string[] RandomCommand(Random random)
