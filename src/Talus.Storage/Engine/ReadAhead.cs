@@ -8,9 +8,9 @@ namespace Talus.Storage.Engine;
 /// consecutive indices, and a lookup that has to go to the SST files costs about as much as positioning an
 /// iterator, which then yields the next elements for little more each.
 /// <para>
-/// The first read of a transaction is a plain lookup; a second read that the buffer cannot answer reads up to
-/// <see cref="Depth"/> keys (and at most <see cref="MaxBytes"/>) from the key on, in the direction asked, within
-/// the bounds given. Only a transaction whose owner holds the stripes of the keys it reads until it ends (a
+/// In each direction, the first read of a transaction is a plain lookup (a lone LPOP pays no iterator); a later
+/// read that the buffer cannot answer reads up to <see cref="Depth"/> keys (and at most <see cref="MaxBytes"/>)
+/// from the key on, in that direction, within the bounds given. Only a transaction whose owner holds the stripes of the keys it reads until it ends (a
 /// pipeline's group) reads ahead: nobody else can write those keys meanwhile, so what was read stays what the
 /// database holds. The transaction's own writes are looked up before this buffer. Not thread-safe: one owner.
 /// </para>
