@@ -401,6 +401,8 @@ public class RedisListTests
             var tx = new PipelineTransaction();
             tx.Open(f.Dataset);
             tx.Hold(db.Index, key);
+            // Half the groups read ahead from their first read on, as when more commands follow in the read.
+            tx.ReadAheadAtOnce = group % 2 == 0;
             // One group in four also rewrites (LINSERT, LREM, LTRIM): after a range deletion a group reads
             // through an index of its writes, without reading ahead.
             var rewrites = group % 4 == 3;

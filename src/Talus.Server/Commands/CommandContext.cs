@@ -66,6 +66,9 @@ public sealed class CommandContext
     /// </summary>
     public int AdmittedStripe { get; set; } = -1;
 
+    /// <summary>Whether more of the client's input follows this command in the read being run (a pipeline).</summary>
+    public bool MoreInBuffer { get; set; }
+
     public int Argc => Args.Count;
 
     /// <summary><see cref="Transactions.WatchRegistry.Stamp"/> when the first write joined the current group.</summary>

@@ -43,6 +43,7 @@ public sealed class PipelineGroup(ServerContext server)
         var admitted = ctx.AdmittedStripe;
         if (IsOpen && _transaction.TryHold(db, key, admitted))
         {
+            _transaction.ReadAheadAtOnce = ctx.MoreInBuffer;
             UseAdmission(ctx, db, key);
             return true;
         }
@@ -62,6 +63,7 @@ public sealed class PipelineGroup(ServerContext server)
             _watchStamp = server.Watches.Stamp;
             if (_transaction.TryHold(db, key, admitted))
             {
+                _transaction.ReadAheadAtOnce = ctx.MoreInBuffer;
                 UseAdmission(ctx, db, key);
                 return true;
             }

@@ -109,6 +109,7 @@ public sealed class RequestProcessor : IDisposable
                 continue;
             }
             ctx.Args = _args;
+            ctx.MoreInBuffer = !reader.End;
             // Pushes queued before this command go out before its reply (a message published before an
             // UNSUBSCRIBE precedes its confirmation, as in Redis, where it would already sit in the buffer).
             if (Session.Outbox is { HasFrames: true } outbox)

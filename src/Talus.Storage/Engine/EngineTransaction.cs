@@ -181,6 +181,9 @@ public sealed class EngineTransaction : IDisposable
     /// </summary>
     internal bool ReadsAhead { get; set; }
 
+    /// <summary>Whether the first read of a run reads ahead too (more commands of the group are known to follow).</summary>
+    internal bool ReadAheadAtOnce { get; set; }
+
     /// <summary>Reads answered from the read-ahead buffer so far (tests).</summary>
     internal int ReadAheadServed => _ahead?.Served ?? 0;
 
@@ -199,7 +202,7 @@ public sealed class EngineTransaction : IDisposable
         {
             PointOverlay.Lookup.Set => value.ToArray(),
             PointOverlay.Lookup.Deleted => null,
-            _ => (_ahead ??= new ReadAhead()).Get(_engine, family, key, lower, upper, forward),
+            _ => (_ahead ??= new ReadAhead()).Get(_engine, family, key, lower, upper, forward, ReadAheadAtOnce),
         };
     }
 

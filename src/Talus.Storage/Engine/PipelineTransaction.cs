@@ -26,6 +26,15 @@ public sealed class PipelineTransaction
     /// <summary>Number of records (puts, deletes) collected so far.</summary>
     public uint Records => _transaction?.Count ?? 0;
 
+    /// <summary>
+    /// Set before each command of the group: true when more commands follow it in the same read, so that even
+    /// the first read of a run reads ahead (<see cref="ReadAhead"/>).
+    /// </summary>
+    public bool ReadAheadAtOnce
+    {
+        set => _transaction!.ReadAheadAtOnce = value;
+    }
+
     /// <summary>Reads the open group answered from its read-ahead buffer so far (tests).</summary>
     internal int ReadAheadServed => _transaction?.ReadAheadServed ?? 0;
 

@@ -8,9 +8,10 @@ namespace Talus.Storage.Engine;
 /// consecutive indices, and a lookup that has to go to the SST files costs about as much as positioning an
 /// iterator, which then yields the next elements for little more each.
 /// <para>
-/// In each direction, the first read of a transaction is a plain lookup (a lone LPOP pays no iterator); a later
-/// read that the buffer cannot answer reads up to <see cref="Depth"/> keys (and at most <see cref="MaxBytes"/>)
-/// from the key on, in that direction, within the bounds given. Only a transaction whose owner holds the stripes of the keys it reads until it ends (a
+/// In each direction, the first read of a transaction is a plain lookup (a lone LPOP pays no iterator) unless
+/// the caller knows more reads follow (<c>atOnce</c>: more commands follow in the same read of a pipeline); a
+/// later read that the buffer cannot answer reads up to <see cref="Depth"/> keys (and at most
+/// <see cref="MaxBytes"/>) from the key on, in that direction, within the bounds given. Only a transaction whose owner holds the stripes of the keys it reads until it ends (a
 /// pipeline's group) reads ahead: nobody else can write those keys meanwhile, so what was read stays what the
 /// database holds. The transaction's own writes are looked up before this buffer. Not thread-safe: one owner.
 /// </para>
@@ -34,7 +35,7 @@ internal sealed class ReadAhead
     /// and <paramref name="upper"/> bound what a refill may read ([lower, upper), and the key lies in them).
     /// Each direction has a buffer of its own, so pops that alternate between a list's two ends each read ahead.
     /// </summary>
-    public byte[]? Get(StorageEngine engine, ColumnFamilyHandle family, ReadOnlySpan<byte> key, byte[] lower, byte[] upper, bool forward)
+    public byte[]? Get(StorageEngine engine, ColumnFamilyHandle family, ReadOnlySpan<byte> key, byte[] lower, byte[] upper, bool forward, bool atOnce)
     {
         if ((_forward.Find(family, key) ?? _backward.Find(family, key)) is { } buffered)
         {
@@ -42,11 +43,12 @@ internal sealed class ReadAhead
             return buffered;
         }
         var lane = forward ? _forward : _backward;
-        if (!lane.ReadOnce)
+        if (!lane.ReadOnce && !atOnce)
         {
             lane.ReadOnce = true;
             return engine.Db.Get(key, family);
         }
+        lane.ReadOnce = true;
         Refill(lane, engine, family, key, lower, upper, forward);
         return lane.Entries.Count > 0 && key.SequenceEqual(lane.Entries[0].Key) ? lane.Entries[0].Value : null;
     }
