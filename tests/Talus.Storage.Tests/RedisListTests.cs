@@ -496,4 +496,27 @@ public class RedisListTests
         // the database twice (a lookup, then one refill) and takes the rest from what was read ahead.
         Assert.True(served > 200, $"only {served} of {pops} pops answered from what was read ahead");
     }
+
+    [Fact]
+    public void A_read_ahead_takes_no_value_past_the_popped_one_that_would_take_it_over_its_byte_bound()
+    {
+        using var f = new StorageFixture();
+        var big = new string('x', ReadAhead.MaxBytes + 1);
+        Push(f.Db, "l", ListEnd.Right, "a", big, "b", "c");
+        var tx = new PipelineTransaction();
+        tx.Open(f.Dataset);
+        tx.Hold(f.Db.Index, B("l"));
+        tx.ReadAheadAtOnce = true;
+        var popped = new List<string>();
+        for (var i = 0; i < 4; i++)
+        {
+            Assert.Equal(OpStatus.Ok, f.Db.Lists.Pop(B("l"), ListEnd.Left, 1, out var values));
+            popped.Add(System.Text.Encoding.UTF8.GetString(Assert.Single(values)));
+        }
+        // "a" is read without the large value after it; the large one alone; then "b" with "c", which is served.
+        Assert.Equal(1, tx.ReadAheadServed);
+        tx.Commit();
+        Assert.Equal(["a", big, "b", "c"], popped);
+        Assert.Empty(All(f.Db, "l"));
+    }
 }

@@ -10,10 +10,11 @@ namespace Talus.Storage.Engine;
 /// <para>
 /// In each direction, the first read of a transaction is a plain lookup (a lone LPOP pays no iterator) unless
 /// the caller knows more reads follow (<c>atOnce</c>: more commands follow in the same read of a pipeline); a
-/// later read that the buffer cannot answer reads up to <see cref="Depth"/> keys (and at most
-/// <see cref="MaxBytes"/>) from the key on, in that direction, within the bounds given. Only a transaction whose owner holds the stripes of the keys it reads until it ends (a
-/// pipeline's group) reads ahead: nobody else can write those keys meanwhile, so what was read stays what the
-/// database holds. The transaction's own writes are looked up before this buffer. Not thread-safe: one owner.
+/// later read that the buffer cannot answer reads up to <see cref="Depth"/> keys from the key on, in that
+/// direction, within the bounds given, and past the key itself no more than <see cref="MaxBytes"/> of values.
+/// Only a transaction whose owner holds the stripes of the keys it reads until it ends (a pipeline's group)
+/// reads ahead: nobody else can write those keys meanwhile, so what was read stays what the database holds.
+/// The transaction's own writes are looked up before this buffer. Not thread-safe: one owner.
 /// </para>
 /// </summary>
 internal sealed class ReadAhead
@@ -21,7 +22,7 @@ internal sealed class ReadAhead
     /// <summary>Most keys one refill reads.</summary>
     public const int Depth = 16;
 
-    /// <summary>A refill stops once it holds this many bytes of values.</summary>
+    /// <summary>A refill takes no value past the first that would make it hold more than this many bytes.</summary>
     public const int MaxBytes = 64 * 1024;
 
     private readonly Lane _forward = new();
@@ -72,10 +73,15 @@ internal sealed class ReadAhead
             it.SeekForPrev(start);
         }
         var bytes = 0;
-        while (it.Valid() && entries.Count < Depth && bytes < MaxBytes)
+        while (it.Valid() && entries.Count < Depth)
         {
-            var value = it.Value();
-            entries.Add((it.Key(), value));
+            // The key asked for is always taken; past it, no value that would take the buffer over MaxBytes.
+            var value = it.GetValueSpan();
+            if (entries.Count > 0 && bytes + value.Length > MaxBytes)
+            {
+                break;
+            }
+            entries.Add((it.Key(), value.ToArray()));
             bytes += value.Length;
             if (forward)
             {
