@@ -283,23 +283,15 @@ public sealed class KeyCache
             ref var stripe = ref _stripes[set & _stripeMask];
             Enter(ref stripe);
             stripe.InFlight--;
-            if (written && stripe.InFlight == 0 && stripe.Epoch == write.Stamp)
+            // A put leaves its value, a deletion leaves "none"; a merge or single deletion leaves nothing known.
+            // A key that was not cached enters only into room its set has free: it never pushes another out.
+            if (written && stripe.InFlight == 0 && stripe.Epoch == write.Stamp && record.Tag is 0 or 1 or 4 or 5)
             {
-                // A put leaves its value, a deletion leaves "none"; a merge or single deletion leaves nothing known.
-                // A key that was not cached enters only into room its set has free: it never pushes another out.
-                if (record.Tag is 1 or 5)
+                var found = record.Tag is 1 or 5;
+                var value = found ? batch.Slice(record.ValueStart, record.ValueLength) : default;
+                if (write.WasCached || HasRoom(set, key, value.Length))
                 {
-                    if (write.WasCached || HasRoom(set, key, record.ValueLength))
-                    {
-                        Put(set, tag, key, true, batch.Slice(record.ValueStart, record.ValueLength));
-                    }
-                }
-                else if (record.Tag is 0 or 4)
-                {
-                    if (write.WasCached || HasRoom(set, key, 0))
-                    {
-                        Put(set, tag, key, false, default);
-                    }
+                    Put(set, tag, key, found, value);
                 }
             }
             stripe.Epoch++;
