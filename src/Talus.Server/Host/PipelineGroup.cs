@@ -43,8 +43,7 @@ public sealed class PipelineGroup(ServerContext server)
         var admitted = ctx.AdmittedStripe;
         if (IsOpen && _transaction.TryHold(db, key, admitted))
         {
-            _transaction.ReadAheadAtOnce = ctx.MoreInBuffer;
-            UseAdmission(ctx, db, key);
+            Joined(ctx, db, key);
             return true;
         }
         Commit(ctx);
@@ -63,8 +62,7 @@ public sealed class PipelineGroup(ServerContext server)
             _watchStamp = server.Watches.Stamp;
             if (_transaction.TryHold(db, key, admitted))
             {
-                _transaction.ReadAheadAtOnce = ctx.MoreInBuffer;
-                UseAdmission(ctx, db, key);
+                Joined(ctx, db, key);
                 return true;
             }
             if (ctx.MayWaitForStripe)
@@ -99,6 +97,13 @@ public sealed class PipelineGroup(ServerContext server)
             gate.ExitReadLock();
             throw;
         }
+    }
+
+    /// <summary>The command joined the group: its reads may read ahead at once if more commands follow it in the read.</summary>
+    private void Joined(CommandContext ctx, int db, ReadOnlySpan<byte> key)
+    {
+        _transaction.ReadAheadAtOnce = ctx.MoreInBuffer;
+        UseAdmission(ctx, db, key);
     }
 
     /// <summary>A command took the stripe whose turn came to this connection: the admission is used up.</summary>

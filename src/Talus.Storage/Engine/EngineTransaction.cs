@@ -202,7 +202,7 @@ public sealed class EngineTransaction : IDisposable
         {
             PointOverlay.Lookup.Set => value.ToArray(),
             PointOverlay.Lookup.Deleted => null,
-            _ => (_ahead ??= new ReadAhead()).Get(_engine, family, key, lower, upper, forward, ReadAheadAtOnce),
+            _ => (_ahead ??= new ReadAhead()).Get(_engine, family, key, lower, upper, forward, ReadAheadAtOnce, options),
         };
     }
 

@@ -33,10 +33,11 @@ internal sealed class ReadAhead
 
     /// <summary>
     /// The committed value of <paramref name="key"/> in <paramref name="family"/>, or null. <paramref name="lower"/>
-    /// and <paramref name="upper"/> bound what a refill may read ([lower, upper), and the key lies in them).
+    /// and <paramref name="upper"/> bound what a refill may read ([lower, upper), and the key lies in them);
+    /// <paramref name="options"/> are those of a plain lookup.
     /// Each direction has a buffer of its own, so pops that alternate between a list's two ends each read ahead.
     /// </summary>
-    public byte[]? Get(StorageEngine engine, ColumnFamilyHandle family, ReadOnlySpan<byte> key, byte[] lower, byte[] upper, bool forward, bool atOnce)
+    public byte[]? Get(StorageEngine engine, ColumnFamilyHandle family, ReadOnlySpan<byte> key, byte[] lower, byte[] upper, bool forward, bool atOnce, ReadOptions options)
     {
         if ((_forward.Find(family, key) ?? _backward.Find(family, key)) is { } buffered)
         {
@@ -47,7 +48,7 @@ internal sealed class ReadAhead
         if (!lane.ReadOnce && !atOnce)
         {
             lane.ReadOnce = true;
-            return engine.Db.Get(key, family);
+            return engine.GetCommitted(family, key, options);
         }
         lane.ReadOnce = true;
         Refill(lane, engine, family, key, lower, upper, forward);
