@@ -115,8 +115,7 @@ public class KeyCacheTests
         var key = "m:key"u8.ToArray();
         void Cache(string value)
         {
-            Assert.Equal(KeyCache.Lookup.Miss, cache.TryRead(key, capture, out var ticket));
-            cache.Fill(key, ticket, found: true, Utf8.UTF8.GetBytes(value));
+            MissAndFill(cache, key, found: true, Utf8.UTF8.GetBytes(value));
             Assert.Equal(KeyCache.Lookup.Found, cache.TryRead(key, capture, out _));
         }
 
@@ -167,8 +166,7 @@ public class KeyCacheTests
         for (var i = 0; i < 20_000; i++)
         {
             var key = Utf8.UTF8.GetBytes($"m:key{i}");
-            Assert.Equal(KeyCache.Lookup.Miss, cache.TryRead(key, capture, out var ticket));
-            cache.Fill(key, ticket, found: i % 3 != 0, Utf8.UTF8.GetBytes(new string('v', i % 97)));
+            MissAndFill(cache, key, found: i % 3 != 0, Utf8.UTF8.GetBytes(new string('v', i % 97)));
             Assert.True(cache.UsedBytes <= cache.Capacity, $"{cache.UsedBytes} bytes used of {cache.Capacity}");
         }
         // The most recent keys are still there, with their values; the oldest were pushed out.
@@ -178,8 +176,7 @@ public class KeyCacheTests
         Assert.Equal(KeyCache.Lookup.Miss, cache.TryRead("m:key0"u8, capture, out _));
 
         var large = "m:large"u8.ToArray();
-        Assert.Equal(KeyCache.Lookup.Miss, cache.TryRead(large, capture, out var largeTicket));
-        cache.Fill(large, largeTicket, found: true, new byte[KeyCache.SetBytes]);
+        MissAndFill(cache, large, found: true, new byte[KeyCache.SetBytes]);
         Assert.Equal(KeyCache.Lookup.Miss, cache.TryRead(large, capture, out _));
     }
 
@@ -201,8 +198,7 @@ public class KeyCacheTests
         var read = Enumerable.Range(0, 5000).Select(i => Utf8.UTF8.GetBytes($"m:read{i:D5}")).ToList();
         foreach (var key in read)
         {
-            Assert.Equal(KeyCache.Lookup.Miss, cache.TryRead(key, capture, out var ticket));
-            cache.Fill(key, ticket, found: true, new byte[96]);
+            MissAndFill(cache, key, found: true, new byte[96]);
         }
         var cached = read.Where(k => cache.TryRead(k, capture, out _) == KeyCache.Lookup.Found).ToList();
         Assert.True(cached.Count > 64 * 3, $"only {cached.Count} keys cached");
@@ -295,6 +291,13 @@ public class KeyCacheTests
             dataset.Dispose();
             Directory.Delete(path, true);
         }
+    }
+
+    /// <summary>A read that misses the cache and offers what it found in the database, with no write in between.</summary>
+    private static void MissAndFill(KeyCache cache, byte[] key, bool found, byte[] record)
+    {
+        Assert.Equal(KeyCache.Lookup.Miss, cache.TryRead(key, ValueCapture.Current, out var ticket));
+        cache.Fill(key, ticket, found, record);
     }
 
     private static string? Read(Database db, string key) =>
