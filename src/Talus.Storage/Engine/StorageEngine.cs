@@ -588,6 +588,7 @@ public sealed class StorageEngine : IDisposable
         {
             throw new ObjectDisposedException(nameof(StorageEngine), "the dataset is closed");
         }
+        PerfLevel.OffForThisThread();
     }
 
     public void Dispose()
