@@ -13,6 +13,12 @@ namespace Talus.Protocol;
 public sealed class RespWriter
 {
     private static readonly byte[] Crlf = "\r\n"u8.ToArray();
+
+    // The longest "prefix, decimal of a long, CRLF" line: 1 + 20 + 2.
+    private const int LineMax = 23;
+
+    // Bulk strings up to this long are written with one span of the output; longer ones piece by piece.
+    private const int OneSpanBulkMax = 1024;
     private IBufferWriter<byte> _output;
 
     public RespWriter(IBufferWriter<byte> output) => _output = output;
@@ -74,13 +80,25 @@ public sealed class RespWriter
 
     public void WriteInteger(long value)
     {
-        WriteByte((byte)':');
-        WriteDecimal(value);
-        WriteCrlf();
+        WriteLine((byte)':', value);
     }
 
     public void WriteBulk(ReadOnlySpan<byte> value)
     {
+        if (value.Length <= OneSpanBulkMax)
+        {
+            // "$<length>\r\n<value>\r\n" in one span of the output: one GetSpan and one Advance, not five.
+            var span = _output.GetSpan(value.Length + LineMax + 2);
+            var at = WriteLine(span, (byte)'$', value.Length);
+            value.CopyTo(span[at..]);
+            at += value.Length;
+            span[at] = (byte)'\r';
+            span[at + 1] = (byte)'\n';
+            at += 2;
+            _output.Advance(at);
+            BytesWritten += at;
+            return;
+        }
         WriteByte((byte)'$');
         WriteDecimal(value.Length);
         WriteCrlf();
@@ -126,9 +144,7 @@ public sealed class RespWriter
 
     public void WriteArrayHeader(long count)
     {
-        WriteByte((byte)'*');
-        WriteDecimal(count);
-        WriteCrlf();
+        WriteLine((byte)'*', count);
     }
 
     /// <summary>A map of <paramref name="pairs"/> entries: %n in RESP3, a flat array of 2n in RESP2.</summary>
@@ -136,9 +152,7 @@ public sealed class RespWriter
     {
         if (Version == RespVersion.Resp3)
         {
-            WriteByte((byte)'%');
-            WriteDecimal(pairs);
-            WriteCrlf();
+            WriteLine((byte)'%', pairs);
         }
         else
         {
@@ -151,9 +165,7 @@ public sealed class RespWriter
     {
         if (Version == RespVersion.Resp3)
         {
-            WriteByte((byte)'~');
-            WriteDecimal(count);
-            WriteCrlf();
+            WriteLine((byte)'~', count);
         }
         else
         {
@@ -166,9 +178,7 @@ public sealed class RespWriter
     {
         if (Version == RespVersion.Resp3)
         {
-            WriteByte((byte)'>');
-            WriteDecimal(count);
-            WriteCrlf();
+            WriteLine((byte)'>', count);
         }
         else
         {
@@ -279,6 +289,24 @@ public sealed class RespWriter
             }
         }
         BytesWritten += bytes.Length;
+    }
+
+    /// <summary>A type byte, a decimal and CRLF (an integer reply, a header) in one span of the output.</summary>
+    private void WriteLine(byte prefix, long value)
+    {
+        var n = WriteLine(_output.GetSpan(LineMax), prefix, value);
+        _output.Advance(n);
+        BytesWritten += n;
+    }
+
+    /// <summary>Formats "prefix value CRLF" at the start of <paramref name="span"/> (at least <see cref="LineMax"/> long).</summary>
+    private static int WriteLine(Span<byte> span, byte prefix, long value)
+    {
+        span[0] = prefix;
+        Utf8Formatter.TryFormat(value, span[1..], out var digits);
+        span[1 + digits] = (byte)'\r';
+        span[2 + digits] = (byte)'\n';
+        return 3 + digits;
     }
 
     private void WriteByte(byte b)
