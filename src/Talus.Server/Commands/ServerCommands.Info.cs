@@ -105,6 +105,7 @@ public static partial class ServerCommands
         var memtables = engine.PropertySum("rocksdb.cur-size-all-mem-tables");
         var cache = Prop("rocksdb.block-cache-usage"); // one cache shared by every family
         var keyCache = engine.KeyCache?.UsedBytes ?? 0;
+        var listCache = engine.ListCache?.UsedBytes ?? 0;
         var used = managed + memtables + cache + keyCache;
         yield return ("used_memory", N(used));
         yield return ("used_memory_human", Human(used));
@@ -121,6 +122,9 @@ public static partial class ServerCommands
         // The key cache is native memory, outside the managed heap; its pages are touched only as entries arrive.
         yield return ("talus_key_cache_capacity", N(engine.KeyCache?.Capacity ?? 0));
         yield return ("talus_key_cache_used", N(keyCache));
+        // The list cache's entries are managed arrays, counted in talus_managed_heap already.
+        yield return ("talus_list_cache_capacity", N(engine.ListCache?.Capacity ?? 0));
+        yield return ("talus_list_cache_used", N(listCache));
         yield return ("talus_disk_sst_bytes", N(engine.PropertySum("rocksdb.total-sst-files-size")));
     }
 
@@ -186,6 +190,10 @@ public static partial class ServerCommands
         var keyCache = server.Dataset.Engine.KeyCache;
         yield return ("talus_key_cache_hits", N(keyCache?.Hits ?? 0));
         yield return ("talus_key_cache_misses", N(keyCache?.Misses ?? 0));
+        // LRANGE reads from a list's head answered by the list cache, and those read from RocksDB.
+        var listCache = server.Dataset.Engine.ListCache;
+        yield return ("talus_list_cache_hits", N(listCache?.Hits ?? 0));
+        yield return ("talus_list_cache_misses", N(listCache?.Misses ?? 0));
     }
 
     private static IEnumerable<(string, string)> CpuFields()

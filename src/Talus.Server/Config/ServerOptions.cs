@@ -67,6 +67,8 @@ public sealed class ServerOptions
 
     public long KeyCacheSize { get; set; } = 64L * 1024 * 1024;
 
+    public long ListCacheSize { get; set; } = 32L * 1024 * 1024;
+
     /// <summary>Memtable size per column family. 16 MB rather than 64: point reads and inserts walk a smaller skiplist (measured in docs/benchmarks.md).</summary>
     public long WriteBufferSize { get; set; } = 16L * 1024 * 1024;
 
@@ -126,6 +128,7 @@ public sealed class ServerOptions
         Fsync = AppendFsync,
         BlockCacheBytes = BlockCacheSize,
         KeyCacheBytes = KeyCacheSize,
+        ListCacheBytes = ListCacheSize,
         WriteBufferBytes = WriteBufferSize,
         MaxWriteBufferNumber = MaxWriteBufferNumber,
         BloomBitsPerKey = BloomBitsPerKey,

@@ -35,7 +35,10 @@ public struct Metadata
 
     public readonly bool HasExpiry => ExpireAtMs > 0;
 
-    public readonly bool IsExpired(long nowMs) => ExpireAtMs > 0 && ExpireAtMs <= nowMs;
+    public readonly bool IsExpired(long nowMs) => IsExpiredAt(ExpireAtMs, nowMs);
+
+    /// <summary>Whether an expiry of <paramref name="expireAtMs"/> (0 = none) has passed at <paramref name="nowMs"/>.</summary>
+    public static bool IsExpiredAt(long expireAtMs, long nowMs) => expireAtMs > 0 && expireAtMs <= nowMs;
 
     public readonly int EncodedLength => Type switch
     {

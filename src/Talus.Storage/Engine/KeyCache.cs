@@ -199,6 +199,32 @@ public sealed class KeyCache
     }
 
     /// <summary>
+    /// The epoch of <paramref name="key"/>'s stripe, -1 while a write of the stripe is in flight: a stamp for data
+    /// read from the database after this call that belongs to the key (its metadata and what the metadata names).
+    /// While <see cref="Unchanged"/> holds for the stamp, no batch writing a `meta` key of the stripe has begun
+    /// since, so the data read is still what the database holds (the list cache, <see cref="ListCache"/>).
+    /// </summary>
+    internal long Stamp(ReadOnlySpan<byte> key, out ulong hash)
+    {
+        hash = XxHash3.HashToUInt64(key);
+        ref var stripe = ref _stripes[(int)hash & _setMask & _stripeMask];
+        Enter(ref stripe);
+        var stamp = stripe.InFlight == 0 ? stripe.Epoch : -1;
+        Exit(ref stripe);
+        return stamp;
+    }
+
+    /// <summary>Whether the stripe of the key whose hash is <paramref name="hash"/> is still at <paramref name="stamp"/> with no write in flight.</summary>
+    internal bool Unchanged(ulong hash, long stamp)
+    {
+        ref var stripe = ref _stripes[(int)hash & _setMask & _stripeMask];
+        Enter(ref stripe);
+        var unchanged = stamp >= 0 && stripe.InFlight == 0 && stripe.Epoch == stamp;
+        Exit(ref stripe);
+        return unchanged;
+    }
+
+    /// <summary>
     /// Before <paramref name="batch"/> (a WriteBatch representation) is written: its `meta` keys leave the cache
     /// and their stripes count a write in flight. Every call is followed by <see cref="EndWrite"/> on the same
     /// thread with the same batch, whether the write succeeded or not.

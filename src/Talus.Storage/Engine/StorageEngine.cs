@@ -64,6 +64,10 @@ public sealed class StorageEngine : IDisposable
         if (options.KeyCacheBytes > 0)
         {
             KeyCache = new KeyCache(options.KeyCacheBytes, IdOf(Meta));
+            if (options.ListCacheBytes > 0)
+            {
+                ListCache = new ListCache(options.ListCacheBytes, KeyCache);
+            }
         }
         _lastVersion = DateTime.UtcNow.Ticks;
         _walSyncTimer = new Timer(_ => SyncWalIfDirty(), null, 1000, 1000);
@@ -72,6 +76,15 @@ public sealed class StorageEngine : IDisposable
 
     /// <summary>The cache of committed `meta` point reads (<see cref="Engine.KeyCache"/>); null when turned off.</summary>
     public KeyCache? KeyCache { get; }
+
+    /// <summary>The cache of lists' first elements (<see cref="Engine.ListCache"/>); null when turned off.</summary>
+    public ListCache? ListCache { get; }
+
+    /// <summary>
+    /// The list cache when it may answer a read on this thread: not inside a transaction, whose reads must see
+    /// its own writes.
+    /// </summary>
+    internal ListCache? ListCacheForRead => Current is null ? ListCache : null;
 
     /// <summary>The background full compaction (COMPACT) of this engine.</summary>
     public BackgroundCompaction Compaction { get; }

@@ -22,6 +22,9 @@ public sealed class StorageOptions
     /// <summary>Bytes of the key cache in front of `meta` point reads (<see cref="KeyCache"/>); 0 turns it off.</summary>
     public long KeyCacheBytes { get; init; } = 64L * 1024 * 1024;
 
+    /// <summary>Bytes of the list cache (<see cref="ListCache"/>); 0 turns it off, as does a key cache of 0.</summary>
+    public long ListCacheBytes { get; init; } = 32L * 1024 * 1024;
+
     /// <summary>Memtable size per column family (a smaller skiplist makes point reads and inserts cheaper).</summary>
     public long WriteBufferBytes { get; init; } = 32L * 1024 * 1024;
 

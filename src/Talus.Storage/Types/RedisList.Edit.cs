@@ -42,6 +42,9 @@ public sealed partial class RedisList
             SetIndex(elementKey, meta.Head + (ulong)index);
             var batch = Util.ThreadBuffers.Batch();
             batch.Put(elementKey, value, _db.Engine.Sub);
+            // Unchanged, but written: every batch that changes a list's elements writes its metadata, which is
+            // what retires the list's entry in the list cache (docs/storage-format.md, "The list cache").
+            PutMeta(batch, key, meta);
             _db.Engine.Write(batch);
             return OpStatus.Ok;
         }

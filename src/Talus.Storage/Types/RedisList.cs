@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using RocksDbSharp;
 using Talus.Storage.Encoding;
+using Talus.Storage.Engine;
 using Talus.Storage.Util;
 
 namespace Talus.Storage.Types;
@@ -265,6 +266,21 @@ public sealed partial class RedisList
     public KeyLookup Range(ReadOnlySpan<byte> key, long start, long stop, out ValueBuffer values)
     {
         values = ValueBuffer.Take();
+        var cache = _db.Engine.ListCacheForRead;
+        var stamp = -1L;
+        var hash = 0UL;
+        if (cache is not null)
+        {
+            var metaKey = _db.MetaKeySpan(key);
+            if (cache.TryGet(metaKey, out var entry) && !Metadata.IsExpiredAt(entry.ExpireAtMs, Database.NowMs)
+                && RangeFrom(entry, start, stop, values))
+            {
+                cache.CountRead(hit: true);
+                return KeyLookup.Found;
+            }
+            // Stamped before the snapshot: what the snapshot shows is served later only while nothing wrote since.
+            stamp = cache.Stamp(metaKey, out hash);
+        }
         using var view = new SnapshotView(_db.Engine);
         var found = view.Lookup(_db, key, out var meta);
         if (found != KeyLookup.Found || !ClampRange(meta.Size, ref start, ref stop))
@@ -273,7 +289,33 @@ public sealed partial class RedisList
         }
         var n = stop - start + 1;
         ReadRange(key, meta.Version, meta.Head + (ulong)start, (ulong)n, view.Snapshot, values);
+        if (cache is not null && start == 0)
+        {
+            cache.CountRead(hit: false);
+            cache.Offer(_db.MetaKeySpan(key), hash, stamp, meta.Size, meta.ExpireAtMs, values);
+        }
         return found;
+    }
+
+    /// <summary>
+    /// LRANGE from a cached head of the list: false when the range reaches past the elements the entry holds. An
+    /// empty range of a cached list is answered too.
+    /// </summary>
+    private static bool RangeFrom(ListCache.Entry entry, long start, long stop, ValueBuffer values)
+    {
+        if (!ClampRange(entry.Size, ref start, ref stop))
+        {
+            return true;
+        }
+        if (stop >= entry.Count)
+        {
+            return false;
+        }
+        for (var i = (int)start; i <= stop; i++)
+        {
+            values.Add(entry[i]);
+        }
+        return true;
     }
 
     /// <summary>

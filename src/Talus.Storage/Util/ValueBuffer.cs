@@ -53,6 +53,15 @@ public sealed class ValueBuffer
         _ends[Count++] = _length;
     }
 
+    /// <summary>Bytes of all values together.</summary>
+    public int ByteCount => _length;
+
+    /// <summary>The values' bytes, back to back, in an array of their own.</summary>
+    public byte[] CopyBytes() => _bytes.AsSpan(0, _length).ToArray();
+
+    /// <summary>Where each value ends in <see cref="CopyBytes"/>, in an array of its own.</summary>
+    public int[] CopyEnds() => _ends.AsSpan(0, Count).ToArray();
+
     /// <summary>The values as arrays of their own, for callers that keep them.</summary>
     public List<byte[]> ToList()
     {

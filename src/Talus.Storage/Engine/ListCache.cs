@@ -1,0 +1,180 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.CodeAnalysis;
+using System.IO.Hashing;
+using Talus.Storage.Util;
+
+namespace Talus.Storage.Engine;
+
+/// <summary>
+/// The first elements of lists read by range from their head (LRANGE key 0 n), kept in memory so that the next
+/// such read of a list nobody wrote meanwhile is answered without RocksDB.
+/// <para>
+/// Coherence rides on the key cache's stripes (<see cref="KeyCache.Stamp"/>): a read stamps the stripe of the
+/// list's `meta` key before it takes its snapshot, and its elements are served later only while that stripe is
+/// unchanged, that is, while no batch writing a `meta` key of the stripe has begun since. Every batch that
+/// changes a list's elements also writes the list's metadata (LSET included), so an entry is never served after
+/// a write of its list began. FLUSHDB and FLUSHALL move every stripe on. An entry outlives no write; the price is
+/// that a write to another key of the same stripe also retires it.
+/// </para>
+/// <para>
+/// Memory: every entry ever offered counts until it leaves the queue of entries in the order they came, so the
+/// bytes held, retired entries included, stay within <see cref="Capacity"/>; the oldest leave first.
+/// </para>
+/// </summary>
+public sealed class ListCache
+{
+    /// <summary>The most elements one entry holds.</summary>
+    public const int MaxElements = 1024;
+
+    /// <summary>The most bytes of elements one entry holds.</summary>
+    public const int MaxBytes = 64 * 1024;
+
+    // What an entry costs beyond its elements: the objects, the key, the dictionary and queue slots.
+    private const int EntryOverhead = 128;
+
+    private readonly KeyCache _stripes;
+    private readonly ConcurrentDictionary<byte[], Entry> _entries = new(KeyComparer.Instance);
+    private readonly ConcurrentDictionary<byte[], Entry>.AlternateLookup<ReadOnlySpan<byte>> _bySpan;
+    private readonly ConcurrentQueue<Entry> _order = new();
+    private readonly Lock _evicting = new();
+    private long _bytes;
+    private long _hits;
+    private long _misses;
+
+    public ListCache(long capacity, KeyCache stripes)
+    {
+        Capacity = capacity;
+        _stripes = stripes;
+        _bySpan = _entries.GetAlternateLookup<ReadOnlySpan<byte>>();
+    }
+
+    /// <summary>The most bytes the entries may hold, retired ones included.</summary>
+    public long Capacity { get; }
+
+    /// <summary>Bytes held by entries now.</summary>
+    public long UsedBytes => Interlocked.Read(ref _bytes);
+
+    /// <summary>Range reads answered from the cache.</summary>
+    public long Hits => Interlocked.Read(ref _hits);
+
+    /// <summary>Range reads from the head the cache could not answer.</summary>
+    public long Misses => Interlocked.Read(ref _misses);
+
+    /// <summary>
+    /// The entry of the list whose `meta` key is <paramref name="metaKey"/>, when one is cached and its stripe
+    /// has not changed since it was read.
+    /// </summary>
+    public bool TryGet(ReadOnlySpan<byte> metaKey, [NotNullWhen(true)] out Entry? entry)
+    {
+        if (_bySpan.TryGetValue(metaKey, out entry))
+        {
+            if (_stripes.Unchanged(entry.Hash, entry.Stamp))
+            {
+                return true;
+            }
+            _entries.TryRemove(new KeyValuePair<byte[], Entry>(entry.Key, entry));
+            entry = null;
+        }
+        return false;
+    }
+
+    /// <summary>Counts a read the cache answered, or one it could not (<paramref name="hit"/> false).</summary>
+    public void CountRead(bool hit) => Interlocked.Increment(ref hit ? ref _hits : ref _misses);
+
+    /// <summary>A stamp for a read of the list about to start (before its snapshot is taken); -1: do not offer it.</summary>
+    public long Stamp(ReadOnlySpan<byte> metaKey, out ulong hash) => _stripes.Stamp(metaKey, out hash);
+
+    /// <summary>
+    /// Offers the first <paramref name="elements"/> of a list of <paramref name="size"/> elements, read from a
+    /// snapshot taken after <paramref name="stamp"/>. Kept if it is within an entry's bounds; served only while
+    /// the stamp holds.
+    /// </summary>
+    public void Offer(ReadOnlySpan<byte> metaKey, ulong hash, long stamp, long size, long expireAtMs, ValueBuffer elements)
+    {
+        if (stamp < 0 || elements.Count > MaxElements || elements.ByteCount > MaxBytes || !_stripes.Unchanged(hash, stamp))
+        {
+            return;
+        }
+        var entry = new Entry(metaKey.ToArray(), hash, stamp, size, expireAtMs, elements);
+        _entries[entry.Key] = entry;
+        _order.Enqueue(entry);
+        if (Interlocked.Add(ref _bytes, entry.Cost) > Capacity)
+        {
+            Evict();
+        }
+    }
+
+    private void Evict()
+    {
+        lock (_evicting)
+        {
+            while (Interlocked.Read(ref _bytes) > Capacity && _order.TryDequeue(out var oldest))
+            {
+                _entries.TryRemove(new KeyValuePair<byte[], Entry>(oldest.Key, oldest));
+                Interlocked.Add(ref _bytes, -oldest.Cost);
+            }
+        }
+    }
+
+    /// <summary>The first <see cref="Count"/> elements of a list as they were at <see cref="Stamp"/>.</summary>
+    public sealed class Entry
+    {
+        private readonly byte[] _bytes;
+        private readonly int[] _ends;
+
+        internal Entry(byte[] key, ulong hash, long stamp, long size, long expireAtMs, ValueBuffer elements)
+        {
+            Key = key;
+            Hash = hash;
+            Stamp = stamp;
+            Size = size;
+            ExpireAtMs = expireAtMs;
+            Count = elements.Count;
+            _bytes = elements.CopyBytes();
+            _ends = elements.CopyEnds();
+            Cost = EntryOverhead + key.Length + _bytes.Length + (4L * _ends.Length);
+        }
+
+        internal byte[] Key { get; }
+
+        internal ulong Hash { get; }
+
+        internal long Stamp { get; }
+
+        internal long Cost { get; }
+
+        /// <summary>The list's length.</summary>
+        public long Size { get; }
+
+        /// <summary>The list's expiry, unix ms; 0 = none.</summary>
+        public long ExpireAtMs { get; }
+
+        /// <summary>Elements held, from the head.</summary>
+        public int Count { get; }
+
+        /// <summary>Element <paramref name="index"/> from the head (below <see cref="Count"/>).</summary>
+        public ReadOnlySpan<byte> this[int index]
+        {
+            get
+            {
+                var start = index == 0 ? 0 : _ends[index - 1];
+                return _bytes.AsSpan(start, _ends[index] - start);
+            }
+        }
+    }
+
+    private sealed class KeyComparer : IEqualityComparer<byte[]>, IAlternateEqualityComparer<ReadOnlySpan<byte>, byte[]>
+    {
+        public static readonly KeyComparer Instance = new();
+
+        public bool Equals(byte[]? x, byte[]? y) => x.AsSpan().SequenceEqual(y);
+
+        public int GetHashCode(byte[] key) => GetHashCode((ReadOnlySpan<byte>)key);
+
+        public bool Equals(ReadOnlySpan<byte> alternate, byte[] other) => alternate.SequenceEqual(other);
+
+        public int GetHashCode(ReadOnlySpan<byte> alternate) => (int)XxHash3.HashToUInt64(alternate);
+
+        public byte[] Create(ReadOnlySpan<byte> alternate) => alternate.ToArray();
+    }
+}
