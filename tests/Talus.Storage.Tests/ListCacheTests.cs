@@ -4,7 +4,7 @@ using Talus.Storage.Types;
 
 namespace Talus.Storage.Tests;
 
-/// <summary>The cache of lists' first elements (LRANGE from the head), and its coherence with writes.</summary>
+/// <summary>The cache of windows of lists read by LRANGE, and its coherence with writes.</summary>
 public class ListCacheTests
 {
     private static byte[] B(string s) => System.Text.Encoding.UTF8.GetBytes(s);
@@ -23,7 +23,7 @@ public class ListCacheTests
     private static string[] Items(int n, string prefix = "e") => Enumerable.Range(0, n).Select(i => prefix + i).ToArray();
 
     [Fact]
-    public void A_range_from_the_head_is_read_once_and_then_answered_from_the_cache_within_what_it_holds()
+    public void A_range_is_read_once_and_then_answered_from_the_cache_within_the_window_it_holds()
     {
         using var f = new StorageFixture();
         var cache = f.Dataset.Engine.ListCache!;
@@ -37,16 +37,21 @@ public class ListCacheTests
         Assert.Empty(Range(f.Db, "l", 5, 2));
         Assert.Equal((4L, 1L), (cache.Hits, cache.Misses));
 
-        // Past what the entry holds: read from RocksDB, and the longer head replaces the entry.
+        // Past the window: read from RocksDB, and the window read replaces the entry.
         Assert.Equal(Items(300)[..150], Range(f.Db, "l", 0, 149));
         Assert.Equal((4L, 2L), (cache.Hits, cache.Misses));
         Assert.Equal(Items(300)[120..150], Range(f.Db, "l", 120, 149));
         Assert.Equal(5L, cache.Hits);
 
-        // Reads that do not start at the head are neither answered nor offered past the entry.
-        Assert.Equal(Items(300)[200..], Range(f.Db, "l", 200, -1));
-        Assert.Equal((5L, 2L), (cache.Hits, cache.Misses));
-        Assert.True(cache.UsedBytes > 150 * 3);
+        // A window at the tail, as RPUSH timelines are read.
+        Assert.Equal(Items(300)[200..], Range(f.Db, "l", -100, -1));
+        Assert.Equal((5L, 3L), (cache.Hits, cache.Misses));
+        Assert.Equal(Items(300)[250..], Range(f.Db, "l", -50, -1));
+        Assert.Equal(Items(300)[200..210], Range(f.Db, "l", 200, 209));
+        Assert.Equal((7L, 3L), (cache.Hits, cache.Misses));
+        Assert.Equal(Items(300)[..10], Range(f.Db, "l", 0, 9)); // outside the window now
+        Assert.Equal((7L, 4L), (cache.Hits, cache.Misses));
+        Assert.True(cache.UsedBytes > 10 * 2);
     }
 
     [Fact]
@@ -147,12 +152,12 @@ public class ListCacheTests
         var stamp = cache.Stamp(metaKey, out var hash);
         Assert.True(stamp >= 0);
         Push(f.Db, "l", ListEnd.Left, "new");
-        cache.Offer(metaKey, hash, stamp, 1, 0, values);
+        cache.Offer(metaKey, hash, stamp, 1, 0, 0, values);
         Assert.False(cache.TryGet(metaKey, out _));
 
         // An entry kept before a write is retired by it.
         stamp = cache.Stamp(metaKey, out hash);
-        cache.Offer(metaKey, hash, stamp, 1, 0, values);
+        cache.Offer(metaKey, hash, stamp, 1, 0, 0, values);
         Assert.True(cache.TryGet(metaKey, out var entry));
         Assert.Equal("old", S(entry[0]));
         Assert.Equal(OpStatus.Ok, f.Db.Lists.Set(B("l"), 0, B("changed")));

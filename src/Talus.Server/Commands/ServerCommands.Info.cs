@@ -190,7 +190,7 @@ public static partial class ServerCommands
         var keyCache = server.Dataset.Engine.KeyCache;
         yield return ("talus_key_cache_hits", N(keyCache?.Hits ?? 0));
         yield return ("talus_key_cache_misses", N(keyCache?.Misses ?? 0));
-        // LRANGE reads from a list's head answered by the list cache, and those read from RocksDB.
+        // LRANGE reads answered by the list cache, and those read from RocksDB.
         var listCache = server.Dataset.Engine.ListCache;
         yield return ("talus_list_cache_hits", N(listCache?.Hits ?? 0));
         yield return ("talus_list_cache_misses", N(listCache?.Misses ?? 0));

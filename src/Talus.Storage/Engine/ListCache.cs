@@ -6,8 +6,8 @@ using Talus.Storage.Util;
 namespace Talus.Storage.Engine;
 
 /// <summary>
-/// The first elements of lists read by range from their head (LRANGE key 0 n), kept in memory so that the next
-/// such read of a list nobody wrote meanwhile is answered without RocksDB.
+/// The elements of lists read by range (LRANGE), one window of consecutive elements per list, kept in memory so
+/// that a later read within that window of a list nobody wrote meanwhile is answered without RocksDB.
 /// <para>
 /// Coherence rides on the key cache's stripes (<see cref="KeyCache.Stamp"/>): a read stamps the stripe of the
 /// list's `meta` key before it takes its snapshot, and its elements are served later only while that stripe is
@@ -57,7 +57,7 @@ public sealed class ListCache
     /// <summary>Range reads answered from the cache.</summary>
     public long Hits => Interlocked.Read(ref _hits);
 
-    /// <summary>Range reads from the head the cache could not answer.</summary>
+    /// <summary>Range reads the cache could not answer.</summary>
     public long Misses => Interlocked.Read(ref _misses);
 
     /// <summary>
@@ -85,17 +85,17 @@ public sealed class ListCache
     public long Stamp(ReadOnlySpan<byte> metaKey, out ulong hash) => _stripes.Stamp(metaKey, out hash);
 
     /// <summary>
-    /// Offers the first <paramref name="elements"/> of a list of <paramref name="size"/> elements, read from a
-    /// snapshot taken after <paramref name="stamp"/>. Kept if it is within an entry's bounds; served only while
-    /// the stamp holds.
+    /// Offers <paramref name="elements"/>, the elements from index <paramref name="first"/> on of a list of
+    /// <paramref name="size"/> elements, read from a snapshot taken after <paramref name="stamp"/>. Kept if it is
+    /// within an entry's bounds, in place of the list's entry; served only while the stamp holds.
     /// </summary>
-    public void Offer(ReadOnlySpan<byte> metaKey, ulong hash, long stamp, long size, long expireAtMs, ValueBuffer elements)
+    public void Offer(ReadOnlySpan<byte> metaKey, ulong hash, long stamp, long size, long expireAtMs, long first, ValueBuffer elements)
     {
         if (stamp < 0 || elements.Count > MaxElements || elements.ByteCount > MaxBytes || !_stripes.Unchanged(hash, stamp))
         {
             return;
         }
-        var entry = new Entry(metaKey.ToArray(), hash, stamp, size, expireAtMs, elements);
+        var entry = new Entry(metaKey.ToArray(), hash, stamp, size, expireAtMs, first, elements);
         _entries[entry.Key] = entry;
         _order.Enqueue(entry);
         if (Interlocked.Add(ref _bytes, entry.Cost) > Capacity)
@@ -116,14 +116,15 @@ public sealed class ListCache
         }
     }
 
-    /// <summary>The first <see cref="Count"/> elements of a list as they were at <see cref="Stamp"/>.</summary>
+    /// <summary><see cref="Count"/> consecutive elements of a list from index <see cref="First"/> on, as they were at <see cref="Stamp"/>.</summary>
     public sealed class Entry
     {
         private readonly byte[] _bytes;
         private readonly int[] _ends;
 
-        internal Entry(byte[] key, ulong hash, long stamp, long size, long expireAtMs, ValueBuffer elements)
+        internal Entry(byte[] key, ulong hash, long stamp, long size, long expireAtMs, long first, ValueBuffer elements)
         {
+            First = first;
             Key = key;
             Hash = hash;
             Stamp = stamp;
@@ -149,10 +150,13 @@ public sealed class ListCache
         /// <summary>The list's expiry, unix ms; 0 = none.</summary>
         public long ExpireAtMs { get; }
 
-        /// <summary>Elements held, from the head.</summary>
+        /// <summary>The index (from the head, 0-based) of the first element held.</summary>
+        public long First { get; }
+
+        /// <summary>Elements held.</summary>
         public int Count { get; }
 
-        /// <summary>Element <paramref name="index"/> from the head (below <see cref="Count"/>).</summary>
+        /// <summary>The element <paramref name="index"/> places after <see cref="First"/> (below <see cref="Count"/>).</summary>
         public ReadOnlySpan<byte> this[int index]
         {
             get

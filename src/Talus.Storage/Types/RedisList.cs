@@ -289,17 +289,17 @@ public sealed partial class RedisList
         }
         var n = stop - start + 1;
         ReadRange(key, meta.Version, meta.Head + (ulong)start, (ulong)n, view.Snapshot, values);
-        if (cache is not null && start == 0)
+        if (cache is not null)
         {
             cache.CountRead(hit: false);
-            cache.Offer(_db.MetaKeySpan(key), hash, stamp, meta.Size, meta.ExpireAtMs, values);
+            cache.Offer(_db.MetaKeySpan(key), hash, stamp, meta.Size, meta.ExpireAtMs, start, values);
         }
         return found;
     }
 
     /// <summary>
-    /// LRANGE from a cached head of the list: false when the range reaches past the elements the entry holds. An
-    /// empty range of a cached list is answered too.
+    /// LRANGE from the window of the list an entry holds: false when the range reaches outside it. An empty range
+    /// of a cached list is answered too.
     /// </summary>
     private static bool RangeFrom(ListCache.Entry entry, long start, long stop, ValueBuffer values)
     {
@@ -307,13 +307,13 @@ public sealed partial class RedisList
         {
             return true;
         }
-        if (stop >= entry.Count)
+        if (start < entry.First || stop >= entry.First + entry.Count)
         {
             return false;
         }
-        for (var i = (int)start; i <= stop; i++)
+        for (var i = start; i <= stop; i++)
         {
-            values.Add(entry[i]);
+            values.Add(entry[(int)(i - entry.First)]);
         }
         return true;
     }
