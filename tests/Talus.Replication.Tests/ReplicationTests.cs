@@ -332,4 +332,37 @@ public class ReplicationTests
         Assert.Equal(1, reply.Integer);
         AssertSameKeyspace(master, r1);
     }
+
+    /// <summary>
+    /// A replica's list cache stays exact under the master's stream: after each write, once the offsets meet, the
+    /// replica's reads (made twice, so the second may be answered from its cache) equal those of the master, which
+    /// runs without a list cache.
+    /// </summary>
+    [Fact]
+    public async Task A_replica_reads_every_streamed_write_of_a_cached_list_as_the_master_does()
+    {
+        await using var master = await TalusProcess.LaunchAsync("--list-cache-size", "0");
+        await using var replica = await StartReplicaAsync(master);
+        await ReplicationWait.WaitForSyncAsync(master, [replica]);
+        using var m = master.Client();
+        using var r = replica.Client();
+        string[][] writes =
+        [
+            ["RPUSH", "l", "a", "b", "c", "d", "e"], ["LSET", "l", "1", "B"], ["LPUSH", "l", "h"], ["RPOP", "l"],
+            ["LINSERT", "l", "BEFORE", "c", "x"], ["LREM", "l", "1", "x"], ["LTRIM", "l", "1", "-1"], ["LSET", "l", "-1", "z"],
+            ["EXPIRE", "l", "1000"], ["DEL", "l"], ["RPUSH", "l", "n"], ["FLUSHALL"], ["RPUSH", "l", "last", "one"],
+        ];
+        var hitsBefore = long.Parse(replica.Info("stats")["talus_list_cache_hits"], CultureInfo.InvariantCulture);
+        foreach (var write in writes)
+        {
+            m.Call(write);
+            await ReplicationWait.WaitForSyncAsync(master, [replica]);
+            var expected = m.Call("LRANGE", "l", "0", "-1").ToString();
+            Assert.Equal(expected, r.Call("LRANGE", "l", "0", "-1").ToString());
+            Assert.Equal(expected, r.Call("LRANGE", "l", "0", "-1").ToString());
+        }
+        var hits = long.Parse(replica.Info("stats")["talus_list_cache_hits"], CultureInfo.InvariantCulture) - hitsBefore;
+        Assert.True(hits >= 8, $"{hits} reads answered by the replica's list cache");
+        AssertSameKeyspace(master, replica);
+    }
 }
