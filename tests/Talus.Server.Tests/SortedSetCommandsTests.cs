@@ -119,4 +119,79 @@ public class SortedSetCommandsTests
         Assert.Equal(merged, await db.HyperLogLogLengthAsync("h3"));
         Assert.Equal([("a", 1.0), ("b", 2.0)], (await db.SortedSetRangeByRankWithScoresAsync("z")).Select(e => ((string)e.Element!, e.Score)));
     }
+
+    private static string Raw(RespReply reply) => System.Text.Encoding.UTF8.GetString(reply.Raw);
+
+    private static Task WaitBlockedAsync(TalusProcess server, int count) =>
+        Wait.UntilAsync(() => server.Info("clients")["blocked_clients"] == count.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            TimeSpan.FromSeconds(10), $"{count} blocked clients");
+
+    [Fact]
+    public async Task Bzpopmin_and_bzpopmax_reply_as_redis_does_when_they_need_not_wait()
+    {
+        await using var talus = await TalusProcess.LaunchAsync();
+        await using var redis = await RedisProcess.LaunchAsync();
+        using var t = talus.Client();
+        using var r = redis.Client();
+        string[][] script =
+        [
+            ["BZPOPMIN", "z", "0.05"], ["ZADD", "z", "1", "a", "2", "b", "3.5", "c"], ["BZPOPMIN", "z", "0"], ["BZPOPMAX", "z", "0"],
+            ["SET", "s", "x"], ["BZPOPMIN", "s", "0.05"], ["BZPOPMIN", "missing", "s", "z", "0"], ["BZPOPMIN", "missing", "z", "s", "0"],
+            ["BZPOPMAX", "z", "0.05"], ["EXISTS", "z"], ["BZPOPMIN", "z", "-1"], ["BZPOPMIN", "z", "soon"], ["BZPOPMIN", "z"],
+            ["BZPOPMAX", "z", "1e20"], ["ZADD", "q", "-0.5", "m"], ["MULTI"], ["BZPOPMIN", "none", "0"], ["BZPOPMAX", "q", "0"], ["EXEC"],
+            ["ZADD", "q", "7", "n"], ["HELLO", "3"], ["BZPOPMIN", "q", "0"], ["BZPOPMIN", "q", "0.05"],
+        ];
+        foreach (var command in script)
+        {
+            var expected = r.Call(command);
+            var actual = t.Call(command);
+            if (command[0] != "HELLO")
+            {
+                Assert.True(Differential.SameBytes(expected, actual), $"{string.Join(' ', command)}: redis {Raw(expected)}, talus {Raw(actual)}");
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Clients_blocked_in_bzpopmin_are_woken_by_writes_that_add_members_in_the_order_they_blocked()
+    {
+        await using var server = await TalusProcess.LaunchAsync();
+        using var first = server.Client();
+        using var second = server.Client();
+        using var writer = server.Client();
+        first.Send("BZPOPMIN", "z", "0");
+        await WaitBlockedAsync(server, 1);
+        second.Send("BZPOPMAX", "other", "z", "0");
+        await WaitBlockedAsync(server, 2);
+
+        // One ZADD of two members serves both, the longest waiting first.
+        Assert.Equal(2, writer.Call("ZADD", "z", "1", "a", "2", "b").Integer);
+        Assert.Equal("*3\r\n$1\r\nz\r\n$1\r\na\r\n$1\r\n1\r\n", Raw(first.Read()));
+        Assert.Equal("*3\r\n$1\r\nz\r\n$1\r\nb\r\n$1\r\n2\r\n", Raw(second.Read()));
+        Assert.Equal(0, writer.Call("EXISTS", "z").Integer);
+        await WaitBlockedAsync(server, 0);
+
+        // A store into the key it waits on serves it; a list written there does not, and it waits on.
+        first.Send("BZPOPMAX", "dst", "0");
+        await WaitBlockedAsync(server, 1);
+        writer.Call("RPUSH", "dst", "x");
+        writer.Call("DEL", "dst");
+        writer.Call("ZADD", "src", "4", "m", "5", "n");
+        Assert.Equal(2, writer.Call("ZUNIONSTORE", "dst", "1", "src").Integer);
+        Assert.Equal("*3\r\n$3\r\ndst\r\n$1\r\nn\r\n$1\r\n5\r\n", Raw(first.Read()));
+        second.Send("BZPOPMIN", "range", "0");
+        await WaitBlockedAsync(server, 1);
+        Assert.Equal(1, writer.Call("ZRANGESTORE", "range", "src", "0", "0").Integer);
+        Assert.Equal("*3\r\n$5\r\nrange\r\n$1\r\nm\r\n$1\r\n4\r\n", Raw(second.Read()));
+        Assert.Equal(0, writer.Call("EXISTS", "range").Integer);
+
+        // ZINCRBY of a new member wakes too; a timeout answers the null array.
+        first.Send("BZPOPMIN", "inc", "0");
+        await WaitBlockedAsync(server, 1);
+        writer.Call("ZINCRBY", "inc", "2.5", "x");
+        Assert.Equal("*3\r\n$3\r\ninc\r\n$1\r\nx\r\n$3\r\n2.5\r\n", Raw(first.Read()));
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        Assert.Equal("*-1\r\n", Raw(first.Call("BZPOPMAX", "never", "0.3")));
+        Assert.InRange(watch.Elapsed, TimeSpan.FromMilliseconds(250), TimeSpan.FromSeconds(5));
+    }
 }

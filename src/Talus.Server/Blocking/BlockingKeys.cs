@@ -11,7 +11,7 @@ namespace Talus.Server.Blocking;
 public delegate bool BlockedAttempt();
 
 /// <summary>
-/// Clients blocked on keys (BLPOP, BLMOVE, and later BZPOPMIN ...), as a FIFO of waiters per (db, key).
+/// Clients blocked on keys (BLPOP, BLMOVE, BZPOPMIN, BZPOPMAX ...), as a FIFO of waiters per (db, key).
 /// <para>
 /// A write that may have made a key servable calls <see cref="Signal"/>; that wakes the first waiter on the key
 /// (Redis serves the longest-waiting client first). The woken waiter re-runs its own operation under the key

@@ -6,7 +6,7 @@ using Talus.Storage.Util;
 
 namespace Talus.Server.Commands;
 
-/// <summary>ZPOPMIN, ZPOPMAX, ZMPOP, ZRANDMEMBER and ZSCAN.</summary>
+/// <summary>ZPOPMIN, ZPOPMAX, BZPOPMIN, BZPOPMAX, ZMPOP, ZRANDMEMBER and ZSCAN.</summary>
 public static partial class SortedSetCommands
 {
     private const string NotPositive = "ERR value is out of range, must be positive";
@@ -42,6 +42,61 @@ public static partial class SortedSetCommands
         {
             WriteEntry(ctx.Writer, entry, withScore: true, nested);
         }
+    }
+
+    private static void BZPopMin(CommandContext ctx) => BlockingPop(ctx, max: false);
+
+    private static void BZPopMax(CommandContext ctx) => BlockingPop(ctx, max: true);
+
+    /// <summary>
+    /// BZPOPMIN/BZPOPMAX key [key ...] timeout. The first sorted set with members answers [key, member, score]; a
+    /// key of another type before it is an error. When every key is missing the client waits in
+    /// <see cref="Blocking.BlockingKeys"/> (as BLPOP does), and a write that adds members to one of its keys wakes
+    /// it to pop; a key that holds another type by then is skipped, as Redis serves blocked clients only from
+    /// sorted sets. The timeout reply is the null array.
+    /// </summary>
+    private static void BlockingPop(CommandContext ctx, bool max)
+    {
+        if (!ListCommands.TryParseTimeout(ctx, ctx.Argc - 1, out var timeoutMs))
+        {
+            return;
+        }
+        var keys = new byte[ctx.Argc - 2][];
+        for (var i = 0; i < keys.Length; i++)
+        {
+            keys[i] = ctx.Args.ToArray(i + 1);
+        }
+        var db = ctx.Db;
+        var popped = new List<ZEntry>(1);
+        bool TryPop(bool woken)
+        {
+            foreach (var key in keys)
+            {
+                popped.Clear();
+                if (db.ZSets.Pop(key, 1, max, popped) == OpStatus.WrongType)
+                {
+                    if (woken)
+                    {
+                        continue;
+                    }
+                    ctx.WrongType();
+                    return true;
+                }
+                if (popped.Count > 0)
+                {
+                    ctx.Writer.WriteArrayHeader(3);
+                    ctx.Writer.WriteBulk(key);
+                    WriteEntry(ctx.Writer, popped[0], withScore: true, nested: false);
+                    return true;
+                }
+            }
+            return false;
+        }
+        if (TryPop(woken: false))
+        {
+            return;
+        }
+        ctx.Pending = ctx.Server.Blocking.Block(ctx, keys, timeoutMs, () => TryPop(woken: true), ctx.Writer.WriteNullArray);
     }
 
     /// <summary>ZMPOP numkeys key [key ...] MIN|MAX [COUNT count]: pops from the first non-empty key.</summary>

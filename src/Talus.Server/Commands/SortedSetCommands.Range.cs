@@ -65,6 +65,7 @@ public static partial class SortedSetCommands
                 ctx.WrongType();
                 return;
             }
+            SignalStored(ctx, args[1], stored);
             ctx.Writer.WriteInteger(stored);
             return;
         }

@@ -67,6 +67,7 @@ public static partial class SortedSetCommands
         else if (store)
         {
             status = zsets.CombineStore(args.ToArray(1), keys, options.Weights, options.Aggregate, operation, out var stored);
+            SignalStored(ctx, args[1], stored);
             WriteIntegerOrWrongType(ctx, status, stored);
         }
         else
@@ -78,6 +79,15 @@ public static partial class SortedSetCommands
                 return;
             }
             WriteEntries(ctx, result, options.WithScores);
+        }
+    }
+
+    /// <summary>A destination written with members may serve clients blocked in BZPOPMIN/BZPOPMAX on its key.</summary>
+    private static void SignalStored(CommandContext ctx, ReadOnlySpan<byte> destination, long stored)
+    {
+        if (stored > 0)
+        {
+            ctx.SignalKey(ctx.Db.Index, destination);
         }
     }
 

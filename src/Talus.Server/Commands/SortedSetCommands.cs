@@ -32,6 +32,11 @@ public static partial class SortedSetCommands
                 ctx.Writer.WriteError(ScoreIsNaN);
                 return;
         }
+        if (added > 0)
+        {
+            // A sorted set that gained members may serve clients blocked in BZPOPMIN/BZPOPMAX on its key.
+            ctx.SignalKey(ctx.Db.Index, ctx.Args[1]);
+        }
         if (!Has(flags, ZAddFlags.Increment))
         {
             ctx.Writer.WriteInteger(ch ? added + updated : added);
@@ -251,6 +256,8 @@ public static partial class SortedSetCommands
         new("ZPOPMIN", -2, Write | CommandFlags.Fast, 1, 1, 1, ZPopMin, "sortedset") { GroupsReadModifyWrite = true },
         new("ZPOPMAX", -2, Write | CommandFlags.Fast, 1, 1, 1, ZPopMax, "sortedset") { GroupsReadModifyWrite = true },
         new("ZMPOP", -4, Write, 0, 0, 0, ZMPop, "sortedset"),
+        new("BZPOPMIN", -3, Write | CommandFlags.Fast | CommandFlags.Blocking, 1, -2, 1, BZPopMin, "sortedset"),
+        new("BZPOPMAX", -3, Write | CommandFlags.Fast | CommandFlags.Blocking, 1, -2, 1, BZPopMax, "sortedset"),
         new("ZRANDMEMBER", -2, CommandFlags.ReadOnly, 1, 1, 1, ZRandMember, "sortedset"),
         new("ZSCAN", -3, CommandFlags.ReadOnly, 1, 1, 1, ZScan, "sortedset"),
         new("ZUNIONSTORE", -4, WriteSlow, 1, 1, 1, ZUnionStore, "sortedset"),
