@@ -30,6 +30,22 @@ public class ListCommandsTests
     }
 
     [Fact]
+    public async Task Lmpop_and_blmpop_reply_as_redis_does_when_they_need_not_wait()
+    {
+        await using var talus = await TalusProcess.LaunchAsync();
+        await using var redis = await RedisProcess.LaunchAsync();
+        string script = """
+            LMPOP 2 a b LEFT|RPUSH b 1 2 3 4 5|LMPOP 2 a b LEFT|LMPOP 2 a b RIGHT COUNT 3|LMPOP 2 a b RIGHT COUNT 3|LMPOP 0 a LEFT
+            LMPOP -1 a LEFT|LMPOP 1 a|LMPOP 1 a MIDDLE|LMPOP 1 a LEFT COUNT 0|LMPOP 1 a LEFT COUNT x|LMPOP 1 a LEFT COUNT 1 COUNT 2
+            LMPOP 1 a LEFT FOO|LMPOP 9223372036854775807 a LEFT|SET s x|LMPOP 2 a s LEFT|RPUSH a z|LMPOP 2 a s LEFT
+            BLMPOP 0.05 1 nothing LEFT|BLMPOP 0 2 a s LEFT|BLMPOP -1 1 a LEFT|BLMPOP soon 1 a LEFT|BLMPOP 0 0 a LEFT
+            BLMPOP soon 1 a MIDDLE|RPUSH c 1 2 3|BLMPOP 0 1 c RIGHT COUNT 5|MULTI|BLMPOP 0 1 none LEFT|EXEC|HELLO 3
+            BLMPOP 0.05 1 none LEFT|LMPOP 1 none LEFT|RPUSH c x|BLMPOP 0 1 c LEFT COUNT 2
+            """;
+        Assert.Equal(34, Differential.RunScript(redis, talus, script));
+    }
+
+    [Fact]
     public async Task Blpop_on_a_list_with_elements_answers_at_once()
     {
         await using var server = await TalusProcess.LaunchAsync();
@@ -54,6 +70,14 @@ public class ListCommandsTests
         Assert.Equal("*2\r\n$5\r\nqueue\r\n$3\r\njob\r\n", Raw(blocked.Read()));
         Assert.Equal(0, pusher.Call("EXISTS", "queue").Integer);
         await WaitBlockedAsync(server, 0);
+
+        // BLMPOP waits in the same queues and pops up to its count; a sorted set on its key does not serve it.
+        blocked.Send("BLMPOP", "0", "2", "q1", "q2", "RIGHT", "COUNT", "2");
+        await WaitBlockedAsync(server, 1);
+        pusher.Call("ZADD", "q1", "1", "m");
+        pusher.Call("RPUSH", "q2", "a", "b", "c");
+        Assert.Equal("*2\r\n$2\r\nq2\r\n*2\r\n$1\r\nc\r\n$1\r\nb\r\n", Raw(blocked.Read()));
+        Assert.Equal(1, pusher.Call("LLEN", "q2").Integer);
     }
 
     [Fact]

@@ -61,6 +61,21 @@ public sealed class Differential : IDisposable
         }
     }
 
+    /// <summary>
+    /// Runs a hand-written script on both servers: commands separated by "|" or line breaks, arguments by spaces.
+    /// HELLO's reply (which names the server and the connection) is not compared. Returns the commands compared.
+    /// </summary>
+    public static long RunScript(ServerProcess expected, ServerProcess actual, string script)
+    {
+        using var differential = new Differential(expected, actual, seed: 0)
+        {
+            ComparerFor = command => Encoding.UTF8.GetString(command[0]) == "HELLO" ? (_, _) => true : null,
+        };
+        differential.Run(script.Split(['|', '\n'], StringSplitOptions.RemoveEmptyEntries)
+            .Select(line => line.Trim().Split(' ').Select(Encoding.UTF8.GetBytes).ToArray()));
+        return differential.Compared;
+    }
+
     /// <summary>Sends one command to both servers, compares the replies and returns the reference's.</summary>
     public RespReply Call(params string[] args)
     {

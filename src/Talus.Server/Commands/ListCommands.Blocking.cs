@@ -5,7 +5,7 @@ using Talus.Storage.Util;
 namespace Talus.Server.Commands;
 
 /// <summary>
-/// BLPOP, BRPOP, BLMOVE, BRPOPLPUSH. When a list has elements they behave like their non-blocking forms;
+/// BLPOP, BRPOP, BLMPOP, BLMOVE, BRPOPLPUSH. When a list has elements they behave like their non-blocking forms;
 /// otherwise the client waits in <see cref="Blocking.BlockingKeys"/>, and a push to one of its keys wakes it to
 /// retry its own pop, which writes the reply.
 /// </summary>
@@ -60,6 +60,20 @@ public static partial class ListCommands
             }
             return false;
         }, ctx.Writer.WriteNullArray);
+    }
+
+    /// <summary>BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count]; the timeout is checked after the rest, as in Redis.</summary>
+    private static void BLMPop(CommandContext ctx)
+    {
+        if (!TryParseMPop(ctx, 2, out var keys, out var end, out var count) || !TryParseTimeout(ctx, 1, out var timeoutMs))
+        {
+            return;
+        }
+        if (TryMPop(ctx, keys, end, count, skipOtherTypes: false))
+        {
+            return;
+        }
+        ctx.Pending = ctx.Server.Blocking.Block(ctx, keys, timeoutMs, () => TryMPop(ctx, keys, end, count, skipOtherTypes: true), ctx.Writer.WriteNullArray);
     }
 
     private static void BRPopLPush(CommandContext ctx)

@@ -80,6 +80,100 @@ public static partial class ListCommands
         }
     }
 
+    /// <summary>LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count]: pops up to count elements from the first list with any.</summary>
+    private static void LMPop(CommandContext ctx)
+    {
+        if (!TryParseMPop(ctx, 1, out var keys, out var end, out var count))
+        {
+            return;
+        }
+        if (!TryMPop(ctx, keys, end, count, skipOtherTypes: false))
+        {
+            ctx.Writer.WriteNullArray();
+        }
+    }
+
+    /// <summary>
+    /// Parses "numkeys key [key ...] LEFT|RIGHT [COUNT count]" from <paramref name="numKeysIndex"/> on, with Redis 7's
+    /// errors in its order (LMPOP, BLMPOP). Without COUNT the count is 1.
+    /// </summary>
+    private static bool TryParseMPop(CommandContext ctx, int numKeysIndex, out byte[][] keys, out ListEnd end, out long count)
+    {
+        keys = [];
+        end = default;
+        count = 1;
+        var args = ctx.Args;
+        if (!args.TryGetLong(numKeysIndex, out var numKeys) || numKeys < 1)
+        {
+            ctx.Writer.WriteError("ERR numkeys should be greater than 0");
+            return false;
+        }
+        if (numKeys >= args.Count - numKeysIndex - 1)
+        {
+            ctx.SyntaxError(); // no room left for LEFT|RIGHT after the keys
+            return false;
+        }
+        var whereIndex = numKeysIndex + (int)numKeys + 1;
+        if (!TryParseEnd(ctx, whereIndex, out end))
+        {
+            return false;
+        }
+        var counted = false;
+        for (var j = whereIndex + 1; j < args.Count; j++)
+        {
+            if (!counted && args.Is(j, "COUNT") && j + 1 < args.Count)
+            {
+                counted = true;
+                if (!args.TryGetLong(++j, out count) || count < 1)
+                {
+                    ctx.Writer.WriteError("ERR count should be greater than 0");
+                    return false;
+                }
+            }
+            else
+            {
+                ctx.SyntaxError();
+                return false;
+            }
+        }
+        keys = new byte[numKeys][];
+        for (var i = 0; i < keys.Length; i++)
+        {
+            keys[i] = args.ToArray(numKeysIndex + 1 + i);
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// Pops up to <paramref name="count"/> elements from the first of <paramref name="keys"/> that is a list and
+    /// writes [key, [elements]]; true when it wrote a reply (also WRONGTYPE for a key of another type met first,
+    /// unless <paramref name="skipOtherTypes"/>: a woken BLMPOP serves only from lists).
+    /// </summary>
+    private static bool TryMPop(CommandContext ctx, byte[][] keys, ListEnd end, long count, bool skipOtherTypes)
+    {
+        foreach (var key in keys)
+        {
+            var status = ctx.Db.Lists.Pop(key, end, count, out var values);
+            if (status == OpStatus.WrongType)
+            {
+                if (skipOtherTypes)
+                {
+                    continue;
+                }
+                ctx.WrongType();
+                return true;
+            }
+            if (status == OpStatus.Ok && values.Count > 0)
+            {
+                ctx.Writer.WriteArrayHeader(2);
+                ctx.Writer.WriteBulk(key);
+                WriteArray(ctx, values);
+                return true;
+            }
+        }
+        return false;
+    }
+
     private static void LLen(CommandContext ctx)
     {
         if (ctx.Db.Lists.Length(ctx.Args[1], out var length) == KeyLookup.WrongType)
@@ -381,6 +475,8 @@ public static partial class ListCommands
         new("LPOS", -3, CommandFlags.ReadOnly, 1, 1, 1, LPos, "list"),
         new("RPOPLPUSH", 3, WriteSlow, 1, 2, 1, RPopLPush, "list"),
         new("LMOVE", 5, WriteSlow, 1, 2, 1, LMove, "list"),
+        new("LMPOP", -4, CommandFlags.Write, 0, 0, 0, LMPop, "list"),
+        new("BLMPOP", -5, WriteBlocking, 0, 0, 0, BLMPop, "list"),
         new("BLPOP", -3, WriteBlocking, 1, -2, 1, BLPop, "list"),
         new("BRPOP", -3, WriteBlocking, 1, -2, 1, BRPop, "list"),
         new("BRPOPLPUSH", 4, WriteBlocking | CommandFlags.DenyOom, 1, 2, 1, BRPopLPush, "list"),

@@ -6,7 +6,7 @@ using Talus.Storage.Util;
 
 namespace Talus.Server.Commands;
 
-/// <summary>ZPOPMIN, ZPOPMAX, BZPOPMIN, BZPOPMAX, ZMPOP, ZRANDMEMBER and ZSCAN.</summary>
+/// <summary>ZPOPMIN, ZPOPMAX, BZPOPMIN, BZPOPMAX, ZMPOP, BZMPOP, ZRANDMEMBER and ZSCAN.</summary>
 public static partial class SortedSetCommands
 {
     private const string NotPositive = "ERR value is out of range, must be positive";
@@ -102,64 +102,117 @@ public static partial class SortedSetCommands
     /// <summary>ZMPOP numkeys key [key ...] MIN|MAX [COUNT count]: pops from the first non-empty key.</summary>
     private static void ZMPop(CommandContext ctx)
     {
+        if (!TryParseZMPop(ctx, 1, out var keys, out var max, out var count))
+        {
+            return;
+        }
+        if (!TryZMPop(ctx, keys, max, count, skipOtherTypes: false))
+        {
+            ctx.Writer.WriteNullArray();
+        }
+    }
+
+    /// <summary>BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count]; the timeout is checked after the rest, as in Redis.</summary>
+    private static void BZMPop(CommandContext ctx)
+    {
+        if (!TryParseZMPop(ctx, 2, out var keys, out var max, out var count) || !ListCommands.TryParseTimeout(ctx, 1, out var timeoutMs))
+        {
+            return;
+        }
+        if (TryZMPop(ctx, keys, max, count, skipOtherTypes: false))
+        {
+            return;
+        }
+        ctx.Pending = ctx.Server.Blocking.Block(ctx, keys, timeoutMs, () => TryZMPop(ctx, keys, max, count, skipOtherTypes: true), ctx.Writer.WriteNullArray);
+    }
+
+    /// <summary>
+    /// Parses "numkeys key [key ...] MIN|MAX [COUNT count]" from <paramref name="numKeysIndex"/> on, with Redis 7's
+    /// errors in its order (ZMPOP, BZMPOP). Without COUNT the count is 1.
+    /// </summary>
+    private static bool TryParseZMPop(CommandContext ctx, int numKeysIndex, out byte[][] keys, out bool max, out long count)
+    {
+        keys = [];
+        max = false;
+        count = 1;
         var args = ctx.Args;
-        if (!args.TryGetLong(1, out var numKeys) || numKeys < 1)
+        if (!args.TryGetLong(numKeysIndex, out var numKeys) || numKeys < 1)
         {
             ctx.Writer.WriteError("ERR numkeys should be greater than 0");
-            return;
+            return false;
         }
-        var whereIndex = 1 + numKeys + 1;
-        if (whereIndex >= args.Count)
+        if (numKeys >= args.Count - numKeysIndex - 1)
+        {
+            ctx.SyntaxError(); // no room left for MIN|MAX after the keys
+            return false;
+        }
+        var whereIndex = numKeysIndex + (int)numKeys + 1;
+        max = args.Is(whereIndex, "MAX");
+        if (!max && !args.Is(whereIndex, "MIN"))
         {
             ctx.SyntaxError();
-            return;
+            return false;
         }
-        var max = args.Is((int)whereIndex, "MAX");
-        if (!max && !args.Is((int)whereIndex, "MIN"))
+        var counted = false;
+        for (var j = whereIndex + 1; j < args.Count; j++)
         {
-            ctx.SyntaxError();
-            return;
-        }
-        long count = -1;
-        for (var j = (int)whereIndex + 1; j < args.Count; j++)
-        {
-            if (count == -1 && args.Is(j, "COUNT") && j + 1 < args.Count)
+            if (!counted && args.Is(j, "COUNT") && j + 1 < args.Count)
             {
+                counted = true;
                 if (!args.TryGetLong(++j, out count) || count < 1)
                 {
                     ctx.Writer.WriteError("ERR count should be greater than 0");
-                    return;
+                    return false;
                 }
             }
             else
             {
                 ctx.SyntaxError();
-                return;
+                return false;
             }
         }
-        count = count == -1 ? 1 : count;
-        var popped = new List<ZEntry>();
-        for (var i = 2; i < whereIndex; i++)
+        keys = new byte[numKeys][];
+        for (var i = 0; i < keys.Length; i++)
         {
-            var status = ctx.Db.ZSets.Pop(args[i], count, max, popped);
+            keys[i] = args.ToArray(numKeysIndex + 1 + i);
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// Pops up to <paramref name="count"/> members from the first of <paramref name="keys"/> that is a sorted set
+    /// with members and writes [key, [[member, score] ...]]; true when it wrote a reply (also WRONGTYPE for a key of
+    /// another type met first, unless <paramref name="skipOtherTypes"/>: a woken BZMPOP serves only from sorted sets).
+    /// </summary>
+    private static bool TryZMPop(CommandContext ctx, byte[][] keys, bool max, long count, bool skipOtherTypes)
+    {
+        var popped = new List<ZEntry>();
+        foreach (var key in keys)
+        {
+            popped.Clear();
+            var status = ctx.Db.ZSets.Pop(key, count, max, popped);
             if (status == OpStatus.WrongType)
             {
+                if (skipOtherTypes)
+                {
+                    continue;
+                }
                 ctx.WrongType();
-                return;
+                return true;
             }
-            if (status == OpStatus.Ok)
+            if (popped.Count > 0)
             {
                 ctx.Writer.WriteArrayHeader(2);
-                ctx.Writer.WriteBulk(args[i]);
+                ctx.Writer.WriteBulk(key);
                 ctx.Writer.WriteArrayHeader(popped.Count);
                 foreach (var entry in popped)
                 {
                     WriteEntry(ctx.Writer, entry, withScore: true, nested: true);
                 }
-                return;
+                return true;
             }
         }
-        ctx.Writer.WriteNullArray();
+        return false;
     }
 
     private static void ZRandMember(CommandContext ctx)

@@ -256,6 +256,7 @@ public static partial class SortedSetCommands
         new("ZPOPMIN", -2, Write | CommandFlags.Fast, 1, 1, 1, ZPopMin, "sortedset") { GroupsReadModifyWrite = true },
         new("ZPOPMAX", -2, Write | CommandFlags.Fast, 1, 1, 1, ZPopMax, "sortedset") { GroupsReadModifyWrite = true },
         new("ZMPOP", -4, Write, 0, 0, 0, ZMPop, "sortedset"),
+        new("BZMPOP", -5, Write | CommandFlags.Blocking, 0, 0, 0, BZMPop, "sortedset"),
         new("BZPOPMIN", -3, Write | CommandFlags.Fast | CommandFlags.Blocking, 1, -2, 1, BZPopMin, "sortedset"),
         new("BZPOPMAX", -3, Write | CommandFlags.Fast | CommandFlags.Blocking, 1, -2, 1, BZPopMax, "sortedset"),
         new("ZRANDMEMBER", -2, CommandFlags.ReadOnly, 1, 1, 1, ZRandMember, "sortedset"),
