@@ -93,55 +93,12 @@ public static partial class ListCommands
         }
     }
 
-    /// <summary>
-    /// Parses "numkeys key [key ...] LEFT|RIGHT [COUNT count]" from <paramref name="numKeysIndex"/> on, with Redis 7's
-    /// errors in its order (LMPOP, BLMPOP). Without COUNT the count is 1.
-    /// </summary>
+    /// <summary>"numkeys key [key ...] LEFT|RIGHT [COUNT count]" from <paramref name="numKeysIndex"/> on (LMPOP, BLMPOP).</summary>
     private static bool TryParseMPop(CommandContext ctx, int numKeysIndex, out byte[][] keys, out ListEnd end, out long count)
     {
-        keys = [];
-        end = default;
-        count = 1;
-        var args = ctx.Args;
-        if (!args.TryGetLong(numKeysIndex, out var numKeys) || numKeys < 1)
-        {
-            ctx.Writer.WriteError("ERR numkeys should be greater than 0");
-            return false;
-        }
-        if (numKeys >= args.Count - numKeysIndex - 1)
-        {
-            ctx.SyntaxError(); // no room left for LEFT|RIGHT after the keys
-            return false;
-        }
-        var whereIndex = numKeysIndex + (int)numKeys + 1;
-        if (!TryParseEnd(ctx, whereIndex, out end))
-        {
-            return false;
-        }
-        var counted = false;
-        for (var j = whereIndex + 1; j < args.Count; j++)
-        {
-            if (!counted && args.Is(j, "COUNT") && j + 1 < args.Count)
-            {
-                counted = true;
-                if (!args.TryGetLong(++j, out count) || count < 1)
-                {
-                    ctx.Writer.WriteError("ERR count should be greater than 0");
-                    return false;
-                }
-            }
-            else
-            {
-                ctx.SyntaxError();
-                return false;
-            }
-        }
-        keys = new byte[numKeys][];
-        for (var i = 0; i < keys.Length; i++)
-        {
-            keys[i] = args.ToArray(numKeysIndex + 1 + i);
-        }
-        return true;
+        var parsed = MultiPop.TryParse(ctx, numKeysIndex, "LEFT", "RIGHT", out keys, out var right, out count);
+        end = right ? ListEnd.Right : ListEnd.Left;
+        return parsed;
     }
 
     /// <summary>

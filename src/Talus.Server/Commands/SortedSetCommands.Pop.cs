@@ -66,32 +66,12 @@ public static partial class SortedSetCommands
         {
             keys[i] = ctx.Args.ToArray(i + 1);
         }
-        var db = ctx.Db;
-        var popped = new List<ZEntry>(1);
-        bool TryPop(bool woken)
+        bool TryPop(bool woken) => TryPopFirst(ctx, keys, max, 1, skipOtherTypes: woken, static (writer, key, popped) =>
         {
-            foreach (var key in keys)
-            {
-                popped.Clear();
-                if (db.ZSets.Pop(key, 1, max, popped) == OpStatus.WrongType)
-                {
-                    if (woken)
-                    {
-                        continue;
-                    }
-                    ctx.WrongType();
-                    return true;
-                }
-                if (popped.Count > 0)
-                {
-                    ctx.Writer.WriteArrayHeader(3);
-                    ctx.Writer.WriteBulk(key);
-                    WriteEntry(ctx.Writer, popped[0], withScore: true, nested: false);
-                    return true;
-                }
-            }
-            return false;
-        }
+            writer.WriteArrayHeader(3);
+            writer.WriteBulk(key);
+            WriteEntry(writer, popped[0], withScore: true, nested: false);
+        });
         if (TryPop(woken: false))
         {
             return;
@@ -126,72 +106,39 @@ public static partial class SortedSetCommands
         ctx.Pending = ctx.Server.Blocking.Block(ctx, keys, timeoutMs, () => TryZMPop(ctx, keys, max, count, skipOtherTypes: true), ctx.Writer.WriteNullArray);
     }
 
-    /// <summary>
-    /// Parses "numkeys key [key ...] MIN|MAX [COUNT count]" from <paramref name="numKeysIndex"/> on, with Redis 7's
-    /// errors in its order (ZMPOP, BZMPOP). Without COUNT the count is 1.
-    /// </summary>
-    private static bool TryParseZMPop(CommandContext ctx, int numKeysIndex, out byte[][] keys, out bool max, out long count)
-    {
-        keys = [];
-        max = false;
-        count = 1;
-        var args = ctx.Args;
-        if (!args.TryGetLong(numKeysIndex, out var numKeys) || numKeys < 1)
-        {
-            ctx.Writer.WriteError("ERR numkeys should be greater than 0");
-            return false;
-        }
-        if (numKeys >= args.Count - numKeysIndex - 1)
-        {
-            ctx.SyntaxError(); // no room left for MIN|MAX after the keys
-            return false;
-        }
-        var whereIndex = numKeysIndex + (int)numKeys + 1;
-        max = args.Is(whereIndex, "MAX");
-        if (!max && !args.Is(whereIndex, "MIN"))
-        {
-            ctx.SyntaxError();
-            return false;
-        }
-        var counted = false;
-        for (var j = whereIndex + 1; j < args.Count; j++)
-        {
-            if (!counted && args.Is(j, "COUNT") && j + 1 < args.Count)
-            {
-                counted = true;
-                if (!args.TryGetLong(++j, out count) || count < 1)
-                {
-                    ctx.Writer.WriteError("ERR count should be greater than 0");
-                    return false;
-                }
-            }
-            else
-            {
-                ctx.SyntaxError();
-                return false;
-            }
-        }
-        keys = new byte[numKeys][];
-        for (var i = 0; i < keys.Length; i++)
-        {
-            keys[i] = args.ToArray(numKeysIndex + 1 + i);
-        }
-        return true;
-    }
+    /// <summary>"numkeys key [key ...] MIN|MAX [COUNT count]" from <paramref name="numKeysIndex"/> on (ZMPOP, BZMPOP).</summary>
+    private static bool TryParseZMPop(CommandContext ctx, int numKeysIndex, out byte[][] keys, out bool max, out long count) =>
+        MultiPop.TryParse(ctx, numKeysIndex, "MIN", "MAX", out keys, out max, out count);
 
     /// <summary>
     /// Pops up to <paramref name="count"/> members from the first of <paramref name="keys"/> that is a sorted set
-    /// with members and writes [key, [[member, score] ...]]; true when it wrote a reply (also WRONGTYPE for a key of
-    /// another type met first, unless <paramref name="skipOtherTypes"/>: a woken BZMPOP serves only from sorted sets).
+    /// with members and writes [key, [[member, score] ...]] (ZMPOP, BZMPOP).
     /// </summary>
-    private static bool TryZMPop(CommandContext ctx, byte[][] keys, bool max, long count, bool skipOtherTypes)
+    private static bool TryZMPop(CommandContext ctx, byte[][] keys, bool max, long count, bool skipOtherTypes) =>
+        TryPopFirst(ctx, keys, max, count, skipOtherTypes, static (writer, key, popped) =>
+        {
+            writer.WriteArrayHeader(2);
+            writer.WriteBulk(key);
+            writer.WriteArrayHeader(popped.Count);
+            foreach (var entry in popped)
+            {
+                WriteEntry(writer, entry, withScore: true, nested: true);
+            }
+        });
+
+    /// <summary>
+    /// Pops up to <paramref name="count"/> members from the first of <paramref name="keys"/> that is a sorted set
+    /// with members and has <paramref name="reply"/> write them; true when a reply was written (also WRONGTYPE for a
+    /// key of another type met first, unless <paramref name="skipOtherTypes"/>: a woken client serves only from
+    /// sorted sets).
+    /// </summary>
+    private static bool TryPopFirst(CommandContext ctx, byte[][] keys, bool max, long count, bool skipOtherTypes, Action<RespWriter, byte[], List<ZEntry>> reply)
     {
         var popped = new List<ZEntry>();
         foreach (var key in keys)
         {
             popped.Clear();
-            var status = ctx.Db.ZSets.Pop(key, count, max, popped);
-            if (status == OpStatus.WrongType)
+            if (ctx.Db.ZSets.Pop(key, count, max, popped) == OpStatus.WrongType)
             {
                 if (skipOtherTypes)
                 {
@@ -202,13 +149,7 @@ public static partial class SortedSetCommands
             }
             if (popped.Count > 0)
             {
-                ctx.Writer.WriteArrayHeader(2);
-                ctx.Writer.WriteBulk(key);
-                ctx.Writer.WriteArrayHeader(popped.Count);
-                foreach (var entry in popped)
-                {
-                    WriteEntry(ctx.Writer, entry, withScore: true, nested: true);
-                }
+                reply(ctx.Writer, key, popped);
                 return true;
             }
         }
