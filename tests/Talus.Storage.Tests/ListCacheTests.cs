@@ -183,6 +183,36 @@ public class ListCacheTests
     }
 
     [Fact]
+    public void A_list_read_again_after_each_write_holds_one_entry_not_one_per_read()
+    {
+        using var f = new StorageFixture();
+        var cache = f.Dataset.Engine.ListCache!;
+        Push(f.Db, "l", ListEnd.Right, Items(100));
+        Assert.Equal(100, Range(f.Db, "l", 0, -1).Count);
+        var one = cache.UsedBytes;
+        for (var i = 0; i < 200; i++)
+        {
+            // A write of the same length retires the entry; the read after it replaces it.
+            Assert.Equal(OpStatus.Ok, f.Db.Lists.Set(B("l"), 0, B(i % 2 == 0 ? "f0" : "e0")));
+            Assert.Equal(100, Range(f.Db, "l", 0, -1).Count);
+        }
+        Assert.Equal(one, cache.UsedBytes);
+        Assert.Equal(201, cache.Misses);
+
+        // Two windows read in turn replace each other: one entry, the size of either.
+        Assert.Equal(OpStatus.Ok, f.Db.Lists.Set(B("l"), 0, B("e0")));
+        Assert.Equal(10, Range(f.Db, "l", 0, 9).Count);
+        var window = cache.UsedBytes;
+        for (var i = 0; i < 200; i++)
+        {
+            Assert.Equal(10, Range(f.Db, "l", 50, 59).Count);
+            Assert.Equal(10, Range(f.Db, "l", 0, 9).Count);
+        }
+        Assert.Equal(window, cache.UsedBytes);
+        Assert.Equal(602, cache.Misses);
+    }
+
+    [Fact]
     public void The_entries_stay_within_the_capacity_and_the_oldest_leave_first()
     {
         var path = Path.Combine(Path.GetTempPath(), "talus-storage-" + Guid.NewGuid().ToString("N"));

@@ -17,8 +17,8 @@ namespace Talus.Storage.Engine;
 /// that a write to another key of the same stripe also retires it.
 /// </para>
 /// <para>
-/// Memory: every entry ever offered counts until it leaves the queue of entries in the order they came, so the
-/// bytes held, retired entries included, stay within <see cref="Capacity"/>; the oldest leave first.
+/// Memory: the entries are kept in the order they came; one that a newer entry of its list replaces, or that a
+/// read finds retired, leaves at once, and when the bytes held pass <see cref="Capacity"/> the oldest leave.
 /// </para>
 /// </summary>
 public sealed class ListCache
@@ -29,14 +29,16 @@ public sealed class ListCache
     /// <summary>The most bytes of elements one entry holds.</summary>
     public const int MaxBytes = 64 * 1024;
 
-    // What an entry costs beyond its elements: the objects, the key, the dictionary and queue slots.
+    // What an entry costs beyond its elements and its key: its objects, its dictionary and list slots.
     private const int EntryOverhead = 128;
 
     private readonly KeyCache _stripes;
     private readonly ConcurrentDictionary<byte[], Entry> _entries = new(KeyComparer.Instance);
     private readonly ConcurrentDictionary<byte[], Entry>.AlternateLookup<ReadOnlySpan<byte>> _bySpan;
-    private readonly ConcurrentQueue<Entry> _order = new();
-    private readonly Lock _evicting = new();
+
+    // The entries in the order they came; with _entries' changes and _bytes, under _gate. Reads take no lock.
+    private readonly LinkedList<Entry> _order = new();
+    private readonly Lock _gate = new();
     private long _bytes;
     private long _hits;
     private long _misses;
@@ -52,7 +54,7 @@ public sealed class ListCache
     public long Capacity { get; }
 
     /// <summary>Bytes held by entries now.</summary>
-    public long UsedBytes => Interlocked.Read(ref _bytes);
+    public long UsedBytes => Volatile.Read(ref _bytes);
 
     /// <summary>Range reads answered from the cache.</summary>
     public long Hits => Interlocked.Read(ref _hits);
@@ -72,7 +74,10 @@ public sealed class ListCache
             {
                 return true;
             }
-            _entries.TryRemove(new KeyValuePair<byte[], Entry>(entry.Key, entry));
+            lock (_gate)
+            {
+                Remove(entry);
+            }
             entry = null;
         }
         return false;
@@ -96,24 +101,32 @@ public sealed class ListCache
             return;
         }
         var entry = new Entry(metaKey.ToArray(), hash, stamp, size, expireAtMs, first, elements);
-        _entries[entry.Key] = entry;
-        _order.Enqueue(entry);
-        if (Interlocked.Add(ref _bytes, entry.Cost) > Capacity)
+        lock (_gate)
         {
-            Evict();
+            if (_entries.TryGetValue(entry.Key, out var replaced))
+            {
+                Remove(replaced);
+            }
+            _entries[entry.Key] = entry;
+            entry.Node = _order.AddLast(entry);
+            Volatile.Write(ref _bytes, _bytes + entry.Cost);
+            while (_bytes > Capacity && _order.First is { } oldest)
+            {
+                Remove(oldest.Value);
+            }
         }
     }
 
-    private void Evict()
+    /// <summary>Takes an entry out, unless it is out already. Under <see cref="_gate"/>.</summary>
+    private void Remove(Entry entry)
     {
-        lock (_evicting)
+        if (entry.Node is not { List: not null } node)
         {
-            while (Interlocked.Read(ref _bytes) > Capacity && _order.TryDequeue(out var oldest))
-            {
-                _entries.TryRemove(new KeyValuePair<byte[], Entry>(oldest.Key, oldest));
-                Interlocked.Add(ref _bytes, -oldest.Cost);
-            }
+            return;
         }
+        _order.Remove(node);
+        _entries.TryRemove(new KeyValuePair<byte[], Entry>(entry.Key, entry));
+        Volatile.Write(ref _bytes, _bytes - entry.Cost);
     }
 
     /// <summary><see cref="Count"/> consecutive elements of a list from index <see cref="First"/> on, as they were at <see cref="Stamp"/>.</summary>
@@ -143,6 +156,9 @@ public sealed class ListCache
         internal long Stamp { get; }
 
         internal long Cost { get; }
+
+        /// <summary>Its place in the cache's order; its list is null once it is out.</summary>
+        internal LinkedListNode<Entry>? Node { get; set; }
 
         /// <summary>The list's length.</summary>
         public long Size { get; }
