@@ -96,7 +96,8 @@ internal sealed class StringKeyStream
             < 74 => C(Pick("TTL", "PTTL", "EXPIRETIME", "PEXPIRETIME"), Key()),
             < 76 => C("PERSIST", Key()),
             < 79 => C(Pick("RENAME", "RENAMENX"), Key(), Key()),
-            < 82 => Copy(),
+            < 81 => Copy(),
+            < 82 => C("MOVE", Key(), Ascii(_rng.Next(8) == 0 ? Pick("16", "-1", "abc", "2147483648", "01") : Pick("0", "1", "2", "3"))),
             < 83 => C("DBSIZE"),
             < 86 => Select(),
             < 87 => C("KEYS", Ascii(Pick(Patterns))),
@@ -286,7 +287,7 @@ internal sealed class StringKeyStream
         ("MGET", -2), ("MSET", -3), ("MSETNX", -3), ("APPEND", 3), ("STRLEN", 2), ("INCR", 2), ("DECR", 2), ("INCRBY", 3),
         ("DECRBY", 3), ("INCRBYFLOAT", 3), ("GETRANGE", 4), ("SETRANGE", 4), ("DEL", -2), ("EXISTS", -2), ("TYPE", 2),
         ("TOUCH", -2), ("EXPIRE", -3), ("PEXPIRE", -3), ("EXPIREAT", -3), ("PEXPIREAT", -3), ("TTL", 2), ("PTTL", 2),
-        ("PERSIST", 2), ("RENAME", 3), ("RENAMENX", 3), ("COPY", -3), ("DBSIZE", 1), ("SELECT", 2), ("ECHO", 2), ("KEYS", 2),
+        ("PERSIST", 2), ("RENAME", 3), ("RENAMENX", 3), ("COPY", -3), ("MOVE", 3), ("DBSIZE", 1), ("SELECT", 2), ("ECHO", 2), ("KEYS", 2),
     ];
 
     private byte[][] WrongArity()

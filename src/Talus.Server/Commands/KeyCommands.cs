@@ -207,6 +207,32 @@ public static class KeyCommands
         ctx.Writer.WriteInteger(copied ? 1 : 0);
     }
 
+    /// <summary>MOVE key db: to another logical database, keeping the expiry; 0 when the key is missing or exists there.</summary>
+    private static void Move(CommandContext ctx)
+    {
+        if (!ctx.TryGetInt(2, out var index))
+        {
+            return;
+        }
+        if (index < 0 || index >= ctx.Server.Dataset.DatabaseCount)
+        {
+            ctx.Writer.WriteError(Errors.InvalidDbIndex);
+            return;
+        }
+        if (index == ctx.Db.Index)
+        {
+            ctx.Writer.WriteError(Errors.SameObject);
+            return;
+        }
+        var target = ctx.Server.Dataset[index];
+        var moved = ctx.Db.Keys.Move(ctx.Args.ToArray(1), target);
+        if (moved)
+        {
+            ctx.Server.Blocking.Signal(target.Index, ctx.Args[1]); // a list or sorted set may serve clients blocked there
+        }
+        ctx.Writer.WriteInteger(moved ? 1 : 0);
+    }
+
     private static void Keys(CommandContext ctx)
     {
         var keys = ctx.Db.Keys.Keys(ctx.Args[1]);
@@ -379,6 +405,7 @@ public static class KeyCommands
         new("RENAME", 3, CommandFlags.Write, 1, 2, 1, Rename, "keyspace"),
         new("RENAMENX", 3, WriteFast, 1, 2, 1, RenameNx, "keyspace"),
         new("COPY", -3, CommandFlags.Write | CommandFlags.DenyOom, 1, 2, 1, Copy, "keyspace"),
+        new("MOVE", 3, WriteFast, 1, 1, 1, Move, "keyspace"),
         new("KEYS", 2, CommandFlags.ReadOnly, 0, 0, 0, Keys, "keyspace"),
         new("SCAN", -2, CommandFlags.ReadOnly, 0, 0, 0, Scan, "keyspace"),
         new("RANDOMKEY", 1, CommandFlags.ReadOnly, 0, 0, 0, RandomKey, "keyspace"),

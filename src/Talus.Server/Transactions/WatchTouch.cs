@@ -7,7 +7,7 @@ namespace Talus.Server.Transactions;
 /// Which keys a write command modified, for WATCH: the dispatcher calls <see cref="AfterWrite"/> once a write
 /// command has changed data. Mostly the command's key positions; the exceptions are commands whose key
 /// positions include keys they only read (the STORE family and BITOP write only their destination, COPY only
-/// its copy, possibly in another database) and those whose keys are not positional (ZMPOP's numkeys list,
+/// its copy, possibly in another database; MOVE its key in both databases) and those whose keys are not positional (ZMPOP's numkeys list,
 /// touched in full: a conservative superset of the key Redis pops from). FLUSHDB/FLUSHALL are handled
 /// before they run (<see cref="BeforeWrite"/>), while the keys they remove still exist.
 /// </summary>
@@ -43,6 +43,13 @@ internal static class WatchTouch
                 return;
             case "COPY":
                 registry.Touch(CopyTargetDb(args, db), args[2]);
+                return;
+            case "MOVE":
+                registry.Touch(db, args[1]);
+                if (args.TryGetLong(2, out var target) && target is >= 0 and <= int.MaxValue)
+                {
+                    registry.Touch((int)target, args[1]);
+                }
                 return;
             case "ZMPOP" or "LMPOP":
                 TouchNumKeys(registry, args, db, 1);

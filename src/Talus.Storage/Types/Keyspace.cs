@@ -177,6 +177,27 @@ public sealed partial class Keyspace
         }
     }
 
+    /// <summary>
+    /// MOVE: the key, with its expiry, to the same name in <paramref name="target"/>, and out of this database, in one
+    /// batch. False when the key is missing here or exists there.
+    /// </summary>
+    public bool Move(byte[] key, Database target)
+    {
+        using (_db.Locks.LockMany([(_db.Index, key), (target.Index, key)]))
+        {
+            if (_db.Lookup(key, RedisType.None, out _, out _) != KeyLookup.Found
+                || target.Lookup(key, RedisType.None, out _, out _) == KeyLookup.Found)
+            {
+                return false;
+            }
+            using var batch = new WriteBatch();
+            CopyInto(batch, key, target, key);
+            batch.Delete(_db.MetaKey(key), _db.Engine.Meta);
+            _db.Engine.Write(batch);
+            return true;
+        }
+    }
+
     /// <summary>Adds to <paramref name="batch"/> a copy of <paramref name="source"/> (any type) as <paramref name="destination"/> in <paramref name="target"/>.</summary>
     private void CopyInto(WriteBatch batch, byte[] source, Database target, byte[] destination)
     {

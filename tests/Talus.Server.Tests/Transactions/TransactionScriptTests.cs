@@ -50,6 +50,12 @@ public class TransactionScriptTests
         [(0, ["SET", "a", "1"]), (0, ["WATCH", "a"]), (0, ["UNWATCH"]), (1, ["SET", "a", "2"]), (0, ["MULTI"]), (0, ["PING"]), (0, ["EXEC"])],
         [(0, ["SADD", "s", "x"]), (0, ["WATCH", "s"]), (1, ["SADD", "s", "x"]), (1, ["HDEL", "s", "f"]), (0, ["MULTI"]), (0, ["PING"]), (0, ["EXEC"])],
         [(0, ["SADD", "s", "x"]), (0, ["WATCH", "s"]), (1, ["SADD", "s", "y"]), (0, ["MULTI"]), (0, ["PING"]), (0, ["EXEC"])],
+        // MOVE touches its key in both databases, and nothing when it moves nothing; inside MULTI it moves at EXEC.
+        [(0, ["SET", "a", "1"]), (0, ["WATCH", "a"]), (1, ["MOVE", "a", "1"]), (0, ["MULTI"]), (0, ["PING"]), (0, ["EXEC"])],
+        [(0, ["SELECT", "1"]), (0, ["WATCH", "a"]), (1, ["SET", "a", "1"]), (1, ["MOVE", "a", "1"]), (0, ["MULTI"]), (0, ["PING"]), (0, ["EXEC"])],
+        [(0, ["WATCH", "a"]), (1, ["MOVE", "a", "1"]), (1, ["SET", "b", "1"]), (1, ["MOVE", "b", "0"]), (0, ["MULTI"]), (0, ["PING"]), (0, ["EXEC"])],
+        [(0, ["MULTI"]), (0, ["RPUSH", "m", "1", "2"]), (0, ["EXPIREAT", "m", "4000000000"]), (0, ["MOVE", "m", "2"]), (0, ["EXISTS", "m"]),
+            (0, ["SELECT", "2"]), (0, ["LRANGE", "m", "0", "-1"]), (0, ["EXPIRETIME", "m"]), (0, ["MOVE", "m", "0"]), (0, ["EXEC"])],
         // RENAME touches source and destination; BITOP and the STORE family only their destination.
         [(0, ["SET", "a", "1"]), (0, ["WATCH", "a"]), (1, ["RENAME", "a", "b"]), (0, ["MULTI"]), (0, ["PING"]), (0, ["EXEC"])],
         [(0, ["SET", "a", "1"]), (0, ["WATCH", "b"]), (1, ["RENAME", "a", "b"]), (0, ["MULTI"]), (0, ["PING"]), (0, ["EXEC"])],
