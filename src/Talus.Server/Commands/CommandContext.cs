@@ -215,6 +215,24 @@ public sealed class CommandContext
     }
 
     /// <summary>
+    /// A logical database number (SELECT, MOVE, COPY ... DB): an int as Redis parses it, then within the configured
+    /// `databases`; writes Redis' error and returns false otherwise.
+    /// </summary>
+    public bool TryGetDbIndex(int index, out int db)
+    {
+        if (!TryGetInt(index, out db))
+        {
+            return false;
+        }
+        if (db < 0 || db >= Server.Dataset.DatabaseCount)
+        {
+            Writer.WriteError(Errors.InvalidDbIndex);
+            return false;
+        }
+        return true;
+    }
+
+    /// <summary>
     /// Parses argument <paramref name="index"/> as a 32-bit integer (Redis' getIntFromObjectOrReply), or writes
     /// Redis' error ("not an integer", or "out of range" with the int bounds) and returns false.
     /// </summary>

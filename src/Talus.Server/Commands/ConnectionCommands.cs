@@ -46,13 +46,8 @@ public static partial class ConnectionCommands
 
     private static void Select(CommandContext ctx)
     {
-        if (!ctx.TryGetInt(1, out var index))
+        if (!ctx.TryGetDbIndex(1, out var index))
         {
-            return;
-        }
-        if (index < 0 || index >= ctx.Server.Dataset.DatabaseCount)
-        {
-            ctx.Writer.WriteError(Errors.InvalidDbIndex);
             return;
         }
         ctx.Session.DbIndex = index;

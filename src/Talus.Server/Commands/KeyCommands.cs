@@ -177,13 +177,8 @@ public static class KeyCommands
             }
             else if (ctx.Args.Is(i, "DB") && i + 1 < ctx.Argc)
             {
-                if (!ctx.TryGetInt(++i, out var index))
+                if (!ctx.TryGetDbIndex(++i, out var index))
                 {
-                    return;
-                }
-                if (index < 0 || index >= ctx.Server.Dataset.DatabaseCount)
-                {
-                    ctx.Writer.WriteError(Errors.InvalidDbIndex);
                     return;
                 }
                 target = ctx.Server.Dataset[index];
@@ -210,13 +205,8 @@ public static class KeyCommands
     /// <summary>MOVE key db: to another logical database, keeping the expiry; 0 when the key is missing or exists there.</summary>
     private static void Move(CommandContext ctx)
     {
-        if (!ctx.TryGetInt(2, out var index))
+        if (!ctx.TryGetDbIndex(2, out var index))
         {
-            return;
-        }
-        if (index < 0 || index >= ctx.Server.Dataset.DatabaseCount)
-        {
-            ctx.Writer.WriteError(Errors.InvalidDbIndex);
             return;
         }
         if (index == ctx.Db.Index)
