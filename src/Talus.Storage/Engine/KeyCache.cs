@@ -207,21 +207,19 @@ public sealed class KeyCache
     internal long Stamp(ReadOnlySpan<byte> key, out ulong hash)
     {
         hash = XxHash3.HashToUInt64(key);
+        return StampOf(hash);
+    }
+
+    /// <summary>Whether the stripe of the key whose hash is <paramref name="hash"/> is still at <paramref name="stamp"/> with no write in flight.</summary>
+    internal bool Unchanged(ulong hash, long stamp) => stamp >= 0 && StampOf(hash) == stamp;
+
+    private long StampOf(ulong hash)
+    {
         ref var stripe = ref _stripes[(int)hash & _setMask & _stripeMask];
         Enter(ref stripe);
         var stamp = stripe.InFlight == 0 ? stripe.Epoch : -1;
         Exit(ref stripe);
         return stamp;
-    }
-
-    /// <summary>Whether the stripe of the key whose hash is <paramref name="hash"/> is still at <paramref name="stamp"/> with no write in flight.</summary>
-    internal bool Unchanged(ulong hash, long stamp)
-    {
-        ref var stripe = ref _stripes[(int)hash & _setMask & _stripeMask];
-        Enter(ref stripe);
-        var unchanged = stamp >= 0 && stripe.InFlight == 0 && stripe.Epoch == stamp;
-        Exit(ref stripe);
-        return unchanged;
     }
 
     /// <summary>

@@ -50,7 +50,7 @@ public sealed class ListCache
         _bySpan = _entries.GetAlternateLookup<ReadOnlySpan<byte>>();
     }
 
-    /// <summary>The most bytes the entries may hold, retired ones included.</summary>
+    /// <summary>The most bytes the entries may hold.</summary>
     public long Capacity { get; }
 
     /// <summary>Bytes held by entries now.</summary>
@@ -132,8 +132,7 @@ public sealed class ListCache
     /// <summary><see cref="Count"/> consecutive elements of a list from index <see cref="First"/> on, as they were at <see cref="Stamp"/>.</summary>
     public sealed class Entry
     {
-        private readonly byte[] _bytes;
-        private readonly int[] _ends;
+        private readonly ValueBuffer _elements;
 
         internal Entry(byte[] key, ulong hash, long stamp, long size, long expireAtMs, long first, ValueBuffer elements)
         {
@@ -143,10 +142,8 @@ public sealed class ListCache
             Stamp = stamp;
             Size = size;
             ExpireAtMs = expireAtMs;
-            Count = elements.Count;
-            _bytes = elements.CopyBytes();
-            _ends = elements.CopyEnds();
-            Cost = EntryOverhead + key.Length + _bytes.Length + (4L * _ends.Length);
+            _elements = elements.Copy();
+            Cost = EntryOverhead + key.Length + _elements.ByteCount + (4L * _elements.Count);
         }
 
         internal byte[] Key { get; }
@@ -170,17 +167,10 @@ public sealed class ListCache
         public long First { get; }
 
         /// <summary>Elements held.</summary>
-        public int Count { get; }
+        public int Count => _elements.Count;
 
         /// <summary>The element <paramref name="index"/> places after <see cref="First"/> (below <see cref="Count"/>).</summary>
-        public ReadOnlySpan<byte> this[int index]
-        {
-            get
-            {
-                var start = index == 0 ? 0 : _ends[index - 1];
-                return _bytes.AsSpan(start, _ends[index] - start);
-            }
-        }
+        public ReadOnlySpan<byte> this[int index] => _elements[index];
     }
 
     private sealed class KeyComparer : IEqualityComparer<byte[]>, IAlternateEqualityComparer<ReadOnlySpan<byte>, byte[]>

@@ -77,7 +77,7 @@ public sealed class StorageEngine : IDisposable
     /// <summary>The cache of committed `meta` point reads (<see cref="Engine.KeyCache"/>); null when turned off.</summary>
     public KeyCache? KeyCache { get; }
 
-    /// <summary>The cache of lists' first elements (<see cref="Engine.ListCache"/>); null when turned off.</summary>
+    /// <summary>The cache of ranges LRANGE read (<see cref="Engine.ListCache"/>); null when turned off.</summary>
     public ListCache? ListCache { get; }
 
     /// <summary>

@@ -12,14 +12,22 @@ public sealed class ValueBuffer
     [ThreadStatic]
     private static ValueBuffer? t_current;
 
-    private byte[] _bytes = new byte[4096];
-    private int[] _ends = new int[128];
+    private byte[] _bytes;
+    private int[] _ends;
     private int _length;
+
+    private ValueBuffer(byte[] bytes, int[] ends, int length, int count)
+    {
+        _bytes = bytes;
+        _ends = ends;
+        _length = length;
+        Count = count;
+    }
 
     /// <summary>The calling thread's buffer, emptied (and shrunk after a reply of over 1 MB).</summary>
     public static ValueBuffer Take()
     {
-        var buffer = t_current ??= new ValueBuffer();
+        var buffer = t_current ??= new ValueBuffer(new byte[4096], new int[128], 0, 0);
         if (buffer._bytes.Length > KeepBytes)
         {
             buffer._bytes = new byte[4096];
@@ -56,11 +64,8 @@ public sealed class ValueBuffer
     /// <summary>Bytes of all values together.</summary>
     public int ByteCount => _length;
 
-    /// <summary>The values' bytes, back to back, in an array of their own.</summary>
-    public byte[] CopyBytes() => _bytes.AsSpan(0, _length).ToArray();
-
-    /// <summary>Where each value ends in <see cref="CopyBytes"/>, in an array of its own.</summary>
-    public int[] CopyEnds() => _ends.AsSpan(0, Count).ToArray();
+    /// <summary>A buffer of its own holding the same values in arrays of their exact size, for a caller that keeps them (the list cache).</summary>
+    public ValueBuffer Copy() => new(_bytes.AsSpan(0, _length).ToArray(), _ends.AsSpan(0, Count).ToArray(), _length, Count);
 
     /// <summary>The values as arrays of their own, for callers that keep them.</summary>
     public List<byte[]> ToList()
