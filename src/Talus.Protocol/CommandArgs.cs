@@ -41,6 +41,17 @@ public sealed class CommandArgs : IDisposable
     /// <summary>Copies argument <paramref name="index"/> into a new array (for values that outlive the command).</summary>
     public byte[] ToArray(int index) => this[index].ToArray();
 
+    /// <summary>Copies <paramref name="count"/> arguments from <paramref name="start"/> on, each into a new array (keys of a blocking pop, BITOP's sources).</summary>
+    public byte[][] ToArrays(int start, int count)
+    {
+        var arrays = new byte[count][];
+        for (var i = 0; i < count; i++)
+        {
+            arrays[i] = ToArray(start + i);
+        }
+        return arrays;
+    }
+
     public ReadOnlyMemory<byte> Memory(int index) => new(_arena, _offsets[index], _lengths[index]);
 
     public string GetString(int index) => Encoding.UTF8.GetString(this[index]);

@@ -21,11 +21,7 @@ public static partial class ListCommands
         {
             return;
         }
-        var keys = new byte[ctx.Argc - 2][];
-        for (var i = 0; i < keys.Length; i++)
-        {
-            keys[i] = ctx.Args.ToArray(i + 1);
-        }
+        var keys = ctx.Args.ToArrays(1, ctx.Argc - 2);
         // First pass as Redis: the first list with elements answers; a key of another type before it is an error.
         foreach (var key in keys)
         {

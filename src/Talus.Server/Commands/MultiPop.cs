@@ -49,11 +49,7 @@ internal static class MultiPop
                 return false;
             }
         }
-        keys = new byte[numKeys][];
-        for (var i = 0; i < keys.Length; i++)
-        {
-            keys[i] = args.ToArray(numKeysIndex + 1 + i);
-        }
+        keys = args.ToArrays(numKeysIndex + 1, (int)numKeys);
         return true;
     }
 }

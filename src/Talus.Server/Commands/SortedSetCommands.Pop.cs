@@ -61,11 +61,7 @@ public static partial class SortedSetCommands
         {
             return;
         }
-        var keys = new byte[ctx.Argc - 2][];
-        for (var i = 0; i < keys.Length; i++)
-        {
-            keys[i] = ctx.Args.ToArray(i + 1);
-        }
+        var keys = ctx.Args.ToArrays(1, ctx.Argc - 2);
         bool TryPop(bool woken) => TryPopFirst(ctx, keys, max, 1, skipOtherTypes: woken, static (writer, key, popped) =>
         {
             writer.WriteArrayHeader(3);

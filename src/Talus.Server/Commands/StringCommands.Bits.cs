@@ -190,11 +190,7 @@ public static partial class StringCommands
             ctx.Writer.WriteError("ERR BITOP NOT must be called with a single source key.");
             return;
         }
-        var sources = new byte[ctx.Argc - 3][];
-        for (var i = 3; i < ctx.Argc; i++)
-        {
-            sources[i - 3] = args.ToArray(i);
-        }
+        var sources = args.ToArrays(3, ctx.Argc - 3);
         var status = ctx.Db.Strings.BitOp(op, args.ToArray(2), sources, out var length);
         if (status == OpStatus.Ok)
         {

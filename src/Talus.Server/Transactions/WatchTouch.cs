@@ -46,9 +46,9 @@ internal static class WatchTouch
                 return;
             case "MOVE":
                 registry.Touch(db, args[1]);
-                if (args.TryGetLong(2, out var target) && target is >= 0 and <= int.MaxValue)
+                if (DbAt(args, 2) is { } target)
                 {
-                    registry.Touch((int)target, args[1]);
+                    registry.Touch(target, args[1]);
                 }
                 return;
             case "ZMPOP" or "LMPOP":
@@ -68,13 +68,17 @@ internal static class WatchTouch
     {
         for (var i = 3; i + 1 < args.Count; i++)
         {
-            if (args.Is(i, "DB") && args.TryGetLong(i + 1, out var target) && target is >= 0 and <= int.MaxValue)
+            if (args.Is(i, "DB") && DbAt(args, i + 1) is { } target)
             {
-                return (int)target;
+                return target;
             }
         }
         return db;
     }
+
+    /// <summary>Argument <paramref name="index"/> as a database number, or null (the command refused it anyway).</summary>
+    private static int? DbAt(CommandArgs args, int index) =>
+        args.TryGetLong(index, out var db) && db is >= 0 and <= int.MaxValue ? (int)db : null;
 
     private static void TouchNumKeys(WatchRegistry registry, CommandArgs args, int db, int numKeysAt)
     {
