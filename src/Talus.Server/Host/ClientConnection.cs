@@ -14,7 +14,8 @@ namespace Talus.Server.Host;
 /// (which parses and executes each complete command in order) and flushes the replies once per read
 /// (pipelining). Commands run synchronously on the loop's thread; only a blocking command (BLPOP ...), or a
 /// read-modify-write command whose key another thread holds (it gives way, see <see cref="StripeWakeups"/>),
-/// makes the loop await before the next one.
+/// makes the loop await before the next one. A loop resumed by the thread that released such a key sends its
+/// replies from the thread pool, so that thread serves the key's next connection meanwhile.
 /// </summary>
 public sealed class ClientConnection
 {
@@ -128,6 +129,12 @@ public sealed class ClientConnection
             else
             {
                 _reader.AdvanceTo(consumed);
+            }
+            if (StripeWakeups.ResumingInline)
+            {
+                // Resumed by the thread that released a hot key's stripe: that thread goes on to the next
+                // connection in the key's queue while this one's replies are sent from the thread pool.
+                await Task.Yield();
             }
             DrainPushes();
             var written = _ctx.Writer.BytesWritten;
