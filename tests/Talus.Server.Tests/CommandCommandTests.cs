@@ -17,7 +17,8 @@ public class CommandCommandTests
         "get", "mget", "setbit", "getbit", "bitcount", "bitpos", "config|get", "config|set", "config|rewrite",
         "config|resetstat", "config|help", "client|id", "client|setname", "client|getname", "client|info", "client|list", "client|kill",
         "client|no-evict", "client|reply", "client|pause", "client|unpause", "client|help", "command|count", "command|list",
-        "command|info", "command|docs", "command|getkeys", "command|getkeysandflags", "command|help",
+        "command|info", "command|docs", "command|getkeys", "command|getkeysandflags", "command|help", "slowlog|get", "slowlog|len",
+        "slowlog|reset", "slowlog|help",
     ];
 
     [Fact]

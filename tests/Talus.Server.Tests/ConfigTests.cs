@@ -98,6 +98,18 @@ public class ConfigTests
     }
 
     [Fact]
+    public async Task Slowlog_subcommands_and_their_errors_reply_as_redis_does()
+    {
+        await using var talus = await TalusProcess.LaunchAsync();
+        await using var redis = await RedisProcess.LaunchAsync();
+        const string script = """
+            SLOWLOG RESET|SLOWLOG LEN|SLOWLOG GET|SLOWLOG GET -1|SLOWLOG GET 0|SLOWLOG HELP|SLOWLOG help|SLOWLOG GET x
+            SLOWLOG GET -2|SLOWLOG GET 1 2|SLOWLOG get 1 2|SLOWLOG LEN 1|SLOWLOG RESET now|SLOWLOG HELP me|SLOWLOG FOO|SLOWLOG
+            """;
+        Assert.Equal(16, Differential.RunScript(redis, talus, script));
+    }
+
+    [Fact]
     public async Task Config_set_changes_settings_at_runtime_and_is_all_or_nothing()
     {
         await using var talus = await TalusProcess.LaunchAsync();

@@ -76,58 +76,59 @@ public static partial class ServerCommands
         ctx.Session.CloseRequested = true;
     }
 
-    private static void SlowLog(CommandContext ctx)
+    private static void SlowLogGet(CommandContext ctx)
     {
-        var sub = ctx.Args.GetString(1).ToUpperInvariant();
-        switch (sub)
+        if (ctx.Argc > 3)
         {
-            case "GET" when ctx.Argc <= 3:
-                var count = 10L;
-                if (ctx.Argc == 3 && (!ctx.Args.TryGetLong(2, out count) || count < -1))
-                {
-                    ctx.Writer.WriteError("ERR count should be greater than or equal to -1");
-                    return;
-                }
-                var entries = ctx.Server.SlowLog.Get((int)Math.Min(count, int.MaxValue));
-                ctx.Writer.WriteArrayHeader(entries.Count);
-                foreach (var e in entries)
-                {
-                    ctx.Writer.WriteArrayHeader(6);
-                    ctx.Writer.WriteInteger(e.Id);
-                    ctx.Writer.WriteInteger(e.UnixSeconds);
-                    ctx.Writer.WriteInteger(e.DurationMicros);
-                    ctx.Writer.WriteArrayHeader(e.Args.Length);
-                    foreach (var a in e.Args)
-                    {
-                        ctx.Writer.WriteBulk(a);
-                    }
-                    ctx.Writer.WriteBulk(e.ClientAddress);
-                    ctx.Writer.WriteBulk(e.ClientName);
-                }
-                break;
-            case "LEN" when ctx.Argc == 2:
-                ctx.Writer.WriteInteger(ctx.Server.SlowLog.Length);
-                break;
-            case "RESET" when ctx.Argc == 2:
-                ctx.Server.SlowLog.Reset();
-                ctx.Writer.WriteOk();
-                break;
-            case "HELP" when ctx.Argc == 2:
-                ctx.Writer.WriteArrayHeader(3);
-                ctx.Writer.WriteSimpleString("SLOWLOG GET [<count>]");
-                ctx.Writer.WriteSimpleString("SLOWLOG LEN");
-                ctx.Writer.WriteSimpleString("SLOWLOG RESET");
-                break;
-            case "GET" or "LEN" or "RESET" or "HELP":
-                ctx.WrongArity("slowlog|" + sub.ToLowerInvariant());
-                break;
-            default:
-                ctx.Writer.WriteError($"ERR unknown subcommand '{ctx.Args.GetString(1)}'. Try SLOWLOG HELP.");
-                break;
+            ctx.Writer.WriteError($"ERR unknown subcommand or wrong number of arguments for '{ctx.Args.GetString(1)}'. Try SLOWLOG HELP.");
+            return;
+        }
+        var count = 10L;
+        if (ctx.Argc == 3 && (!ctx.Args.TryGetLong(2, out count) || count < -1))
+        {
+            ctx.Writer.WriteError("ERR count should be greater than or equal to -1");
+            return;
+        }
+        var entries = ctx.Server.SlowLog.Get((int)Math.Min(count, int.MaxValue));
+        ctx.Writer.WriteArrayHeader(entries.Count);
+        foreach (var e in entries)
+        {
+            ctx.Writer.WriteArrayHeader(6);
+            ctx.Writer.WriteInteger(e.Id);
+            ctx.Writer.WriteInteger(e.UnixSeconds);
+            ctx.Writer.WriteInteger(e.DurationMicros);
+            ctx.Writer.WriteArrayHeader(e.Args.Length);
+            foreach (var a in e.Args)
+            {
+                ctx.Writer.WriteBulk(a);
+            }
+            ctx.Writer.WriteBulk(e.ClientAddress);
+            ctx.Writer.WriteBulk(e.ClientName);
         }
     }
 
+    private static void SlowLogLen(CommandContext ctx) => ctx.Writer.WriteInteger(ctx.Server.SlowLog.Length);
+
+    private static void SlowLogReset(CommandContext ctx)
+    {
+        ctx.Server.SlowLog.Reset();
+        ctx.Writer.WriteOk();
+    }
+
+    private static void SlowLogHelp(CommandContext ctx) => ContainerCommand.WriteHelp(ctx,
+        "GET [<count>]",
+        "    Return top <count> entries from the slowlog (default: 10, -1 mean all).",
+        "    Entries are made of:",
+        "    id, timestamp, time in microseconds, arguments array, client IP and port,",
+        "    client name",
+        "LEN",
+        "    Return the length of the slowlog.",
+        "RESET",
+        "    Reset the slowlog.");
+
     private const CommandFlags AdminFlags = CommandFlags.Admin | CommandFlags.NoScript;
+    // Redis 7 flags SLOWLOG's subcommands admin, loading and stale, not noscript.
+    private const CommandFlags SlowLogFlags = CommandFlags.Admin | CommandFlags.Loading | CommandFlags.Stale;
 
     public static readonly CommandDescriptor[] Table =
     [
@@ -137,7 +138,16 @@ public static partial class ServerCommands
         new("BGSAVE", -1, AdminFlags, 0, 0, 0, BgSave, "server"),
         new("COMPACT", 1, AdminFlags, 0, 0, 0, Compact, "server"),
         new("SHUTDOWN", -1, AdminFlags | CommandFlags.Loading | CommandFlags.Stale | CommandFlags.NoMulti, 0, 0, 0, Shutdown, "server"),
-        new("SLOWLOG", -2, AdminFlags | CommandFlags.Loading | CommandFlags.Stale, 0, 0, 0, SlowLog, "server"),
+        new("SLOWLOG", -2, CommandFlags.None, 0, 0, 0, ContainerCommand.Dispatch, "server")
+        {
+            Subcommands =
+            [
+                new("SLOWLOG|GET", -2, SlowLogFlags, 0, 0, 0, SlowLogGet, "server"),
+                new("SLOWLOG|LEN", 2, SlowLogFlags, 0, 0, 0, SlowLogLen, "server"),
+                new("SLOWLOG|RESET", 2, SlowLogFlags, 0, 0, 0, SlowLogReset, "server"),
+                new("SLOWLOG|HELP", 2, CommandFlags.Loading | CommandFlags.Stale, 0, 0, 0, SlowLogHelp, "server"),
+            ],
+        },
         new("COMMAND", -1, CommandFlags.Loading | CommandFlags.Stale, 0, 0, 0, Command, "server") { Subcommands = CommandSubcommands() },
     ];
 }
