@@ -331,6 +331,61 @@ public class RedisListTests
     }
 
     [Fact]
+    public void Pops_leave_the_popped_elements_for_compaction_and_no_read_copy_or_digest_sees_them()
+    {
+        using var f = new StorageFixture();
+        Push(f.Db, "k", ListEnd.Right, Enumerable.Range(0, 200).Select(i => "e" + i).ToArray());
+        Assert.Equal(OpStatus.Ok, f.Db.Lists.Pop(B("k"), ListEnd.Left, 50, out _));
+        for (var i = 0; i < 30; i++)
+        {
+            Assert.Equal(OpStatus.Ok, f.Db.Lists.Pop(B("k"), ListEnd.Right, 1, out _));
+        }
+        for (var i = 0; i < 10; i++)
+        {
+            Assert.Equal(OpStatus.Ok, f.Db.Lists.Move(B("k"), B("other"), ListEnd.Left, ListEnd.Right, out _));
+        }
+        // Pushes take the indices of popped elements again, at both ends.
+        Push(f.Db, "k", ListEnd.Left, "n0", "n1", "n2", "n3", "n4");
+        Push(f.Db, "k", ListEnd.Right, "r0", "r1", "r2");
+        List<string> expected = ["n4", "n3", "n2", "n1", "n0", .. Enumerable.Range(60, 110).Select(i => "e" + i), "r0", "r1", "r2"];
+        Assert.Equal(expected, All(f.Db, "k"));
+        // No deletion was written: all 200 indices still hold a value, 118 of them inside [head, tail).
+        Assert.Equal(200, SubKeyCount(f.Db, "k"));
+        Assert.Equal(KeyLookup.Found, f.Db.Lists.Index(B("k"), -1, out var last));
+        Assert.Equal("r2", System.Text.Encoding.UTF8.GetString(last!));
+        Assert.True(f.Db.Keys.Copy(B("k"), f.Db, B("copy"), replace: false));
+        Assert.Equal(118, SubKeyCount(f.Db, "copy"));
+        Assert.Equal(expected, All(f.Db, "copy"));
+        var digest = f.Db.Keys.Digest();
+
+        f.Db.Engine.CompactAll();
+
+        Assert.Equal(118, SubKeyCount(f.Db, "k"));
+        Assert.Equal(expected, All(f.Db, "k"));
+        Assert.Equal(digest, f.Db.Keys.Digest());
+        Assert.Equal(Enumerable.Range(50, 10).Select(i => "e" + i), All(f.Db, "other"));
+    }
+
+    [Fact]
+    public void A_list_missing_an_element_inside_head_and_tail_fails_its_reads_loudly()
+    {
+        using var f = new StorageFixture();
+        Push(f.Db, "k", ListEnd.Right, "a", "b", "c");
+        f.Db.Lookup(B("k"), RedisType.List, out var meta, out _);
+        Span<byte> index = stackalloc byte[8];
+        BinaryPrimitives.WriteUInt64BigEndian(index, meta.Head + 1);
+        using (var batch = new RocksDbSharp.WriteBatch())
+        {
+            batch.Delete(KeyCodec.SubKey(f.Db.Index, B("k"), meta.Version, index), f.Db.Engine.Sub);
+            f.Db.Engine.Write(batch);
+        }
+        Assert.Throws<InvalidDataException>(() => f.Db.Lists.Index(B("k"), 1, out _));
+        Assert.Throws<InvalidDataException>(() => f.Db.Lists.Range(B("k"), 0, -1, out _));
+        Assert.Equal(KeyLookup.Found, f.Db.Lists.Index(B("k"), 2, out var third));
+        Assert.Equal("c", System.Text.Encoding.UTF8.GetString(third!));
+    }
+
+    [Fact]
     public void A_million_element_list_reads_ranges_and_leaves_nothing_after_delete_and_compaction()
     {
         using var f = new StorageFixture();

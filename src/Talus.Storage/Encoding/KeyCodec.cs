@@ -82,6 +82,19 @@ public static class KeyCodec
         return true;
     }
 
+    /// <summary>
+    /// Iterator bounds of a list's live elements, the indices [head, tail) of one version: outside them lie only
+    /// popped elements that compaction has yet to drop (docs/storage-format.md, "Lists").
+    /// </summary>
+    public static (byte[] Lower, byte[] Upper) ListElementBounds(int db, ReadOnlySpan<byte> userKey, ulong version, ulong head, ulong tail)
+    {
+        Span<byte> index = stackalloc byte[8];
+        BinaryPrimitives.WriteUInt64BigEndian(index, head);
+        var lower = SubKey(db, userKey, version, index);
+        BinaryPrimitives.WriteUInt64BigEndian(index, tail);
+        return (lower, SubKey(db, userKey, version, index));
+    }
+
     /// <summary>Maps a double onto 8 bytes whose unsigned big-endian order is the numeric order.</summary>
     public static void EncodeScore(double score, Span<byte> destination)
     {

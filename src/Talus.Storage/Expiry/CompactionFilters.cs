@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using RocksDbSharp;
 using Talus.Storage.Encoding;
@@ -8,7 +9,8 @@ namespace Talus.Storage.Expiry;
 /// <summary>
 /// Background reclamation. The meta filter drops metadata whose expiry has passed; the sub and zscore
 /// filters drop sub-keys whose key no longer exists or has a newer version (DEL, overwrite, expiry and
-/// FLUSHDB of a collection only touch its metadata, so they stay O(1)). RocksDB turns a filtered entry
+/// FLUSHDB of a collection only touch its metadata, so they stay O(1)), and list elements outside the list's
+/// [head, tail) (pops only move head or tail). RocksDB turns a filtered entry
 /// into a tombstone, so an older version underneath never reappears.
 /// These callbacks run on RocksDB threads and abort the process if they throw: each one catches
 /// everything and keeps the entry when in doubt. The delegates live in fields because the native side
@@ -88,7 +90,7 @@ internal sealed class CompactionFilters
             var length = (int)keyLength;
             var scratch = _scratch is { } s && s.Length >= length ? s : (_scratch = new byte[Math.Max(length, 256)]);
             Marshal.Copy(key, scratch, 0, length);
-            if (!KeyCodec.TryDecodeSubKey(scratch.AsSpan(0, length), out var db, out var userKey, out var version, out _))
+            if (!KeyCodec.TryDecodeSubKey(scratch.AsSpan(0, length), out var db, out var userKey, out var version, out var field))
             {
                 return (char)0;
             }
@@ -104,6 +106,12 @@ internal sealed class CompactionFilters
             }
             if (meta.Type == RedisType.String || meta.Version != version)
             {
+                return (char)1;
+            }
+            if (meta.Type == RedisType.List && field.Length == 8
+                && BinaryPrimitives.ReadUInt64BigEndian(field) is var index && (index < meta.Head || index >= meta.Tail))
+            {
+                // A popped element: pops move head or tail past it and leave it for this filter.
                 return (char)1;
             }
             return _expireInCompaction && meta.IsExpired(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()) ? (char)1 : (char)0;

@@ -6,7 +6,8 @@ namespace Talus.Storage.Types;
 /// <summary>
 /// DEBUG DIGEST: an order-independent fingerprint of one database (XOR of one XxHash128 per live key over its
 /// name, type, expiry and content). Content is read from storage as stored: the string payload, or every
-/// sub-key suffix and value of the key's current version in <c>sub</c> and <c>zscore</c>. Versions, which
+/// sub-key suffix and value of the key's current version in <c>sub</c> and <c>zscore</c> (of a list, its live
+/// elements only). Versions, which
 /// differ between independently built datasets, are left out; list element positions are kept, so the
 /// digest compares a master with its replicas (same batches, same positions). One pass, no locks.
 /// </summary>
@@ -36,6 +37,19 @@ public sealed partial class Keyspace
             if (meta.Type == RedisType.String)
             {
                 hash.Append(it.GetValueSpan()[Metadata.HeaderSize..]);
+            }
+            else if (meta.Type == RedisType.List)
+            {
+                // Only [head, tail): popped elements stay outside it until compaction drops them, which happens at
+                // different times on a master and its replicas.
+                var (first, end) = KeyCodec.ListElementBounds(_db.Index, userKey, meta.Version, meta.Head, meta.Tail);
+                var prefixLength = first.Length - 8;
+                using var sub = engine.NewIterator(engine.Sub, first, end);
+                for (sub.Seek(first); sub.Valid(); sub.Next())
+                {
+                    hash.Append(sub.GetKeySpan()[prefixLength..]);
+                    hash.Append(sub.GetValueSpan());
+                }
             }
             else
             {

@@ -210,12 +210,16 @@ public sealed partial class Keyspace
         var copy = meta;
         copy.Version = _db.Engine.NextVersion();
         batch.Put(target.MetaKey(destination), copy.ToArray(), _db.Engine.Meta);
-        foreach (var family in new[] { _db.Engine.Sub, _db.Engine.ZScore })
+        var prefix = KeyCodec.SubKeyPrefix(_db.Index, source, meta.Version);
+        var newPrefix = KeyCodec.SubKeyPrefix(target.Index, destination, copy.Version);
+        // A list copies its live elements [head, tail) only, not the popped ones compaction has yet to drop.
+        var (lower, upper) = meta.Type == RedisType.List
+            ? KeyCodec.ListElementBounds(_db.Index, source, meta.Version, meta.Head, meta.Tail)
+            : (prefix, KeyCodec.PrefixUpperBound(prefix));
+        foreach (var family in meta.Type == RedisType.List ? new[] { _db.Engine.Sub } : [_db.Engine.Sub, _db.Engine.ZScore])
         {
-            var prefix = KeyCodec.SubKeyPrefix(_db.Index, source, meta.Version);
-            var newPrefix = KeyCodec.SubKeyPrefix(target.Index, destination, copy.Version);
-            using var it = _db.Engine.NewIterator(family, prefix, KeyCodec.PrefixUpperBound(prefix));
-            for (it.Seek(prefix); it.Valid(); it.Next())
+            using var it = _db.Engine.NewIterator(family, lower, upper);
+            for (it.Seek(lower); it.Valid(); it.Next())
             {
                 var suffix = it.GetKeySpan()[prefix.Length..];
                 var newKey = new byte[newPrefix.Length + suffix.Length];

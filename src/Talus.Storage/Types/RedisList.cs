@@ -34,6 +34,9 @@ public sealed partial class RedisList
     /// <summary>Removals of more contiguous elements than this become one range tombstone instead of point deletes.</summary>
     private const int RangeDeleteThreshold = 64;
 
+    /// <summary>How many snapshots a read of [head, tail) tries before it calls the list damaged (<see cref="CheckAttempt"/>).</summary>
+    private const int ReadAttempts = 3;
+
     private readonly Database _db;
 
     internal RedisList(Database db) => _db = db;
@@ -141,7 +144,8 @@ public sealed partial class RedisList
             }
             else
             {
-                DeleteElements(lease.Batch, key, meta.Version, first, (ulong)n);
+                // The popped elements are not deleted: they fall outside [head, tail), where no read looks, and the
+                // sub compaction filter drops them (docs/storage-format.md, "Lists"). No tombstones for a queue.
                 if (end == ListEnd.Left)
                 {
                     meta.Head += (ulong)n;
@@ -198,8 +202,8 @@ public sealed partial class RedisList
             var elementKey = ElementKey(source, src.Version);
             SetIndex(elementKey, popIndex);
             value = _db.Engine.Get(_db.Engine.Sub, elementKey) ?? throw new InvalidDataException("list element missing at its index");
+            // Like a pop, the moved element is left outside [head, tail) for the compaction filter.
             var batch = ThreadBuffers.Batch();
-            batch.Delete(elementKey, _db.Engine.Sub);
             if (from == ListEnd.Left)
             {
                 src.Head++;
@@ -239,24 +243,38 @@ public sealed partial class RedisList
     public KeyLookup Index(ReadOnlySpan<byte> key, long index, out byte[]? value)
     {
         value = null;
-        using var view = new SnapshotView(_db.Engine);
-        var found = view.Lookup(_db, key, out var meta);
-        if (found != KeyLookup.Found)
+        for (var attempt = 1; ; attempt++)
         {
-            return found;
+            using var view = new SnapshotView(_db.Engine);
+            var found = view.Lookup(_db, key, out var meta);
+            var at = index < 0 ? index + meta.Size : index;
+            if (found != KeyLookup.Found || at < 0 || at >= meta.Size)
+            {
+                return found;
+            }
+            var elementKey = ElementKey(key, meta.Version);
+            SetIndex(elementKey, meta.Head + (ulong)at);
+            value = _db.Engine.Get(_db.Engine.Sub, elementKey, view.Options);
+            if (value is not null)
+            {
+                return found;
+            }
+            CheckAttempt(attempt);
         }
-        if (index < 0)
+    }
+
+    /// <summary>
+    /// A read at a snapshot found an element of [head, tail) missing. That happens only when, since the snapshot,
+    /// a write left the element outside the list (a pop, DEL) and a compaction dropped it (a compaction filter
+    /// does not see snapshots): the read is repeated on a new snapshot. Several misses in a row mean the list is
+    /// damaged, and the command fails loudly.
+    /// </summary>
+    private static void CheckAttempt(int attempt)
+    {
+        if (attempt >= ReadAttempts)
         {
-            index += meta.Size;
+            throw new InvalidDataException($"list elements missing within [head, tail) in {ReadAttempts} reads");
         }
-        if (index < 0 || index >= meta.Size)
-        {
-            return found;
-        }
-        var elementKey = ElementKey(key, meta.Version);
-        SetIndex(elementKey, meta.Head + (ulong)index);
-        value = _db.Engine.Get(_db.Engine.Sub, elementKey, view.Options);
-        return found;
     }
 
     /// <summary>
@@ -281,20 +299,29 @@ public sealed partial class RedisList
             // Stamped before the snapshot: what the snapshot shows is served later only while nothing wrote since.
             stamp = cache.Stamp(metaKey, out hash);
         }
-        using var view = new SnapshotView(_db.Engine);
-        var found = view.Lookup(_db, key, out var meta);
-        if (found != KeyLookup.Found || !ClampRange(meta.Size, ref start, ref stop))
+        for (var attempt = 1; ; attempt++)
         {
-            return found;
+            using var view = new SnapshotView(_db.Engine);
+            var found = view.Lookup(_db, key, out var meta);
+            var (from, to) = (start, stop);
+            if (found != KeyLookup.Found || !ClampRange(meta.Size, ref from, ref to))
+            {
+                return found;
+            }
+            var n = to - from + 1;
+            ReadRange(key, meta.Version, meta.Head + (ulong)from, (ulong)n, view.Snapshot, values);
+            if (values.Count == n)
+            {
+                if (cache is not null)
+                {
+                    cache.CountRead(hit: false);
+                    cache.Offer(_db.MetaKeySpan(key), hash, stamp, meta.Size, meta.ExpireAtMs, from, values);
+                }
+                return found;
+            }
+            CheckAttempt(attempt);
+            values = ValueBuffer.Take();
         }
-        var n = stop - start + 1;
-        ReadRange(key, meta.Version, meta.Head + (ulong)start, (ulong)n, view.Snapshot, values);
-        if (cache is not null)
-        {
-            cache.CountRead(hit: false);
-            cache.Offer(_db.MetaKeySpan(key), hash, stamp, meta.Size, meta.ExpireAtMs, start, values);
-        }
-        return found;
     }
 
     /// <summary>
