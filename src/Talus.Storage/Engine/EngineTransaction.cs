@@ -237,7 +237,28 @@ public sealed class EngineTransaction : IDisposable
             StorageEngine.End(this);
             _engine.Write(batch);
         }
+        if (_ahead is not null && _engine.ReadAheadCarry is { } carry && !Writes(_records.WrittenSpan, _engine.IdOf(_engine.Sub)))
+        {
+            // Written (or nothing to write), the owner still holding its stripes: what was read ahead is what the
+            // database holds, unless this batch wrote elements.
+            _ahead.HandOn(carry);
+        }
         Dispose();
+    }
+
+    /// <summary>Whether any record of <paramref name="records"/> is in the column family <paramref name="family"/>.</summary>
+    private static bool Writes(ReadOnlySpan<byte> records, uint family)
+    {
+        var pos = 0;
+        while (pos < records.Length)
+        {
+            var record = WriteBatchFormat.ReadRecord(records, ref pos);
+            if (record.Family == family && record.Tag != WriteBatchFormat.LogDataTag)
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     /// <summary>Ends the transaction; uncommitted writes are dropped.</summary>

@@ -19,8 +19,11 @@ namespace Talus.Storage.Engine;
 /// </summary>
 internal sealed class ReadAhead
 {
-    /// <summary>Most keys one refill reads.</summary>
-    public const int Depth = 16;
+    /// <summary>
+    /// Most keys one refill reads: four groups of redis-benchmark's 16 pipelined pops, the rest handed on from one
+    /// group to the next (<see cref="ReadAheadCarry"/>).
+    /// </summary>
+    public const int Depth = 64;
 
     /// <summary>A refill takes no value past the first that would make it hold more than this many bytes.</summary>
     public const int MaxBytes = 64 * 1024;
@@ -45,6 +48,15 @@ internal sealed class ReadAhead
             return buffered;
         }
         var lane = forward ? _forward : _backward;
+        if (engine.ReadAheadCarry?.Take(family, key, forward) is { } carried)
+        {
+            // An earlier group's read-ahead of this list, handed on untouched (ReadAheadCarry).
+            lane.Family = family;
+            lane.Entries = carried;
+            lane.ReadOnce = true;
+            Served++;
+            return lane.Find(family, key);
+        }
         if (!lane.ReadOnce && !atOnce)
         {
             lane.ReadOnce = true;
@@ -53,6 +65,22 @@ internal sealed class ReadAhead
         lane.ReadOnce = true;
         Refill(lane, engine, family, key, lower, upper, forward);
         return lane.Entries.Count > 0 && key.SequenceEqual(lane.Entries[0].Key) ? lane.Entries[0].Value : null;
+    }
+
+    /// <summary>
+    /// Hands what was read ahead on to the next group that pops from the same list (<see cref="ReadAheadCarry"/>).
+    /// Only after a commit whose batch wrote nothing in <c>sub</c>, with the list's stripe still held.
+    /// </summary>
+    public void HandOn(ReadAheadCarry carry)
+    {
+        foreach (var (lane, forward) in new[] { (_forward, true), (_backward, false) })
+        {
+            if (lane.Family is { } family && lane.Entries.Count > 0)
+            {
+                carry.Offer(family, forward, lane.Entries);
+                lane.Entries = new List<(byte[] Key, byte[] Value)>(Depth);
+            }
+        }
     }
 
     private static void Refill(Lane lane, StorageEngine engine, ColumnFamilyHandle family, ReadOnlySpan<byte> key, byte[] lower, byte[] upper, bool forward)
@@ -98,7 +126,7 @@ internal sealed class ReadAhead
     /// <summary>What was read ahead in one direction.</summary>
     private sealed class Lane
     {
-        public readonly List<(byte[] Key, byte[] Value)> Entries = new(Depth);
+        public List<(byte[] Key, byte[] Value)> Entries = new(Depth);
         public ColumnFamilyHandle? Family;
         public bool ReadOnce;
 

@@ -68,6 +68,7 @@ public sealed class StorageEngine : IDisposable
             {
                 ListCache = new ListCache(options.ListCacheBytes, KeyCache);
             }
+            ReadAheadCarry = new ReadAheadCarry(KeyCache);
         }
         _lastVersion = DateTime.UtcNow.Ticks;
         _walSyncTimer = new Timer(_ => SyncWalIfDirty(), null, 1000, 1000);
@@ -76,6 +77,9 @@ public sealed class StorageEngine : IDisposable
 
     /// <summary>The cache of committed `meta` point reads (<see cref="Engine.KeyCache"/>); null when turned off.</summary>
     public KeyCache? KeyCache { get; }
+
+    /// <summary>What pipeline groups read ahead of a list and hand on to the next group (<see cref="Engine.ReadAheadCarry"/>); null without the key cache.</summary>
+    internal ReadAheadCarry? ReadAheadCarry { get; }
 
     /// <summary>The cache of ranges LRANGE read (<see cref="Engine.ListCache"/>); null when turned off.</summary>
     public ListCache? ListCache { get; }
