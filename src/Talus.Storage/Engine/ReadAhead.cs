@@ -14,14 +14,16 @@ namespace Talus.Storage.Engine;
 /// direction, within the bounds given, and past the key itself no more than <see cref="MaxBytes"/> of values.
 /// Only a transaction whose owner holds the stripes of the keys it reads until it ends (a pipeline's group)
 /// reads ahead: nobody else can write those keys meanwhile, so what was read stays what the database holds.
-/// The transaction's own writes are looked up before this buffer. Not thread-safe: one owner.
+/// The transaction's own writes are looked up before this buffer. What a group read and did not pop goes on to
+/// the next group popping from the same list (<see cref="HandOn"/>, <see cref="ReadAheadCarry"/>), which looks
+/// there before it reads. Not thread-safe: one owner.
 /// </para>
 /// </summary>
 internal sealed class ReadAhead
 {
     /// <summary>
-    /// Most keys one refill reads: four groups of redis-benchmark's 16 pipelined pops, the rest handed on from one
-    /// group to the next (<see cref="ReadAheadCarry"/>).
+    /// Most keys one refill reads: enough for four groups of 16 pipelined pops, what one group leaves handed on
+    /// to the next (<see cref="ReadAheadCarry"/>).
     /// </summary>
     public const int Depth = 64;
 
