@@ -381,6 +381,11 @@ public class RedisListTests
         }
         Assert.Throws<InvalidDataException>(() => f.Db.Lists.Index(B("k"), 1, out _));
         Assert.Throws<InvalidDataException>(() => f.Db.Lists.Range(B("k"), 0, -1, out _));
+        // LPOS counts positions as it goes: without the check it would answer 1 for "c", which is at 2.
+        Assert.Throws<InvalidDataException>(() => f.Db.Lists.Positions(B("k"), B("c"), 1, null, 0, out _));
+        Assert.Throws<InvalidDataException>(() => f.Db.Lists.Positions(B("k"), B("a"), -1, null, 0, out _));
+        Assert.Equal(KeyLookup.Found, f.Db.Lists.Positions(B("k"), B("a"), 1, null, 1, out var first));
+        Assert.Equal([0L], first);
         Assert.Equal(KeyLookup.Found, f.Db.Lists.Index(B("k"), 2, out var third));
         Assert.Equal("c", System.Text.Encoding.UTF8.GetString(third!));
     }

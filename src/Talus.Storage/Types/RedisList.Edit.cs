@@ -184,49 +184,63 @@ public sealed partial class RedisList
     /// </summary>
     public KeyLookup Positions(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long rank, long? count, long maxLength, out List<long> positions)
     {
-        positions = [];
-        using var view = new SnapshotView(_db.Engine);
-        var found = view.Lookup(_db, key, out var meta);
-        if (found != KeyLookup.Found)
-        {
-            return found;
-        }
         var fromTail = rank < 0;
         if (fromTail)
         {
             rank = unchecked(-rank);
         }
-        var (lower, upper) = Bounds(key, meta.Version, meta.Head, meta.Tail);
-        using var it = _db.Engine.NewIterator(_db.Engine.Sub, lower, upper, view.Snapshot);
-        if (fromTail)
+        for (var attempt = 1; ; attempt++)
         {
-            it.SeekToLast();
-        }
-        else
-        {
-            it.Seek(lower);
-        }
-        long index = 0, matches = 0;
-        for (; it.Valid() && (maxLength == 0 || index < maxLength); index++)
-        {
-            if (it.GetValueSpan().SequenceEqual(value) && ++matches >= rank)
+            positions = [];
+            using var view = new SnapshotView(_db.Engine);
+            var found = view.Lookup(_db, key, out var meta);
+            if (found != KeyLookup.Found)
             {
-                positions.Add(fromTail ? meta.Size - index - 1 : index);
-                if (count is not { } c || (c != 0 && unchecked(matches - rank + 1) >= c))
-                {
-                    break;
-                }
+                return found;
             }
+            var (lower, upper) = Bounds(key, meta.Version, meta.Head, meta.Tail);
+            using var it = _db.Engine.NewIterator(_db.Engine.Sub, lower, upper, view.Snapshot);
             if (fromTail)
             {
-                it.Prev();
+                it.SeekToLast();
             }
             else
             {
-                it.Next();
+                it.Seek(lower);
             }
+            long index = 0, matches = 0;
+            var whole = true;
+            for (; it.Valid() && (maxLength == 0 || index < maxLength); index++)
+            {
+                // Positions are counted, so an element missing under the snapshot (CheckAttempt) would shift them.
+                if (IndexOf(it.GetKeySpan()) != (fromTail ? meta.Tail - 1 - (ulong)index : meta.Head + (ulong)index))
+                {
+                    whole = false;
+                    break;
+                }
+                if (it.GetValueSpan().SequenceEqual(value) && ++matches >= rank)
+                {
+                    positions.Add(fromTail ? meta.Size - index - 1 : index);
+                    if (count is not { } c || (c != 0 && unchecked(matches - rank + 1) >= c))
+                    {
+                        break;
+                    }
+                }
+                if (fromTail)
+                {
+                    it.Prev();
+                }
+                else
+                {
+                    it.Next();
+                }
+            }
+            if (whole && (it.Valid() || index >= meta.Size || (maxLength != 0 && index >= maxLength)))
+            {
+                return found;
+            }
+            CheckAttempt(attempt);
         }
-        return found;
     }
 
     /// <summary>The index of the first element equal to <paramref name="value"/>, scanning from the head.</summary>
