@@ -322,12 +322,15 @@ public class RedisListTests
     {
         using var f = new StorageFixture();
         Push(f.Db, "k", ListEnd.Right, Enumerable.Range(0, 1000).Select(i => "e" + i).ToArray());
-        f.Db.Lists.Trim(B("k"), 100, 899); // range tombstones on both ends
-        f.Db.Lists.Trim(B("k"), 1, -2);    // point deletes
+        f.Db.Lists.Trim(B("k"), 100, 899); // 100 cut at each end
+        f.Db.Lists.Trim(B("k"), 1, -2);    // one more at each end
         f.Db.Lists.Pop(B("k"), ListEnd.Left, 3, out _);
+        Assert.Equal(OpStatus.Ok, f.Db.Lists.Remove(B("k"), 0, B("e890"), out var removed)); // frees one index at the tail end
+        Assert.Equal(1, removed);
         f.Db.Engine.CompactAll();
-        Assert.Equal(795, SubKeyCount(f.Db, "k"));
+        Assert.Equal(794, SubKeyCount(f.Db, "k"));
         Assert.Equal("e104", All(f.Db, "k")[0]);
+        Assert.Equal("e898", All(f.Db, "k")[^1]);
     }
 
     [Fact]
@@ -441,8 +444,8 @@ public class RedisListTests
     {
         // Groups of random list commands on one key, each group in a pipeline transaction as a pipeline's
         // group runs them: pops from both ends (read ahead after the first), LSET of elements the buffer may
-        // already hold, pushes, LINSERT and LREM (which rewrite a side), LTRIM (a range deletion beyond 64
-        // elements), checked reply by reply against a List<string>, and the list read back after each commit.
+        // already hold, pushes, LINSERT and LREM (which rewrite a side), LTRIM (which moves head or tail only),
+        // checked reply by reply against a List<string>, and the list read back after each commit.
         const int seed = 20261205;
         var random = new Random(seed);
         using var f = new StorageFixture();
@@ -463,8 +466,8 @@ public class RedisListTests
             tx.Hold(db.Index, key);
             // Half the groups read ahead from their first read on, as when more commands follow in the read.
             tx.ReadAheadAtOnce = group % 2 == 0;
-            // One group in four also rewrites (LINSERT, LREM, LTRIM): after a range deletion a group reads
-            // through an index of its writes, without reading ahead.
+            // One group in four also rewrites (LINSERT, LREM, LTRIM): after an iterator over its own writes (LINSERT,
+            // LREM) a group reads through an index of its writes, without reading ahead.
             var rewrites = group % 4 == 3;
             for (var step = 0; step < 40; step++)
             {
@@ -535,7 +538,7 @@ public class RedisListTests
                 }
                 else if (model.Count > 100 && random.Next(4) == 0)
                 {
-                    // Keeps [start, size - 1]: more than 64 elements go, as one range deletion.
+                    // Keeps [start, size - 1]: more than 64 elements go, by moving head alone.
                     var start = random.Next(65, model.Count - 20);
                     Assert.True(db.Lists.Trim(key, start, -1) == OpStatus.Ok, at);
                     model.RemoveRange(0, start);

@@ -8,7 +8,7 @@ namespace Talus.Storage.Types;
 /// Complexity (N = length):
 /// <list type="bullet">
 /// <item>LSET: O(1), one Put.</item>
-/// <item>LTRIM: O(1) writes for large cuts (a range tombstone per trimmed end), O(trimmed) point deletes for small ones.</item>
+/// <item>LTRIM: O(1), the metadata only: the cut elements lie outside [head, tail) and compaction drops them.</item>
 /// <item>LINSERT: O(position of the pivot) to find it, then O(min(elements before, elements after)) rewrites: the
 /// shorter side moves by one index so the indices stay contiguous.</item>
 /// <item>LREM: O(N) scan to find the matches, then the elements between the first and the last match plus the
@@ -158,15 +158,14 @@ public sealed partial class RedisList
             {
                 return OpStatus.Ok;
             }
-            using var lease = new BatchLease(Math.Min(leftCut, RangeDeleteThreshold) + Math.Min(rightCut, RangeDeleteThreshold));
+            using var lease = new BatchLease(1);
             if (leftCut + rightCut >= meta.Size)
             {
                 lease.Batch.Delete(_db.MetaKeySpan(key), _db.Engine.Meta);
             }
             else
             {
-                DeleteElements(lease.Batch, key, meta.Version, meta.Head, (ulong)leftCut);
-                DeleteElements(lease.Batch, key, meta.Version, meta.Tail - (ulong)rightCut, (ulong)rightCut);
+                // As after a pop, the cut elements lie outside [head, tail) and the compaction filter drops them.
                 meta.Head += (ulong)leftCut;
                 meta.Tail -= (ulong)rightCut;
                 meta.Size -= leftCut + rightCut;
@@ -321,7 +320,7 @@ public sealed partial class RedisList
                 SetIndex(elementKey, index - (ulong)next);
                 batch.Put(elementKey, it.GetValueSpan(), _db.Engine.Sub);
             }
-            DeleteElements(batch, key, meta.Version, meta.Tail - k, k);
+            // The k indices freed at the tail end are left to the compaction filter, as a pop leaves them.
             meta.Tail -= k;
         }
         else
@@ -343,7 +342,6 @@ public sealed partial class RedisList
                 SetIndex(elementKey, index + after);
                 batch.Put(elementKey, it.GetValueSpan(), _db.Engine.Sub);
             }
-            DeleteElements(batch, key, meta.Version, meta.Head, k);
             meta.Head += k;
         }
         meta.Size -= (long)k;

@@ -31,9 +31,6 @@ public sealed partial class RedisList
     /// <summary>Above this many entries a command writes through its own batch instead of the per-thread one (whose capacity it would pin).</summary>
     private const int SmallBatch = 256;
 
-    /// <summary>Removals of more contiguous elements than this become one range tombstone instead of point deletes.</summary>
-    private const int RangeDeleteThreshold = 64;
-
     /// <summary>How many snapshots a read of [head, tail) tries before it calls the list damaged (<see cref="CheckAttempt"/>).</summary>
     private const int ReadAttempts = 3;
 
@@ -136,7 +133,7 @@ public sealed partial class RedisList
             {
                 values.Reverse();
             }
-            using var lease = new BatchLease(n);
+            using var lease = new BatchLease(1);
             if (n == meta.Size)
             {
                 // The whole list goes: dropping the meta key orphans the elements, which compaction reclaims.
@@ -385,25 +382,6 @@ public sealed partial class RedisList
         for (it.Seek(lower); it.Valid(); it.Next())
         {
             into.Add(it.GetValueSpan());
-        }
-    }
-
-    /// <summary>Adds deletions of the elements [first, first + count) to <paramref name="batch"/>.</summary>
-    private void DeleteElements(WriteBatch batch, ReadOnlySpan<byte> key, ulong version, ulong first, ulong count)
-    {
-        var elementKey = ElementKey(key, version);
-        if (count > RangeDeleteThreshold)
-        {
-            SetIndex(elementKey, first);
-            var end = ElementKey(key, version);
-            SetIndex(end, first + count);
-            batch.DeleteRange(elementKey, (ulong)elementKey.Length, end, (ulong)end.Length, _db.Engine.Sub);
-            return;
-        }
-        for (var i = 0UL; i < count; i++)
-        {
-            SetIndex(elementKey, first + i);
-            batch.Delete(elementKey, _db.Engine.Sub);
         }
     }
 
