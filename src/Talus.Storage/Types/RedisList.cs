@@ -262,9 +262,9 @@ public sealed partial class RedisList
 
     /// <summary>
     /// A read at a snapshot found an element of [head, tail) missing. That happens only when, since the snapshot,
-    /// a write left the element outside the list (a pop, DEL) and a compaction dropped it (a compaction filter
-    /// does not see snapshots): the read is repeated on a new snapshot. Several misses in a row mean the list is
-    /// damaged, and the command fails loudly.
+    /// a write left the element outside the list (a pop, LTRIM, LREM, DEL) and a compaction dropped it (a
+    /// compaction filter does not see snapshots): the read is repeated on a new snapshot. Several misses in a row
+    /// mean the list is damaged, and the command fails loudly.
     /// </summary>
     private static void CheckAttempt(int attempt)
     {
