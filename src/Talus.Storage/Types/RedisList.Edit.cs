@@ -365,12 +365,6 @@ public sealed partial class RedisList
     }
 
     /// <summary>Iterator bounds covering the element indices [from, to).</summary>
-    private (byte[] Lower, byte[] Upper) Bounds(ReadOnlySpan<byte> key, ulong version, ulong from, ulong to)
-    {
-        var lower = ElementKey(key, version);
-        SetIndex(lower, from);
-        var upper = ElementKey(key, version);
-        SetIndex(upper, to);
-        return (lower, upper);
-    }
+    private (byte[] Lower, byte[] Upper) Bounds(ReadOnlySpan<byte> key, ulong version, ulong from, ulong to) =>
+        KeyCodec.ListElementBounds(_db.Index, key, version, from, to);
 }

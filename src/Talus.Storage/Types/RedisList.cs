@@ -116,10 +116,7 @@ public sealed partial class RedisList
                 // the pops that follow read the next indices, and those reads share one iterator.
                 var elementKey = ElementKey(key, meta.Version);
                 SetIndex(elementKey, first);
-                var lower = ElementKey(key, meta.Version);
-                SetIndex(lower, meta.Head);
-                var upper = ElementKey(key, meta.Version);
-                SetIndex(upper, meta.Tail);
+                var (lower, upper) = Bounds(key, meta.Version, meta.Head, meta.Tail);
                 values.Add(_db.Engine.GetInOrder(_db.Engine.Sub, elementKey, lower, upper, forward: end == ListEnd.Left)
                     ?? throw new InvalidDataException("list element missing at its index"));
             }
@@ -374,10 +371,7 @@ public sealed partial class RedisList
     /// <summary>Reads <paramref name="count"/> consecutive elements from index <paramref name="first"/> in head-to-tail order.</summary>
     private void ReadRange(ReadOnlySpan<byte> key, ulong version, ulong first, ulong count, Snapshot? snapshot, ValueBuffer into)
     {
-        var lower = ElementKey(key, version);
-        SetIndex(lower, first);
-        var upper = ElementKey(key, version);
-        SetIndex(upper, first + count);
+        var (lower, upper) = Bounds(key, version, first, first + count);
         using var it = _db.Engine.NewIterator(_db.Engine.Sub, lower, upper, snapshot);
         for (it.Seek(lower); it.Valid(); it.Next())
         {
