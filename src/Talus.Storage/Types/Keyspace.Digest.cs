@@ -38,26 +38,13 @@ public sealed partial class Keyspace
             {
                 hash.Append(it.GetValueSpan()[Metadata.HeaderSize..]);
             }
-            else if (meta.Type == RedisType.List)
-            {
-                // Only [head, tail): popped elements stay outside it until compaction drops them, which happens at
-                // different times on a master and its replicas.
-                var (first, end) = KeyCodec.ListElementBounds(_db.Index, userKey, meta.Version, meta.Head, meta.Tail);
-                var prefixLength = first.Length - 8;
-                using var sub = engine.NewIterator(engine.Sub, first, end);
-                for (sub.Seek(first); sub.Valid(); sub.Next())
-                {
-                    hash.Append(sub.GetKeySpan()[prefixLength..]);
-                    hash.Append(sub.GetValueSpan());
-                }
-            }
             else
             {
-                var prefix = KeyCodec.SubKeyPrefix(_db.Index, userKey, meta.Version);
-                foreach (var family in new[] { engine.Sub, engine.ZScore })
+                var (prefix, ranges) = Content(userKey, meta);
+                foreach (var (family, first, end) in ranges)
                 {
-                    using var sub = engine.NewIterator(family, prefix, KeyCodec.PrefixUpperBound(prefix));
-                    for (sub.Seek(prefix); sub.Valid(); sub.Next())
+                    using var sub = engine.NewIterator(family, first, end);
+                    for (sub.Seek(first); sub.Valid(); sub.Next())
                     {
                         hash.Append(sub.GetKeySpan()[prefix.Length..]);
                         hash.Append(sub.GetValueSpan());

@@ -210,13 +210,9 @@ public sealed partial class Keyspace
         var copy = meta;
         copy.Version = _db.Engine.NextVersion();
         batch.Put(target.MetaKey(destination), copy.ToArray(), _db.Engine.Meta);
-        var prefix = KeyCodec.SubKeyPrefix(_db.Index, source, meta.Version);
+        var (prefix, ranges) = Content(source, meta);
         var newPrefix = KeyCodec.SubKeyPrefix(target.Index, destination, copy.Version);
-        // A list copies its live elements [head, tail) only, not the popped ones compaction has yet to drop.
-        var (lower, upper) = meta.Type == RedisType.List
-            ? KeyCodec.ListElementBounds(_db.Index, source, meta.Version, meta.Head, meta.Tail)
-            : (prefix, KeyCodec.PrefixUpperBound(prefix));
-        foreach (var family in meta.Type == RedisType.List ? new[] { _db.Engine.Sub } : [_db.Engine.Sub, _db.Engine.ZScore])
+        foreach (var (family, lower, upper) in ranges)
         {
             using var it = _db.Engine.NewIterator(family, lower, upper);
             for (it.Seek(lower); it.Valid(); it.Next())
@@ -228,6 +224,24 @@ public sealed partial class Keyspace
                 batch.Put(newKey, it.GetValueSpan(), family);
             }
         }
+    }
+
+    /// <summary>
+    /// Where a collection's content lies: the sub-key prefix of its current version, and a range per column family
+    /// (every sub-key of the version in <c>sub</c> and <c>zscore</c>; of a list only its live elements [head, tail),
+    /// since popped ones stay outside it until compaction drops them, at different times on a master and its
+    /// replicas). COPY, RENAME, MOVE and DEBUG DIGEST read it.
+    /// </summary>
+    private (byte[] Prefix, (ColumnFamilyHandle Family, byte[] Lower, byte[]? Upper)[] Ranges) Content(ReadOnlySpan<byte> userKey, in Metadata meta)
+    {
+        var prefix = KeyCodec.SubKeyPrefix(_db.Index, userKey, meta.Version);
+        if (meta.Type == RedisType.List)
+        {
+            var (lower, upper) = KeyCodec.ListElementBounds(_db.Index, userKey, meta.Version, meta.Head, meta.Tail);
+            return (prefix, [(_db.Engine.Sub, lower, upper)]);
+        }
+        var end = KeyCodec.PrefixUpperBound(prefix);
+        return (prefix, [(_db.Engine.Sub, prefix, end), (_db.Engine.ZScore, prefix, end)]);
     }
 
     /// <summary>One SCAN step over this database's keys, filtered by glob and type, examining about <paramref name="count"/> keys.</summary>
