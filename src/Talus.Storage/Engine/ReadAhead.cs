@@ -75,13 +75,16 @@ internal sealed class ReadAhead
     /// </summary>
     public void HandOn(ReadAheadCarry carry)
     {
-        foreach (var (lane, forward) in new[] { (_forward, true), (_backward, false) })
+        HandOn(carry, _forward, forward: true);
+        HandOn(carry, _backward, forward: false);
+    }
+
+    private static void HandOn(ReadAheadCarry carry, Lane lane, bool forward)
+    {
+        if (lane.Family is { } family && lane.Entries.Count > 0)
         {
-            if (lane.Family is { } family && lane.Entries.Count > 0)
-            {
-                carry.Offer(family, forward, lane.Entries);
-                lane.Entries = new List<(byte[] Key, byte[] Value)>(Depth);
-            }
+            carry.Offer(family, forward, lane.Entries);
+            lane.Entries = new List<(byte[] Key, byte[] Value)>(Depth);
         }
     }
 
