@@ -77,6 +77,38 @@ public class RedisHashTests
         Assert.Equal(["5", "(nil)", "2"], values.Select(S));
     }
 
+
+    [Fact]
+    public void Set_writes_nothing_for_a_field_that_already_holds_the_value_and_a_field_given_twice_ends_at_its_last_value()
+    {
+        using var f = new StorageFixture();
+        var h = f.Db.Hashes;
+        h.Set(B("h"), Pairs("a", "x", "b", "y"), out _);
+        var before = f.Db.Engine.LatestSequence;
+        Assert.Equal(OpStatus.Ok, h.Set(B("h"), Pairs("a", "x"), out var added));
+        Assert.Equal(0, added);
+        Assert.Equal(OpStatus.Ok, h.Set(B("h"), Pairs("b", "y", "a", "x"), out added));
+        Assert.Equal(0, added);
+        Assert.Equal(before, f.Db.Engine.LatestSequence);
+
+        // A field given twice: the first value may equal the stored one, the last one given always wins.
+        h.Set(B("h"), Pairs("a", "x", "a", "z"), out _);
+        h.Set(B("h"), Pairs("b", "q", "b", "y"), out _);
+        h.Set(B("h"), Pairs("c", "1", "c", "2"), out added);
+        Assert.Equal(1, added);
+        Assert.True(f.Db.Engine.LatestSequence > before);
+        h.GetMany(B("h"), [B("a"), B("b"), B("c")], out var values);
+        Assert.Equal(["z", "y", "2"], values.Select(S));
+        h.Count(B("h"), out var count);
+        Assert.Equal(3, count);
+
+        // A changed value is written.
+        before = f.Db.Engine.LatestSequence;
+        h.Set(B("h"), Pairs("a", "zz"), out _);
+        Assert.True(f.Db.Engine.LatestSequence > before);
+        h.Get(B("h"), B("a"), out var value);
+        Assert.Equal("zz", S(value));
+    }
     [Fact]
     public void Fields_are_sub_keys_holding_the_value_and_the_metadata_holds_the_count()
     {

@@ -69,6 +69,12 @@ public sealed class CommandContext
     /// <summary>Whether more of the client's input follows this command in the read being run (a pipeline).</summary>
     public bool MoreInBuffer { get; set; }
 
+    /// <summary>
+    /// Set by a write command that modified its keys in Redis' sense without writing anything to storage (HSET of
+    /// the value a field already holds): its keys' watchers become dirty as after a write.
+    /// </summary>
+    public bool ModifiedWithoutWrite { get; set; }
+
     public int Argc => Args.Count;
 
     /// <summary><see cref="Transactions.WatchRegistry.Stamp"/> when the first write joined the current group.</summary>

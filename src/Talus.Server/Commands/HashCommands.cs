@@ -50,6 +50,8 @@ public static class HashCommands
             ctx.WriteStatusError(status);
             return false;
         }
+        // Redis counts every HSET as a modification of the key, even one that wrote no field (all held their value).
+        ctx.ModifiedWithoutWrite = true;
         return true;
     }
 

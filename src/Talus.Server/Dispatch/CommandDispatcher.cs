@@ -174,11 +174,13 @@ public sealed class CommandDispatcher
         }
         ctx.Depth++;
         // WATCH: a write command that changed data marks its keys' watchers dirty. While nobody watches this
-        // costs one volatile read before and after; "changed data" is "wrote a batch or joined the write group".
+        // costs one volatile read before and after; "changed data" is "wrote a batch or joined the write group", or
+        // a command's own word that it modified its keys without a write (ModifiedWithoutWrite).
         var watches = _server.Watches;
         var watching = command.IsWrite && watches.Active;
         var writesBefore = watching ? StorageEngine.ThreadWrites : 0;
         var groupedBefore = watching ? ctx.WriteGroup?.Commands ?? 0 : 0;
+        ctx.ModifiedWithoutWrite = false;
         try
         {
             if (watching)
@@ -193,7 +195,7 @@ public sealed class CommandDispatcher
             }
             // Checked again after the write: a WATCH registered meanwhile must not miss it (conservatively touched).
             if (command.IsWrite && (watching || watches.Active)
-                && (!watching || StorageEngine.ThreadWrites != writesBefore || (ctx.WriteGroup?.Commands ?? 0) != groupedBefore))
+                && (!watching || StorageEngine.ThreadWrites != writesBefore || (ctx.WriteGroup?.Commands ?? 0) != groupedBefore || ctx.ModifiedWithoutWrite))
             {
                 WatchTouch.AfterWrite(ctx, command);
             }

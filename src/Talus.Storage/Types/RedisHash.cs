@@ -23,7 +23,12 @@ public sealed class RedisHash : SubKeyCollection
     {
     }
 
-    /// <summary>HSET / HMSET: sets every pair (a later duplicate field wins) and counts the fields that were new.</summary>
+    /// <summary>
+    /// HSET / HMSET: sets every pair (a later duplicate field wins) and counts the fields that were new. A field
+    /// that already holds the value given is not written again: the reply, the data and the key's watchers
+    /// (touched by the command, not by the write) are the same, and the write would cost a memtable insert, WAL
+    /// and binlog bytes for nothing. A field given twice in one command is always written the second time.
+    /// </summary>
     public OpStatus Set(ReadOnlySpan<byte> key, IReadOnlyList<KeyValuePair<byte[], byte[]>> pairs, out long added)
     {
         added = 0;
@@ -35,22 +40,34 @@ public sealed class RedisHash : SubKeyCollection
                 return OpStatus.WrongType;
             }
             var batch = ThreadBuffers.Batch();
-            HashSet<byte[]>? created = null;
+            HashSet<byte[]>? seen = pairs.Count > 1 ? new(ByteArrayComparer.Instance) : null;
+            var writes = false;
             foreach (var (field, value) in pairs)
             {
                 var subKey = SubKey(key, meta, field);
-                if ((found == KeyLookup.Missing || !Exists(subKey)) && (created ??= new(ByteArrayComparer.Instance)).Add(field))
+                if (seen is null || seen.Add(field))
                 {
-                    added++;
+                    if (found == KeyLookup.Missing || !Engine.TryGet(Engine.Sub, subKey, out var stored))
+                    {
+                        added++;
+                    }
+                    else if (stored.SequenceEqual(value))
+                    {
+                        continue;
+                    }
                 }
                 batch.Put(subKey, value, Engine.Sub);
+                writes = true;
             }
             if (added > 0)
             {
                 meta.Size += added;
                 PutMeta(batch, key, meta);
             }
-            Engine.Write(batch);
+            if (writes)
+            {
+                Engine.Write(batch);
+            }
             return OpStatus.Ok;
         }
     }

@@ -50,6 +50,9 @@ public class TransactionScriptTests
         [(0, ["SET", "a", "1"]), (0, ["WATCH", "a"]), (0, ["UNWATCH"]), (1, ["SET", "a", "2"]), (0, ["MULTI"]), (0, ["PING"]), (0, ["EXEC"])],
         [(0, ["SADD", "s", "x"]), (0, ["WATCH", "s"]), (1, ["SADD", "s", "x"]), (1, ["HDEL", "s", "f"]), (0, ["MULTI"]), (0, ["PING"]), (0, ["EXEC"])],
         [(0, ["SADD", "s", "x"]), (0, ["WATCH", "s"]), (1, ["SADD", "s", "y"]), (0, ["MULTI"]), (0, ["PING"]), (0, ["EXEC"])],
+        // HSET of the value a field already holds writes nothing in Talus, and still touches the key, as in Redis.
+        [(0, ["HSET", "h", "f", "v"]), (0, ["WATCH", "h"]), (1, ["HSET", "h", "f", "v"]), (0, ["MULTI"]), (0, ["HGET", "h", "f"]), (0, ["EXEC"])],
+        [(0, ["HSET", "h", "f", "v"]), (0, ["WATCH", "h"]), (1, ["HMSET", "h", "f", "v"]), (0, ["MULTI"]), (0, ["PING"]), (0, ["EXEC"])],
         // MOVE touches its key in both databases, and nothing when it moves nothing; inside MULTI it moves at EXEC.
         [(0, ["SET", "a", "1"]), (0, ["WATCH", "a"]), (1, ["MOVE", "a", "1"]), (0, ["MULTI"]), (0, ["PING"]), (0, ["EXEC"])],
         [(0, ["SELECT", "1"]), (0, ["WATCH", "a"]), (1, ["SET", "a", "1"]), (1, ["MOVE", "a", "1"]), (0, ["MULTI"]), (0, ["PING"]), (0, ["EXEC"])],
