@@ -12,14 +12,16 @@
 # count the error replies as answers and report a meaningless rate).
 #
 # The bar column gives the target ratio talus/redis for the commands that have one (0.5 for SET, GET and the
-# collection commands) and whether this run met it. The load average (/proc/loadavg) at the start and at the
+# collection commands) and whether this run met it. With BENCH_ROUNDS=N the servers take turns N times (talus,
+# redis, talus, redis ...): the table gives each server's median ops/s, the median of the N per-round
+# talus/redis ratios (the bar is judged on it) and every round's ratio, so one noisy round decides nothing. The load average (/proc/loadavg) at the start and at the
 # end of the run is printed with the table: on a shared machine, judge the figures by it.
 #
 # Usage: bench/redis-benchmark.sh [-n N]     (-n 100000 for a smoke run)
 # Environment: BENCH_N (requests per test, default 1000000; -n overrides it), BENCH_TESTS (default below),
 # TALUS_BIN (a talus binary to run instead of building ./talus), TALUS_ARGS (extra talus arguments, e.g. "--rocksdb-write-buffer-size 64mb"), BENCH_KEYSPACE (the -r of every
 # test, default 1000000; a smaller one gives a hot working set),
-# BENCH_SERVERS (default "talus redis garnet"), BENCH_OUT (also write the report to this file).
+# BENCH_SERVERS (default "talus redis garnet"), BENCH_ROUNDS (default 1), BENCH_OUT (also write the report to this file).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 n="${BENCH_N:-1000000}"
@@ -32,6 +34,11 @@ fi
 load_start="$(cut -d' ' -f1-3 /proc/loadavg)"
 tests="${BENCH_TESTS:-set,get,incr,mset,lpush,lpop,sadd,hset,zadd,lrange_100}"
 servers="${BENCH_SERVERS:-talus redis garnet}"
+rounds="${BENCH_ROUNDS:-1}"
+if ! [[ "$rounds" =~ ^[1-9][0-9]*$ ]]; then
+  echo "BENCH_ROUNDS must be a positive integer, not '$rounds'" >&2
+  exit 2
+fi
 clients=50
 pipeline=16
 keyspace="${BENCH_KEYSPACE:-1000000}"
@@ -188,16 +195,16 @@ version_of() {
   esac
 }
 
-# Runs the benchmark against one server; leaves "$work/$name.csv" (test,rps) and "$work/$name.version".
+# Runs the benchmark against one server in round $2; leaves "$work/$name.$2.csv" (test,rps) and "$work/$name.version".
 bench_server() {
-  local name="$1" port supported
+  local name="$1" round="$2" port supported
   port="$(free_port)"
-  echo "== $name on 127.0.0.1:$port" >&2
+  echo "== $name on 127.0.0.1:$port (round $round of $rounds)" >&2
   "start_$name" "$port"
   wait_ready "$port" "$name"
   version_of "$name" >"$work/$name.version" || true
   supported="$(supported_tests "$port" "$name")"
-  : >"$work/$name.csv"
+  : >"$work/$name.$round.csv"
   if [[ -n "$supported" ]]; then
     redis-benchmark -h 127.0.0.1 -p "$port" -t "$supported" -n "$n" -r "$keyspace" -c "$clients" -P "$pipeline" --csv \
       >"$work/$name.raw.csv" 2>"$work/$name.bench.err" || {
@@ -207,7 +214,7 @@ bench_server() {
     # "SET","366972.47",... → set,366972.47 ; "LRANGE_100 (first 100 elements)" → lrange_100 ; "MSET (10 keys)" → mset
     sed -n 's/^"\([^"]*\)","\([0-9.]*\)".*/\1,\2/p' "$work/$name.raw.csv" \
       | grep -v "needed to benchmark" \
-      | sed 's/ (.*),/,/' | tr 'A-Z' 'a-z' >"$work/$name.csv" || true
+      | sed 's/ (.*),/,/' | tr 'A-Z' 'a-z' >"$work/$name.$round.csv" || true
   fi
   stop_server
 }
@@ -225,16 +232,54 @@ for server in $servers; do
   if [[ "$server" == garnet ]] && ! garnet_available; then
     continue
   fi
-  bench_server "$server"
   ran+=("$server")
+done
+for round in $(seq 1 "$rounds"); do
+  for server in "${ran[@]}"; do
+    bench_server "$server" "$round"
+  done
 done
 
 load_end="$(cut -d' ' -f1-3 /proc/loadavg)"
 
-rps() {
-  local file="$work/$1.csv"
+# Prints the median of the numbers on stdin (one per line), nothing when there are none.
+median() {
+  sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) exit; m = int((NR + 1) / 2); print (NR % 2 ? v[m] : (v[m] + v[m + 1]) / 2) }'
+}
+
+# ops/s of server $1 for test $2 in round $3.
+rps_in() {
+  local file="$work/$1.$3.csv"
   [[ -f "$file" ]] || { echo ""; return; }
   awk -F, -v t="$2" '$1 == t { print $2 }' "$file" | head -1
+}
+
+# Median ops/s of server $1 for test $2 over the rounds.
+rps() {
+  local r
+  for r in $(seq 1 "$rounds"); do
+    rps_in "$1" "$2" "$r"
+  done | grep . | median
+}
+
+# talus/$1 for test $2, each round's ratio (space-separated, n/a where a round has no figure).
+round_ratios() {
+  local r out=()
+  for r in $(seq 1 "$rounds"); do
+    out+=("$(ratio "$(rps_in talus "$2" "$r")" "$(rps_in "$1" "$2" "$r")")")
+  done
+  echo "${out[*]}"
+}
+
+# Median of the per-round talus/$1 ratios for test $2, n/a when no round has both figures.
+median_ratio() {
+  local m
+  m="$(round_ratios "$1" "$2" | tr ' ' '\n' | grep -v n/a | median)"
+  if [[ -n "$m" ]]; then
+    awk -v x="$m" 'BEGIN { printf "%.2f", x }'
+  else
+    echo "n/a"
+  fi
 }
 
 ratio() {
@@ -265,6 +310,9 @@ report() {
   echo "redis-benchmark -t $tests -n $n -r $keyspace -c $clients -P $pipeline --csv"
   echo "date: $(date -u '+%Y-%m-%d %H:%M UTC'); machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo) RAM, $(uname -sr)"
   echo "load average (1/5/15 min): $load_start at start, $load_end at end"
+  if [[ "$rounds" -gt 1 ]]; then
+    echo "rounds: $rounds, servers in turn; ops/s and ratios are medians over the rounds"
+  fi
   echo "redis-benchmark: $(redis-benchmark --version 2>/dev/null | head -1)"
   for s in "${ran[@]}"; do
     echo "$s: $(cat "$work/$s.version" 2>/dev/null)"
@@ -276,6 +324,7 @@ report() {
     rule+=" ---: |"
   done
   if has talus && has redis; then header+=" talus/redis | bar |"; rule+=" ---: | --- |"; fi
+  if has talus && has redis && [[ "$rounds" -gt 1 ]]; then header+=" talus/redis by round |"; rule+=" --- |"; fi
   if has talus && has garnet; then header+=" talus/garnet |"; rule+=" ---: |"; fi
   echo "$header"
   echo "$rule"
@@ -287,7 +336,7 @@ report() {
     done
     if has talus && has redis; then
       local r bar verdict=""
-      r="$(ratio "$(rps talus "$test")" "$(rps redis "$test")")"
+      r="$(median_ratio redis "$test")"
       bar="$(bar_of "$test")"
       if [[ -n "$bar" && "$r" != "n/a" ]]; then
         verdict="$(awk -v r="$r" -v b="$bar" 'BEGIN { print (r >= b ? "≥ " b ": met" : "≥ " b ": below") }')"
@@ -295,8 +344,9 @@ report() {
         verdict="≥ $bar"
       fi
       row+=" $r | $verdict |"
+      if [[ "$rounds" -gt 1 ]]; then row+=" $(round_ratios redis "$test") |"; fi
     fi
-    if has talus && has garnet; then row+=" $(ratio "$(rps talus "$test")" "$(rps garnet "$test")") |"; fi
+    if has talus && has garnet; then row+=" $(median_ratio garnet "$test") |"; fi
     echo "$row"
   done
 }
