@@ -75,10 +75,18 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# Ports are taken below the kernel's ephemeral range: a port above it may be the local end of a client
+# connection (redis-benchmark's, or one in TIME_WAIT after it), which no connect probe sees but which makes
+# the server's bind fail.
+ephemeral_low="$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)"
+if ! [[ "$ephemeral_low" =~ ^[0-9]+$ ]] || [[ "$ephemeral_low" -le 11000 ]]; then
+  ephemeral_low=32768
+fi
+
 free_port() {
   local port
   for _ in $(seq 1 100); do
-    port=$((20000 + RANDOM % 30000))
+    port=$((10000 + RANDOM % (ephemeral_low - 10000)))
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
       echo "$port"
       return 0
