@@ -208,6 +208,8 @@ bench_server() {
   local name="$1" round="$2" port supported
   port="$(free_port)"
   echo "== $name on 127.0.0.1:$port (round $round of $rounds)" >&2
+  # Every round starts from an empty data directory (a redis-server would otherwise load the last round's AOF).
+  rm -rf "${work:?}/$name-data"
   "start_$name" "$port"
   wait_ready "$port" "$name"
   version_of "$name" >"$work/$name.version" || true
