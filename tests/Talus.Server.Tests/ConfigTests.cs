@@ -164,6 +164,8 @@ public class ConfigTests
             Assert.Equal("OK", c.Call("CONFIG", "SET", "maxclients", "1234", "timeout", "5", "save", "900 1", "slave-read-only", "no").Text);
             Assert.Equal("OK", c.Call("CONFIG", "SET", "client-output-buffer-limit", "normal 1mb 2mb 3", "requirepass", "s3cret word").Text);
             Assert.Equal("OK", c.Call("CONFIG", "SET", "proto-max-bulk-len", "64mb", "loglevel", "warning").Text);
+            Assert.Equal("OK", c.Call("CONFIG", "SET", "maxmemory", "3000", "full-sync-chunk-size", "1536kb").Text);
+            Assert.Equal("67108864", c.Call("CONFIG", "GET", "proto-max-bulk-len").Items![1].Text);
             Assert.Equal("OK", c.Call("CONFIG", "REWRITE").Text);
             before = Settings(c);
         }
@@ -172,6 +174,11 @@ public class ConfigTests
         Assert.Contains("maxclients 1234", rewritten);
         Assert.Contains("timeout 5", rewritten);
         Assert.Contains("replica-read-only no", rewritten);
+        // Byte counts in the largest whole unit, as Redis writes them; the sample's own values keep their form.
+        Assert.Contains("proto-max-bulk-len 64mb", rewritten);
+        Assert.Contains("maxmemory 3000", rewritten);
+        Assert.Contains("full-sync-chunk-size 1536kb", rewritten);
+        Assert.Contains("list-cache-size 32mb", rewritten);
         // Each setting stays where the sample file put it.
         Assert.True(Array.FindIndex(rewritten, l => l.StartsWith("maxclients ", StringComparison.Ordinal))
             < Array.FindIndex(rewritten, l => l.StartsWith("dir ", StringComparison.Ordinal)));
@@ -185,6 +192,21 @@ public class ConfigTests
             Assert.True(after[name] == value, $"{name}: before rewrite '{value}', after reload '{after[name]}'");
         }
         Assert.Equal("1234", after["maxclients"]);
+    }
+
+    [Theory]
+    [InlineData(0L, "0")]
+    [InlineData(1000L, "1000")]
+    [InlineData(1024L, "1kb")]
+    [InlineData(1572864L, "1536kb")]
+    [InlineData(33554432L, "32mb")]
+    [InlineData(3221225472L, "3gb")]
+    [InlineData(1073741825L, "1073741825")]
+    public void Byte_counts_are_rewritten_in_the_largest_whole_unit_and_read_back(long bytes, string text)
+    {
+        Assert.Equal(text, ConfigValue.FormatMemory(bytes));
+        Assert.True(ConfigValue.TryParseMemory(text, out var parsed));
+        Assert.Equal(bytes, parsed);
     }
 
     [Fact]

@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace Talus.Server.Config;
 
 /// <summary>
@@ -140,6 +142,8 @@ public static class ConfigFile
     {
         // multi-word values stay as separate words, as Redis writes them
         "replicaof" or "bind" or "client-output-buffer-limit" or "save" when value.Length > 0 => $"{entry.Name} {value}",
+        _ when entry.IsMemory && long.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var bytes)
+            => $"{entry.Name} {ConfigValue.FormatMemory(bytes)}",
         _ => $"{entry.Name} {ConfigValue.Quote(value)}",
     };
 }

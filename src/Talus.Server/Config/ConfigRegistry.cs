@@ -4,7 +4,11 @@ using Talus.Storage.Engine;
 namespace Talus.Server.Config;
 
 /// <summary>One configuration key: how to read it, how to set it, and whether CONFIG SET may change it at runtime.</summary>
-public sealed record ConfigEntry(string Name, bool Mutable, Func<ServerOptions, string> Get, Func<ServerOptions, string[], string?> Set, params string[] Aliases);
+public sealed record ConfigEntry(string Name, bool Mutable, Func<ServerOptions, string> Get, Func<ServerOptions, string[], string?> Set, params string[] Aliases)
+{
+    /// <summary>A byte count: CONFIG GET gives bytes, CONFIG REWRITE writes the largest whole unit (as Redis does).</summary>
+    public bool IsMemory { get; init; }
+}
 
 /// <summary>
 /// The table of configuration keys shared by the config file, the command line and CONFIG GET/SET/REWRITE.
@@ -196,5 +200,8 @@ public static class ConfigRegistry
             }
             set(o, n);
             return null;
-        });
+        })
+        {
+            IsMemory = true,
+        };
 }

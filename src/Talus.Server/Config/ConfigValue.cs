@@ -28,6 +28,22 @@ public static class ConfigValue
         return true;
     }
 
+    /// <summary>
+    /// A byte count as CONFIG REWRITE writes it, like Redis: in the largest of gb, mb and kb that divides it, else
+    /// in bytes (33554432 → "32mb", 1000 → "1000").
+    /// </summary>
+    public static string FormatMemory(long bytes)
+    {
+        foreach (var (suffix, factor) in new (string, long)[] { ("gb", 1024L * 1024 * 1024), ("mb", 1024 * 1024), ("kb", 1024) })
+        {
+            if (bytes != 0 && bytes % factor == 0)
+            {
+                return (bytes / factor).ToString(CultureInfo.InvariantCulture) + suffix;
+            }
+        }
+        return bytes.ToString(CultureInfo.InvariantCulture);
+    }
+
     public static bool TryParseBool(string text, out bool value)
     {
         switch (text.Trim().ToLowerInvariant())
