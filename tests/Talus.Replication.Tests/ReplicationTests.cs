@@ -187,6 +187,46 @@ public class ReplicationTests
     }
 
     [Fact]
+    public async Task A_snapshot_made_before_two_history_switches_is_not_served_again()
+    {
+        // a makes a snapshot for b's full sync. Then a follows b (b promoted) and is promoted again, all within the
+        // snapshot's reuse window: a's history is now two switches past the snapshot's lineage, which it can no
+        // longer continue. b, which took writes a never saw, needs a full sync from a: it must get a new snapshot,
+        // not the old one (loading it would end in "different history" and a new request for the same files).
+        await using var a = await TalusProcess.LaunchAsync();
+        WriteStrings(a, 100, prefix: "a");
+        await using var b = await StartReplicaAsync(a);
+        await ReplicationWait.WaitForSyncAsync(a, [b]);
+        Assert.Equal(1, ReplicationWait.Stat(a, "sync_full"));
+
+        using (var c = b.Client())
+        {
+            Assert.Equal("OK", c.Call("REPLICAOF", "NO", "ONE").Text);
+        }
+        using (var c = a.Client())
+        {
+            Assert.Equal("OK", c.Call("REPLICAOF", "127.0.0.1", P(b.Port)).Text);
+        }
+        WriteStrings(b, 50, prefix: "b1");
+        await ReplicationWait.WaitForSyncAsync(b, [a]);
+        using (var c = a.Client())
+        {
+            Assert.Equal("OK", c.Call("REPLICAOF", "NO", "ONE").Text);
+        }
+        WriteStrings(b, 50, prefix: "b2"); // past a's switch offset: b must sync in full
+        WriteStrings(a, 50, prefix: "a2");
+        using (var c = b.Client())
+        {
+            Assert.Equal("OK", c.Call("REPLICAOF", "127.0.0.1", P(a.Port)).Text);
+        }
+        await ReplicationWait.WaitForSyncAsync(a, [b], TimeSpan.FromSeconds(30));
+        var link = Repl(b);
+        Assert.True(link["talus_full_syncs"] == "1", string.Join(", ", link.Select(kv => $"{kv.Key}={kv.Value}")) + "\n" + b.ReadLog());
+        Assert.Contains("can no longer be continued here", a.ReadLog(), StringComparison.Ordinal);
+        AssertSameKeyspace(a, b);
+    }
+
+    [Fact]
     public async Task After_a_promotion_a_replica_whose_offset_falls_inside_one_of_the_new_masters_batches_continues()
     {
         await using var master = await TalusProcess.LaunchAsync();

@@ -92,28 +92,7 @@ public sealed class MasterSyncService : IDisposable
     {
         var engine = _engine();
         var mine = LineageStore.Read(engine);
-        var previous = LineageStore.ReadPrevious(engine);
-        string reason;
-        if (replId.Length == 0 || replId == "?")
-        {
-            reason = "the replica's dataset has no lineage";
-        }
-        else if (replId == mine.ReplId)
-        {
-            reason = offset > mine.Offset ? $"the replica's offset {offset} is ahead of the master's {mine.Offset}"
-                : !BinlogTail.Holds(engine, offset + 1) ? $"offset {offset + 1} is not in the binlog where whole commands start (purged, or inside a batch)"
-                : "";
-        }
-        else if (previous is { } p && replId == p.ReplId2)
-        {
-            reason = offset > p.SwitchOffset ? $"the replica went past the switch offset {p.SwitchOffset} of the previous history"
-                : !BinlogTail.Holds(engine, offset + 1) ? $"offset {offset + 1} is not in the binlog where whole commands start (purged, or inside a batch)"
-                : "";
-        }
-        else
-        {
-            reason = $"different history ({replId} is not {mine.ReplId})";
-        }
+        var reason = RefusalToContinue(engine, replId, offset);
         var hadLineage = replId.Length > 0 && replId != "?";
         if (reason.Length == 0)
         {
@@ -133,6 +112,35 @@ public sealed class MasterSyncService : IDisposable
         Interlocked.Increment(ref SyncFull);
         _logger.LogInformation("Replica {RunId} TrySync refused, full sync: {Reason}", replicaRunId, reason);
         return new TrySyncDecision(false, 0, mine.ReplId, reason);
+    }
+
+    /// <summary>
+    /// Why this node cannot stream its binlog to a dataset at (<paramref name="replId"/>, <paramref name="offset"/>),
+    /// or "" when it can: the dataset is a prefix of this node's current history, or of the one before it up to
+    /// the switch, and the binlog still holds the next offset (rule 2). TrySync decides with it, and a snapshot is
+    /// served only while it holds (<see cref="SnapshotManager"/>).
+    /// </summary>
+    internal static string RefusalToContinue(StorageEngine engine, string replId, ulong offset)
+    {
+        var mine = LineageStore.Read(engine);
+        var previous = LineageStore.ReadPrevious(engine);
+        if (replId.Length == 0 || replId == "?")
+        {
+            return "the replica's dataset has no lineage";
+        }
+        if (replId == mine.ReplId)
+        {
+            return offset > mine.Offset ? $"the replica's offset {offset} is ahead of the master's {mine.Offset}"
+                : !BinlogTail.Holds(engine, offset + 1) ? $"offset {offset + 1} is not in the binlog where whole commands start (purged, or inside a batch)"
+                : "";
+        }
+        if (previous is { } p && replId == p.ReplId2)
+        {
+            return offset > p.SwitchOffset ? $"the replica went past the switch offset {p.SwitchOffset} of the previous history"
+                : !BinlogTail.Holds(engine, offset + 1) ? $"offset {offset + 1} is not in the binlog where whole commands start (purged, or inside a batch)"
+                : "";
+        }
+        return $"different history ({replId} is not {mine.ReplId})";
     }
 
     /// <summary>Polled by a replica that needs a full sync: queue position, snapshot being made, or ready.</summary>

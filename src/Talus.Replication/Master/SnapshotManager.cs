@@ -10,7 +10,8 @@ namespace Talus.Replication.Master;
 /// Replicas that ask while a usable snapshot exists share it; replicas that ask while one is being made wait
 /// for that one; a new one is made only when none is usable, always in a new directory, never over one in
 /// use. A snapshot is usable while it is not superseded and either has readers or was made within the
-/// reuse window. It is deleted when it has no readers and is superseded or past the window, which also
+/// reuse window, and only while this node can still continue its lineage (a node whose history moved on since,
+/// by a promotion or by following another master, makes a new one). It is deleted when it has no readers and is superseded or past the window, which also
 /// releases its binlog pin.
 /// </summary>
 public sealed class SnapshotManager : IDisposable
@@ -86,6 +87,15 @@ public sealed class SnapshotManager : IDisposable
         lock (_lock)
         {
             var usable = _snapshots.LastOrDefault(IsUsable);
+            if (usable is not null && RefusalToContinue(usable) is { Length: > 0 } refusal)
+            {
+                // Made before this node's history moved on (a promotion, or a new master it followed): a replica
+                // that loads it could never continue from it, and would come back for the same files forever.
+                usable.Superseded = true;
+                _logger.LogInformation("Snapshot {Id} superseded: lineage {Lineage} can no longer be continued here ({Reason})",
+                    usable.Id, usable.Manifest.Lineage, refusal);
+                usable = null;
+            }
             if (usable is not null)
             {
                 usable.AddReader();
@@ -135,6 +145,9 @@ public sealed class SnapshotManager : IDisposable
         }
         Sweep();
     }
+
+    private string RefusalToContinue(Snapshot s) =>
+        MasterSyncService.RefusalToContinue(_engine(), s.Manifest.Lineage.ReplId, s.Manifest.Lineage.Offset);
 
     private bool IsUsable(Snapshot s) =>
         !s.Deleted && !s.Superseded && (s.Readers > 0 || DateTime.UtcNow - s.LastReleased < ReuseWindow);
