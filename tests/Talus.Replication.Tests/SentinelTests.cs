@@ -161,7 +161,7 @@ public class SentinelTests(ITestOutputHelper output)
     /// INFO replication while Sentinel reconfigures a node: its CLIENT KILL TYPE normal closes every normal
     /// connection, the test's polling ones included, as Redis does; such a poll counts as "not yet".
     /// </summary>
-    private static Dictionary<string, string> Polled(ServerProcess node)
+    internal static Dictionary<string, string> Polled(ServerProcess node)
     {
         try
         {
@@ -182,7 +182,7 @@ public class SentinelTests(ITestOutputHelper output)
     }
 
     /// <summary>A Talus node with its own config file (CONFIG REWRITE, which Sentinel sends, needs one).</summary>
-    private static Task<TalusProcess> StartNodeAsync(TempDirectory confs, string name, ServerProcess? master = null, params string[] extra)
+    internal static Task<TalusProcess> StartNodeAsync(TempDirectory confs, string name, ServerProcess? master = null, params string[] extra)
     {
         var conf = Path.Combine(confs.Path, name + ".conf");
         File.WriteAllText(conf, $"# {name}\n");
