@@ -227,6 +227,35 @@ public class ReplicationTests
     }
 
     [Fact]
+    public async Task A_replica_sees_its_link_go_down_at_once_when_its_master_starts_following_another_node()
+    {
+        // a streams to b; then a follows c, whose history is another one, and takes c's dataset. b's link must
+        // not stay "up" on a stream that no longer exists (until repl-timeout, 60 s): a closes it, as Redis
+        // disconnects its replicas, and b's next handshake is refused (a is a replica now) and says why.
+        await using var a = await TalusProcess.LaunchAsync();
+        await using var c = await TalusProcess.LaunchAsync();
+        WriteStrings(a, 20, prefix: "a");
+        WriteStrings(c, 40, prefix: "c");
+        await using var b = await StartReplicaAsync(a);
+        await ReplicationWait.WaitForSyncAsync(a, [b]);
+        Assert.Equal("up", Repl(b)["master_link_status"]);
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        using (var client = a.Client())
+        {
+            Assert.Equal("OK", client.Call("REPLICAOF", "127.0.0.1", P(c.Port)).Text);
+        }
+        await Wait.UntilAsync(() => Repl(b).GetValueOrDefault("master_link_status") == "down", TimeSpan.FromSeconds(10),
+            "b to see its link to a go down");
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10));
+        await Wait.UntilAsync(() => Repl(b).GetValueOrDefault("talus_repl_last_error", "").Contains("this node is a replica", StringComparison.Ordinal),
+            TimeSpan.FromSeconds(10), "b to be refused by a, now a replica");
+        await ReplicationWait.WaitForSyncAsync(c, [a]);
+        Assert.Equal("down", Repl(b)["master_link_status"]);
+        Assert.Equal("slave", Repl(b)["role"]);
+    }
+
+    [Fact]
     public async Task After_a_promotion_a_replica_whose_offset_falls_inside_one_of_the_new_masters_batches_continues()
     {
         await using var master = await TalusProcess.LaunchAsync();

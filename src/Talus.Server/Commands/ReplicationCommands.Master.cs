@@ -1,8 +1,10 @@
 using System.Globalization;
 using System.IO.Pipelines;
 using System.Text;
+using Talus.Protocol;
 using Talus.Replication;
 using Talus.Replication.Binlog;
+using Talus.Replication.Master;
 using Talus.Server.Host;
 
 namespace Talus.Server.Commands;
@@ -104,7 +106,19 @@ public static partial class ReplicationCommands
         var writer = ctx.Writer;
         var pipe = (PipeWriter)writer.Output;
         var closed = ctx.Session.Closed;
-        ctx.Deferred = () => master.StreamAsync(runId, decision.From,
+        ctx.Deferred = async () =>
+        {
+            await StreamAsync(master, runId, decision.From, writer, pipe, closed).ConfigureAwait(false);
+            // The stream ended while the connection is open: this node stopped being a master, the link was
+            // replaced by a new handshake, or the binlog cannot go on. Close the connection, as Redis
+            // disconnects its replicas, so the replica sees it at once instead of an idle link that still
+            // counts as up, and comes back to sync again.
+            ctx.Session.CloseRequested = true;
+        };
+    }
+
+    private static Task StreamAsync(MasterSyncService master, string runId, ulong from, RespWriter writer, PipeWriter pipe, CancellationToken closed) =>
+        master.StreamAsync(runId, from,
             async chunk =>
             {
                 writer.WriteArrayHeader(4);
@@ -122,7 +136,6 @@ public static partial class ReplicationCommands
                 await pipe.FlushAsync(closed).ConfigureAwait(false);
             },
             closed);
-    }
 
     /// <summary>TALUS-DBSYNC BEGIN|MANIFEST|FILE|END runid ...</summary>
     private static void DbSync(CommandContext ctx)
