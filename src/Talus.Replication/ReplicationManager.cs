@@ -21,6 +21,9 @@ public sealed class ReplicationHost
 
     public required Func<string?> MasterAuth { get; init; }
 
+    /// <summary>masteruser (null or empty: AUTH with the password alone).</summary>
+    public Func<string?> MasterUser { get; init; } = () => null;
+
     public required Func<int> ReplicaPriority { get; init; }
 
     /// <summary>replica-announce-ip (null or empty: the master uses the connection's source address).</summary>
@@ -143,6 +146,7 @@ public sealed class ReplicationManager : IAsyncDisposable
                 MasterHost = host,
                 MasterPort = port,
                 MasterAuth = _host.MasterAuth,
+                MasterUser = _host.MasterUser,
                 RunId = _host.RunId,
                 ListeningPort = _host.ListeningPort,
                 AnnounceIp = _host.AnnounceIp,

@@ -187,6 +187,7 @@ public static class Program
             RunId = context.RunId,
             ListeningPort = options.Port,
             MasterAuth = () => options.MasterAuth,
+            MasterUser = () => options.MasterUser,
             ReplicaPriority = () => options.ReplicaPriority,
             AnnounceIp = () => options.ReplicaAnnounceIp,
             AnnouncePort = () => options.ReplicaAnnouncePort,

@@ -344,6 +344,23 @@ public class ReplicationTests
     }
 
     [Fact]
+    public async Task Masteruser_is_sent_with_masterauth()
+    {
+        // Talus has one user, "default": AUTH default <password> passes, AUTH <other user> <password> does not, so
+        // a replica that sent the password alone would sync with either setting.
+        await using var master = await TalusProcess.LaunchAsync("--requirepass", "s3cret");
+        await using var named = await StartReplicaAsync(master, "--masterauth", "s3cret", "--masteruser", "someone");
+        await Wait.UntilAsync(() => Repl(named)["talus_repl_last_error"].Contains("WRONGPASS", StringComparison.Ordinal), TimeSpan.FromSeconds(30),
+            "the master to refuse AUTH someone <password>");
+        Assert.Equal("down", Repl(named)["master_link_status"]);
+        using (var c = named.Client())
+        {
+            Assert.Equal("OK", c.Call("CONFIG", "SET", "masteruser", "default").Text);
+        }
+        await Wait.UntilAsync(() => Repl(named)["master_link_status"] == "up", TimeSpan.FromSeconds(30), "link up as user default");
+    }
+
+    [Fact]
     public async Task Wrong_masterauth_is_a_clear_error_and_copies_no_data()
     {
         await using var master = await TalusProcess.LaunchAsync("--requirepass", "s3cret");

@@ -14,6 +14,9 @@ public sealed class ReplicaSettings
 
     public required Func<string?> MasterAuth { get; init; }
 
+    /// <summary>masteruser: sent with the password as AUTH user password; null sends AUTH password.</summary>
+    public Func<string?> MasterUser { get; init; } = () => null;
+
     public required string RunId { get; init; }
 
     public required int ListeningPort { get; init; }
@@ -229,7 +232,9 @@ public sealed partial class ReplicaWorker : IAsyncDisposable
         {
             return;
         }
-        var reply = await client.CallAsync(token, "AUTH", password).ConfigureAwait(false);
+        var reply = _settings.MasterUser() is { Length: > 0 } user
+            ? await client.CallAsync(token, "AUTH", user, password).ConfigureAwait(false)
+            : await client.CallAsync(token, "AUTH", password).ConfigureAwait(false);
         if (reply is not "OK")
         {
             // Never log the password itself.

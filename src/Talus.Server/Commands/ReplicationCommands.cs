@@ -84,7 +84,9 @@ public static partial class ReplicationCommands
             client.Timeout = TimeSpan.FromSeconds(2);
             if (ctx.Server.Options.MasterAuth is { } pass)
             {
-                await client.CallAsync(CancellationToken.None, "AUTH", pass).ConfigureAwait(false);
+                _ = ctx.Server.Options.MasterUser is { Length: > 0 } user
+                    ? await client.CallAsync(CancellationToken.None, "AUTH", user, pass).ConfigureAwait(false)
+                    : await client.CallAsync(CancellationToken.None, "AUTH", pass).ConfigureAwait(false);
             }
             if (await client.CallAsync(CancellationToken.None, "TALUS-IDENTITY").ConfigureAwait(false) is object?[] { Length: 2 } id
                 && id[0] is byte[] runId && id[1] is byte[] upstream)
