@@ -161,7 +161,7 @@ public class ConfigTests
         await using (var first = await TalusProcess.LaunchAsync("--config", config))
         {
             using var c = first.Client();
-            Assert.Equal("OK", c.Call("CONFIG", "SET", "maxclients", "1234", "timeout", "5", "save", "900 1", "slave-read-only", "no").Text);
+            Assert.Equal("OK", c.Call("CONFIG", "SET", "maxclients", "1234", "timeout", "5", "save", "900 1", "replica-announced", "no").Text);
             Assert.Equal("OK", c.Call("CONFIG", "SET", "client-output-buffer-limit", "normal 1mb 2mb 3", "requirepass", "s3cret word").Text);
             Assert.Equal("OK", c.Call("CONFIG", "SET", "proto-max-bulk-len", "64mb", "loglevel", "warning").Text);
             Assert.Equal("OK", c.Call("CONFIG", "SET", "maxmemory", "3000", "full-sync-chunk-size", "1536kb").Text);
@@ -173,7 +173,7 @@ public class ConfigTests
         Assert.Equal(original.Where(l => l.StartsWith('#') || l.Length == 0), rewritten.Where(l => l.StartsWith('#') || l.Length == 0));
         Assert.Contains("maxclients 1234", rewritten);
         Assert.Contains("timeout 5", rewritten);
-        Assert.Contains("replica-read-only no", rewritten);
+        Assert.Contains("replica-announced no", rewritten);
         // Byte counts in the largest whole unit, as Redis writes them; the sample's own values keep their form.
         Assert.Contains("proto-max-bulk-len 64mb", rewritten);
         Assert.Contains("maxmemory 3000", rewritten);
@@ -207,6 +207,25 @@ public class ConfigTests
         Assert.Equal(text, ConfigValue.FormatMemory(bytes));
         Assert.True(ConfigValue.TryParseMemory(text, out var parsed));
         Assert.Equal(bytes, parsed);
+    }
+
+    [Fact]
+    public async Task Writable_replicas_are_refused_with_the_reason_at_runtime_and_at_start_up()
+    {
+        await using (var talus = await TalusProcess.LaunchAsync())
+        {
+            using var c = talus.Client();
+            var refused = c.Call("CONFIG", "SET", "replica-read-only", "no");
+            Assert.True(refused.IsError, refused.ToString());
+            Assert.Contains("Talus replicas are always read-only", refused.Text, StringComparison.Ordinal);
+            Assert.Equal("OK", c.Call("CONFIG", "SET", "slave-read-only", "yes").Text);
+            Assert.Equal("yes", c.Call("CONFIG", "GET", "replica-read-only").Items![1].Text);
+        }
+        using var dir = new TempDirectory("talus-dir");
+        var (exitCode, output) = RunToExit("--port", N(FreePort.Next()), "--dir", dir.Path, "--replica-read-only", "no");
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains("*** FATAL CONFIG FILE ERROR ***", output, StringComparison.Ordinal);
+        Assert.Contains("Talus replicas are always read-only", output, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -50,7 +50,12 @@ public static class ConfigRegistry
                 o.ReplicaOf = $"{parts[0]} {port}";
                 return null;
             }, "slaveof"),
-            Bool("replica-read-only", true, o => o.ReplicaReadOnly, (o, v) => o.ReplicaReadOnly = v, "slave-read-only"),
+            // Only "yes": a replica's offsets are its RocksDB sequence numbers, and a local write would take one.
+            new ConfigEntry("replica-read-only", true, _ => "yes", (_, v) =>
+                v.Length != 1 || !ConfigValue.TryParseBool(v[0], out var readOnly) ? "argument must be 'yes' or 'no'"
+                : readOnly ? null
+                : "Talus replicas are always read-only: a replica's replication offsets are its storage sequence numbers, which a local write would take",
+                "slave-read-only"),
             Int("replica-priority", true, o => o.ReplicaPriority, (o, v) => o.ReplicaPriority = v, 0, int.MaxValue, "slave-priority"),
             Str("replica-announce-ip", true, o => o.ReplicaAnnounceIp ?? "", (o, v) => o.ReplicaAnnounceIp = v.Length == 0 ? null : v, "slave-announce-ip"),
             Int("replica-announce-port", true, o => o.ReplicaAnnouncePort, (o, v) => o.ReplicaAnnouncePort = v, 0, 65535, "slave-announce-port"),

@@ -25,7 +25,6 @@ public sealed class ServerOptions
     /// <summary>"host port" of the master when this node starts as a replica.</summary>
     public string? ReplicaOf { get; set; }
 
-    public bool ReplicaReadOnly { get; set; } = true;
 
     public int ReplicaPriority { get; set; } = 100;
 
