@@ -115,14 +115,26 @@ public sealed class ReplicationManager : IAsyncDisposable
 
     public ReplicaWorker? Worker => _worker;
 
-    /// <summary>Starts as a master: a dataset without lineage begins a new history (it has nothing to continue).</summary>
-    public void StartAsMaster()
+    /// <summary>
+    /// Starts as a master: a dataset without lineage begins a new history (it has nothing to continue). After a
+    /// run the machine went down under (<paramref name="machineRestart"/>, see <see cref="RunMarker"/>) the
+    /// history moves on as in a promotion, before any write: a replica at or before the recovered offset
+    /// continues, one past it (holding entries this node lost) gets a full sync.
+    /// </summary>
+    public void StartAsMaster(string? machineRestart = null)
     {
         var lineage = LineageStore.Read(_host.Dataset.Engine);
         if (lineage.IsNone)
         {
             lineage = LineageStore.StartNewHistory(_host.Dataset.Engine);
             _logger.LogInformation("Replication: new history {ReplId} at offset {Offset}", lineage.ReplId, lineage.Offset);
+        }
+        else if (machineRestart is not null)
+        {
+            var before = lineage;
+            lineage = LineageStore.Promote(_host.Dataset.Engine);
+            _logger.LogWarning("Replication: {Reason}; the log's last entries may be lost, so history {Old} continues as {New} (a replica past offset {Offset} gets a full sync)",
+                machineRestart, before, lineage, before.Offset);
         }
         _host.SetActiveExpiry(true);
         _logger.LogInformation("Replication role master, lineage {Lineage}", lineage);

@@ -9,6 +9,7 @@ using Talus.Server.Logging;
 using Talus.Server.PubSub;
 using Talus.Storage;
 using Talus.Replication;
+using Talus.Replication.Master;
 using Talus.Replication.Replica;
 using Talus.Storage.Engine;
 using Talus.Storage.Expiry;
@@ -117,6 +118,13 @@ public static class Program
             }
         };
 
+        var marker = RunMarker.Begin(options.Dir);
+        if (options.ReplicaOf is null)
+        {
+            // Before the first client can write: a history that must move on does so before any new offset.
+            replication.StartAsMaster(marker.MachineRestart);
+        }
+
         var server = new TalusServer(context, dispatcher);
         try
         {
@@ -128,6 +136,7 @@ public static class Program
             sweeper.Dispose();
             replication.DisposeAsync().AsTask().Wait();
             dataset.Dispose();
+            marker.End();
             return Fatal(logger, options, $"Could not create server TCP listening socket {string.Join(' ', options.Bind)}:{options.Port}: {ex.Message}");
         }
         if (options.PidFile is { } pidFile)
@@ -139,10 +148,6 @@ public static class Program
         {
             var parts = replicaOf.Split(' ');
             replication.ReplicaOfAsync(parts[0], int.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture)).Wait();
-        }
-        else
-        {
-            replication.StartAsMaster();
         }
 
         var shutdown = new TaskCompletionSource();
@@ -169,6 +174,7 @@ public static class Program
         // No command may be running when the dataset closes: the binding crashes on use after dispose.
         context.ExecutionGate.EnterWriteLock();
         dataset.Dispose();
+        marker.End();
         if (options.PidFile is { } pid)
         {
             File.Delete(pid);

@@ -256,6 +256,75 @@ public class ReplicationTests
     }
 
     [Fact]
+    public async Task A_master_the_machine_went_down_under_moves_its_history_on_and_a_replica_holding_its_lost_entries_syncs_in_full()
+    {
+        // A machine crash can cost a master the log entries it had not synced yet, which a replica had already
+        // streamed. Simulated: the master's data directory goes back to a copy taken before those entries, with
+        // the marker of a run that never closed on a machine with another boot id.
+        await using var master = await TalusProcess.LaunchAsync();
+        WriteStrings(master, 50, prefix: "kept");
+        await using var replica = await StartReplicaAsync(master);
+        await ReplicationWait.WaitForSyncAsync(master, [replica]);
+        var oldReplId = Repl(master)["master_replid"];
+        master.Stop();
+        var data = Path.Combine(master.Directory, "data");
+        var synced = Path.Combine(master.Directory, "synced-copy");
+        CopyDirectory(data, synced);
+        var recoveredOffset = ulong.Parse(Repl(replica)["slave_repl_offset"], CultureInfo.InvariantCulture);
+
+        await master.StartAsync();
+        WriteStrings(master, 30, prefix: "lost");
+        await ReplicationWait.WaitForSyncAsync(master, [replica]);
+        replica.Stop();
+        master.Kill();
+        Directory.Delete(data, recursive: true);
+        CopyDirectory(synced, data);
+        File.WriteAllText(Path.Combine(data, "talus.running"), "00000000-0000-0000-0000-000000000000\n");
+
+        await master.StartAsync();
+        var restarted = Repl(master);
+        Assert.NotEqual(oldReplId, restarted["master_replid"]);
+        Assert.Equal(oldReplId, restarted["master_replid2"]);
+        Assert.Equal((recoveredOffset + 1).ToString(CultureInfo.InvariantCulture), restarted["second_repl_offset"]);
+        Assert.Contains("the machine has restarted since", master.ReadLog(), StringComparison.Ordinal);
+        // New writes take the offsets the replica holds other entries at; the replica must not continue past them.
+        // One at a time, so that every offset starts a command, the one after the replica's included.
+        using (var writer = master.Client())
+        {
+            for (var i = 0; i < 200; i++)
+            {
+                Assert.Equal("OK", writer.Call("SET", $"new:{i}", $"v{i}").Text);
+            }
+        }
+        await replica.StartAsync();
+        await ReplicationWait.WaitForSyncAsync(master, [replica], TimeSpan.FromSeconds(30));
+        Assert.Equal("1", Repl(replica)["talus_full_syncs"]);
+        AssertSameKeyspace(master, replica);
+        using var c = replica.Client();
+        Assert.Equal(0, c.Call("EXISTS", "lost:0:1").Integer);
+
+        // A clean stop leaves no marker: the next start continues the same history.
+        var current = Repl(master)["master_replid"];
+        master.Stop();
+        Assert.False(File.Exists(Path.Combine(data, "talus.running")));
+        await master.StartAsync();
+        Assert.Equal(current, Repl(master)["master_replid"]);
+    }
+
+    private static void CopyDirectory(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (var file in Directory.GetFiles(from))
+        {
+            File.Copy(file, Path.Combine(to, Path.GetFileName(file)));
+        }
+        foreach (var dir in Directory.GetDirectories(from))
+        {
+            CopyDirectory(dir, Path.Combine(to, Path.GetFileName(dir)));
+        }
+    }
+
+    [Fact]
     public async Task After_a_promotion_a_replica_whose_offset_falls_inside_one_of_the_new_masters_batches_continues()
     {
         await using var master = await TalusProcess.LaunchAsync();

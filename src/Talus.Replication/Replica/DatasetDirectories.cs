@@ -101,7 +101,7 @@ public sealed class DatasetDirectories
     }
 
     /// <summary>Makes renames in a directory durable (fsync of the directory itself).</summary>
-    private static void FsyncDirectory(string path)
+    internal static void FsyncDirectory(string path)
     {
         try
         {
