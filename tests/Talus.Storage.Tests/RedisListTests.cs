@@ -33,6 +33,27 @@ public class RedisListTests
     }
 
     [Fact]
+    public void Store_replaces_a_key_of_any_type_by_a_list_and_an_empty_store_deletes_it()
+    {
+        using var f = new StorageFixture();
+        Assert.Equal(OpStatus.Ok, f.Db.Hashes.Set(B("d"), [new(B("f"), B("v"))], out _));
+        Assert.True(f.Db.Keys.SetExpiry(B("d"), Database.NowMs + 100_000, ExpireCondition.Always));
+        Assert.True(f.Db.Lists.Store(B("d"), [B("x"), B(""), B("y")]));
+        Assert.Equal(RedisType.List, f.Db.Keys.TypeOf(B("d")));
+        Assert.Equal(["x", "", "y"], All(f.Db, "d"));
+        Assert.Equal(-1, f.Db.Keys.TtlMs(B("d")));
+        Assert.Equal(OpStatus.WrongType, f.Db.Hashes.Get(B("d"), B("f"), out _));
+        // The list behaves as one pushed element by element: both ends move on from it.
+        Push(f.Db, "d", ListEnd.Left, "first");
+        Push(f.Db, "d", ListEnd.Right, "last");
+        Assert.Equal(["first", "x", "", "y", "last"], All(f.Db, "d"));
+
+        Assert.True(f.Db.Lists.Store(B("d"), []));
+        Assert.False(f.Db.Keys.Exists(B("d")));
+        Assert.False(f.Db.Lists.Store(B("never"), []));
+    }
+
+    [Fact]
     public void Lpush_prepends_one_by_one_and_rpush_appends()
     {
         using var f = new StorageFixture();

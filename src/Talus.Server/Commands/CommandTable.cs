@@ -16,6 +16,7 @@ public sealed class CommandTable
             ConnectionCommands.Table,
             StringCommands.Table,
             KeyCommands.Table,
+            SortCommand.Table,
             HashCommands.Table,
             SetCommands.Table,
             ServerCommands.Table,

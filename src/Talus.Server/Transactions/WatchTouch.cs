@@ -7,7 +7,7 @@ namespace Talus.Server.Transactions;
 /// Which keys a write command modified, for WATCH: the dispatcher calls <see cref="AfterWrite"/> once a write
 /// command has changed data. Mostly the command's key positions; the exceptions are commands whose key
 /// positions include keys they only read (the STORE family and BITOP write only their destination, COPY only
-/// its copy, possibly in another database; MOVE its key in both databases) and those whose keys are not positional (ZMPOP's numkeys list,
+/// its copy, possibly in another database; MOVE its key in both databases; SORT its STORE destination) and those whose keys are not positional (ZMPOP's numkeys list,
 /// touched in full: a conservative superset of the key Redis pops from). FLUSHDB/FLUSHALL are handled
 /// before they run (<see cref="BeforeWrite"/>), while the keys they remove still exist.
 /// </summary>
@@ -49,6 +49,12 @@ internal static class WatchTouch
                 if (DbAt(args, 2) is { } target)
                 {
                     registry.Touch(target, args[1]);
+                }
+                return;
+            case "SORT":
+                if (SortCommand.StoreIndex(args) is var store and >= 0)
+                {
+                    registry.Touch(db, args[store]);
                 }
                 return;
             case "ZMPOP" or "LMPOP":

@@ -84,6 +84,34 @@ public sealed partial class RedisList
         }
     }
 
+    /// <summary>
+    /// SORT ... STORE: replaces <paramref name="key"/> (whatever its type, and without expiry) by a list of
+    /// <paramref name="elements"/> in one batch, or deletes it when there are none. True when the key existed or
+    /// now exists (a write happened).
+    /// </summary>
+    public bool Store(ReadOnlySpan<byte> key, IReadOnlyList<byte[]> elements)
+    {
+        using (_db.Locks.Lock(_db.Index, key))
+        {
+            if (elements.Count == 0)
+            {
+                return _db.Keys.Delete(key);
+            }
+            var meta = Metadata.NewCollection(RedisType.List, _db.Engine.NextVersion());
+            using var lease = new BatchLease(elements.Count);
+            var elementKey = ElementKey(key, meta.Version);
+            foreach (var element in elements)
+            {
+                SetIndex(elementKey, meta.Tail++);
+                lease.Batch.Put(elementKey, element, _db.Engine.Sub);
+            }
+            meta.Size = elements.Count;
+            PutMeta(lease.Batch, key, meta);
+            _db.Engine.Write(lease.Batch);
+            return true;
+        }
+    }
+
     /// <summary>Pushes byte arrays (tests and internal callers).</summary>
     public OpStatus Push(ReadOnlySpan<byte> key, ListEnd end, IReadOnlyList<byte[]> elements, out long length) =>
         Push(key, end, elements.Count, i => elements[i], false, out length);
