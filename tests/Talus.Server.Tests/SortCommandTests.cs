@@ -38,6 +38,12 @@ public class SortCommandTests
         d.Call("SORT", "spaces");
         d.Call("SORT", "blank", "ALPHA", "STORE", "blank-sorted");
         d.Call("LRANGE", "blank-sorted", "0", "-1");
+        // strtod's own forms: hex floats, and a value that is a number up to a NUL byte.
+        d.Call("RPUSH", "forms", "0x10", "1", "0X1.8P3", "5\0abc", "-0x1p-2");
+        d.Call("SORT", "forms");
+        // A subnormal result sets ERANGE, which SORT refuses (last, for the errno Redis leaves set).
+        d.Call("RPUSH", "tiny", "1e-310", "1");
+        d.Call("SORT", "tiny");
     }
 
     [Fact]

@@ -26,6 +26,7 @@ public sealed class CommandTable
             SortedSetCommands.Table,
             HyperLogLogCommands.Table,
             ScriptCommands.Table,
+            MemoryCommands.Table,
             PubSubCommands.Table,
             TransactionCommands.Table,
             MonitorCommands.Table,

@@ -1,7 +1,7 @@
-using System.Globalization;
 using Talus.Storage;
 using Talus.Storage.Encoding;
 using Talus.Storage.Types;
+using Talus.Storage.Util;
 
 namespace Talus.Server.Commands;
 
@@ -299,49 +299,19 @@ public static class SortCommand
         return db.Hashes.Get(key, field, out var fieldValue) == OpStatus.Ok ? fieldValue : null;
     }
 
-    /// <summary>C's strtod over the whole value (leading white space allowed, nothing after the number; "" is 0).</summary>
+    /// <summary>
+    /// Redis' test on each sort value: strtod must stop at the end of the C string (so "" is 0, leading white
+    /// space is fine, trailing bytes are not), with no ERANGE (which strtod also sets for a subnormal result)
+    /// and no NaN.
+    /// </summary>
     private static bool TryParseScore(byte[] value, out double score)
     {
-        score = 0;
-        if (value.Length == 0)
-        {
-            return true; // strtod converts nothing and stops at the end: 0
-        }
-        var text = System.Text.Encoding.ASCII.GetString(value).TrimStart(' ', '\t', '\n', '\v', '\f', '\r');
-        if (text.Length == 0)
-        {
-            return false;
-        }
-        var body = text.TrimStart('+', '-');
-        if (body.Equals("inf", StringComparison.OrdinalIgnoreCase) || body.Equals("infinity", StringComparison.OrdinalIgnoreCase))
-        {
-            score = text[0] == '-' ? double.NegativeInfinity : double.PositiveInfinity;
-            return text.Length - body.Length <= 1;
-        }
-        if (!double.TryParse(text, NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint | NumberStyles.AllowExponent,
-                CultureInfo.InvariantCulture, out score))
-        {
-            return false;
-        }
-        // strtod reports ERANGE for a value too large (inf) or too small (0 from non-zero digits); NaN is refused.
-        return !double.IsNaN(score) && !double.IsInfinity(score) && (score != 0 || !HasNonZeroDigit(body));
+        var consumed = Strtod.Parse(value, out score, out var rangeError);
+        var subnormal = score != 0 && Math.Abs(score) < SmallestNormal;
+        return (consumed == value.Length || value[consumed] == 0) && !rangeError && !subnormal && !double.IsNaN(score);
     }
 
-    private static bool HasNonZeroDigit(string number)
-    {
-        foreach (var c in number)
-        {
-            if (c is 'e' or 'E')
-            {
-                break;
-            }
-            if (c is >= '1' and <= '9')
-            {
-                return true;
-            }
-        }
-        return false;
-    }
+    private const double SmallestNormal = 2.2250738585072014E-308;
 
     public static readonly CommandDescriptor[] Table =
     [

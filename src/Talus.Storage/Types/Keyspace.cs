@@ -227,6 +227,41 @@ public sealed partial class Keyspace
     }
 
     /// <summary>
+    /// MEMORY USAGE: the bytes the key takes in storage before compression, as an estimate: its metadata record
+    /// and, for a collection, the average size of its first <paramref name="samples"/> entries in each column
+    /// family (0: all of them) times its size, as Redis samples nested values. Null when the key is missing.
+    /// </summary>
+    public long? Usage(ReadOnlySpan<byte> key, long samples)
+    {
+        if (_db.Lookup(key, RedisType.None, out var meta, out var raw) != KeyLookup.Found)
+        {
+            return null;
+        }
+        long bytes = raw.Length; // before MetaKeySpan, which may reuse the buffer a read landed in
+        bytes += _db.MetaKeySpan(key).Length;
+        if (meta.Type == RedisType.String || meta.Size == 0)
+        {
+            return bytes;
+        }
+        var (_, ranges) = Content(key, meta);
+        foreach (var (family, lower, upper) in ranges)
+        {
+            using var it = _db.Engine.NewIterator(family, lower, upper);
+            long seen = 0, seenBytes = 0;
+            for (it.Seek(lower); it.Valid() && (samples == 0 || seen < samples); it.Next())
+            {
+                seen++;
+                seenBytes += it.GetKeySpan().Length + it.GetValueSpan().Length;
+            }
+            if (seen > 0)
+            {
+                bytes += (long)Math.Round((double)seenBytes / seen * meta.Size);
+            }
+        }
+        return bytes;
+    }
+
+    /// <summary>
     /// Where a collection's content lies: the sub-key prefix of its current version, and a range per column family
     /// (every sub-key of the version in <c>sub</c> and <c>zscore</c>; of a list only its live elements [head, tail),
     /// since popped ones stay outside it until compaction drops them, at different times on a master and its
