@@ -16,7 +16,7 @@ public sealed class CommandTable
             ConnectionCommands.Table,
             StringCommands.Table,
             KeyCommands.Table,
-            SortCommand.Table,
+            SortCommands.Table,
             HashCommands.Table,
             SetCommands.Table,
             ServerCommands.Table,

@@ -52,7 +52,7 @@ internal static class WatchTouch
                 }
                 return;
             case "SORT":
-                if (SortCommand.StoreIndex(args) is var store and >= 0)
+                if (SortCommands.StoreIndex(args) is var store and >= 0)
                 {
                     registry.Touch(db, args[store]);
                 }

@@ -5,7 +5,7 @@ using Talus.TestKit;
 namespace Talus.Server.Tests;
 
 /// <summary>SORT and SORT_RO against a real redis-server: a script of the options, then a seeded random stream.</summary>
-public class SortCommandTests
+public class SortCommandsTests
 {
     [Fact]
     public async Task Options_and_errors_answer_as_redis_does()

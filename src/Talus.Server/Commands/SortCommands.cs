@@ -13,7 +13,7 @@ namespace Talus.Server.Commands;
 /// (Redis' strcoll in the C locale). The whole collection is read into memory, as the reply needs it. BY without
 /// "*" sorts nothing: lists and sorted sets keep their order (reversed by DESC), sets come in member order.
 /// </summary>
-public static class SortCommand
+public static class SortCommands
 {
     private sealed class Options
     {
