@@ -118,7 +118,18 @@ public static class Program
             }
         };
 
-        var marker = RunMarker.Begin(options.Dir);
+        RunMarker marker;
+        try
+        {
+            marker = RunMarker.Begin(options.Dir);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            sweeper.Dispose();
+            replication.DisposeAsync().AsTask().Wait();
+            dataset.Dispose();
+            return Fatal(logger, options, $"Can't write {Path.Combine(Path.GetFullPath(options.Dir), RunMarker.FileName)}: {ex.Message}");
+        }
         if (options.ReplicaOf is null)
         {
             // Before the first client can write: a history that must move on does so before any new offset.
@@ -174,7 +185,14 @@ public static class Program
         // No command may be running when the dataset closes: the binding crashes on use after dispose.
         context.ExecutionGate.EnterWriteLock();
         dataset.Dispose();
-        marker.End();
+        try
+        {
+            marker.End();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            logger.LogWarning("Could not remove {Marker}: {Reason}; the next start treats this run as not closed", RunMarker.FileName, ex.Message);
+        }
         if (options.PidFile is { } pid)
         {
             File.Delete(pid);

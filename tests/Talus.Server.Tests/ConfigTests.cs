@@ -285,6 +285,13 @@ public class ConfigTests
         var (exitCode, output) = RunToExit("--port", N(FreePort.Next()), "--dir", file);
         Assert.NotEqual(0, exitCode);
         Assert.Contains($"Can't open the data directory {file}: a file is in the way, not a directory", output);
+
+        // The run marker cannot be written: the same kind of stop, naming the file.
+        var data = Path.Combine(dir.Path, "data");
+        Directory.CreateDirectory(Path.Combine(data, "talus.running"));
+        (exitCode, output) = RunToExit("--port", N(FreePort.Next()), "--dir", data);
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains($"Can't write {Path.Combine(data, "talus.running")}", output);
     }
 
     [Fact]
