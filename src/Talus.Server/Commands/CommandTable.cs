@@ -24,6 +24,7 @@ public sealed class CommandTable
             ReplicationCommands.Table,
             ListCommands.Table,
             SortedSetCommands.Table,
+            GeoCommands.Table,
             HyperLogLogCommands.Table,
             ScriptCommands.Table,
             MemoryCommands.Table,
