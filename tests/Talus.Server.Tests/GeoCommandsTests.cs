@@ -69,4 +69,92 @@ public class GeoCommandsTests
         d.Run(commands);
         Assert.Equal(2000, d.Compared);
     }
+
+    [Fact]
+    public async Task Seeded_random_searches_answer_as_redis_does()
+    {
+        await using var talus = await TalusProcess.LaunchAsync();
+        await using var redis = await RedisProcess.LaunchAsync();
+        const int seed = 7;
+        var random = new Random(seed);
+        using var d = new Differential(redis, talus, seed);
+        var commands = new List<byte[][]>();
+        void Add(params string[] args) => commands.Add(args.Select(Encoding.UTF8.GetBytes).ToArray());
+        string F(double v) => v.ToString("R", CultureInfo.InvariantCulture);
+        // Points clustered around a few centres (one near the antimeridian, one near the pole), so that searches
+        // find many of them and cross cell and range edges.
+        (double Lon, double Lat)[] centres = [(13.4, 38.1), (179.5, -10), (-0.1, 51.5), (30, 80)];
+        for (var i = 0; i < 600; i++)
+        {
+            var (lon, lat) = centres[random.Next(centres.Length)];
+            var pLon = Math.Clamp(lon + ((random.NextDouble() * 2) - 1) * 3, -180, 180);
+            var pLat = Math.Clamp(lat + ((random.NextDouble() * 2) - 1) * 3, -85, 85);
+            Add("GEOADD", $"g{random.Next(2)}", F(pLon), F(pLat), $"p{i}");
+        }
+        string[] units = ["m", "km", "mi", "ft"];
+        for (var i = 0; i < 1500; i++)
+        {
+            var key = $"g{random.Next(3)}"; // g2 never exists
+            var (lon, lat) = centres[random.Next(centres.Length)];
+            var unit = units[random.Next(units.Length)];
+            var scale = unit switch { "m" => 1000.0, "ft" => 3280.84, "mi" => 0.621371, _ => 1.0 };
+            var size = F(Math.Round(random.NextDouble() * 400 * scale, 3));
+            var args = new List<string>();
+            var byMember = random.Next(4) == 0;
+            var member = $"p{random.Next(600)}";
+            var centre = new[] { F(lon + random.NextDouble() - 0.5), F(lat + random.NextDouble() - 0.5) };
+            switch (random.Next(3))
+            {
+                case 0:
+                    args.AddRange(["GEOSEARCH", key]);
+                    args.AddRange(byMember ? ["FROMMEMBER", member] : ["FROMLONLAT", .. centre]);
+                    args.AddRange(random.Next(2) == 0 ? ["BYRADIUS", size, unit] : ["BYBOX", size, F(Math.Round(random.NextDouble() * 400 * scale, 3)), unit]);
+                    break;
+                case 1:
+                    args.AddRange(byMember ? ["GEORADIUSBYMEMBER", key, member, size, unit] : ["GEORADIUS", key, .. centre, size, unit]);
+                    break;
+                default:
+                    args.AddRange(["GEOSEARCHSTORE", "dest", key]);
+                    args.AddRange(byMember ? ["FROMMEMBER", member] : ["FROMLONLAT", .. centre]);
+                    args.AddRange(["BYRADIUS", size, unit]);
+                    if (random.Next(2) == 0)
+                    {
+                        args.Add("STOREDIST");
+                    }
+                    break;
+            }
+            var store = args[0] == "GEOSEARCHSTORE";
+            if (!store)
+            {
+                foreach (var option in new[] { "WITHDIST", "WITHCOORD", "WITHHASH" })
+                {
+                    if (random.Next(3) == 0)
+                    {
+                        args.Add(option);
+                    }
+                }
+            }
+            if (random.Next(3) == 0)
+            {
+                args.AddRange(["COUNT", random.Next(1, 20).ToString(CultureInfo.InvariantCulture)]);
+                if (random.Next(3) == 0)
+                {
+                    args.Add("ANY");
+                }
+            }
+            if (random.Next(2) == 0)
+            {
+                args.Add(random.Next(2) == 0 ? "ASC" : "DESC");
+            }
+            Add([.. args]);
+            if (store)
+            {
+                Add("ZRANGE", "dest", "0", "-1", "WITHSCORES");
+            }
+        }
+        d.Run(commands);
+        Assert.True(d.Compared >= 2100, $"{d.Compared} replies compared");
+        // The searches found points: a wide one around a centre sees dozens.
+        Assert.True(d.Call("GEOSEARCH", "g0", "FROMLONLAT", "13.4", "38.1", "BYRADIUS", "400", "km").Items!.Count > 20);
+    }
 }

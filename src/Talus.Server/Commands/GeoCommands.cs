@@ -9,8 +9,9 @@ namespace Talus.Server.Commands;
 /// <summary>
 /// GEOADD, GEOPOS, GEODIST and GEOHASH over sorted sets, as Redis' geo.c does them: a member's score is the
 /// 52-bit geohash of its position (<see cref="GeoHash"/>), so ZRANGE, ZREM and the rest work on the same key.
+/// The searches are in GeoCommands.Search.cs.
 /// </summary>
-public static class GeoCommands
+public static partial class GeoCommands
 {
     private const string UnitError = "ERR unsupported unit provided. please use M, KM, FT, MI";
 
@@ -196,5 +197,11 @@ public static class GeoCommands
         new("GEOPOS", -2, CommandFlags.ReadOnly, 1, 1, 1, GeoPos, "geo"),
         new("GEODIST", -4, CommandFlags.ReadOnly, 1, 1, 1, GeoDist, "geo"),
         new("GEOHASH", -2, CommandFlags.ReadOnly, 1, 1, 1, GeoHashCommand, "geo"),
+        new("GEORADIUS", -6, CommandFlags.Write | CommandFlags.DenyOom, 1, 1, 1, GeoRadius, "geo"),
+        new("GEORADIUS_RO", -6, CommandFlags.ReadOnly, 1, 1, 1, GeoRadiusReadOnly, "geo"),
+        new("GEORADIUSBYMEMBER", -5, CommandFlags.Write | CommandFlags.DenyOom, 1, 1, 1, GeoRadiusByMember, "geo"),
+        new("GEORADIUSBYMEMBER_RO", -5, CommandFlags.ReadOnly, 1, 1, 1, GeoRadiusByMemberReadOnly, "geo"),
+        new("GEOSEARCH", -7, CommandFlags.ReadOnly, 1, 1, 1, GeoSearchCommand, "geo"),
+        new("GEOSEARCHSTORE", -8, CommandFlags.Write | CommandFlags.DenyOom, 1, 2, 1, GeoSearchStore, "geo"),
     ];
 }

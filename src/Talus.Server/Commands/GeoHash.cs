@@ -22,36 +22,44 @@ public static class GeoHash
     public static bool IsValid(double longitude, double latitude) =>
         longitude is >= LongMin and <= LongMax && latitude is >= LatMin and <= LatMax;
 
-    /// <summary>The 52-bit cell of a position (as a sorted-set score), over the given ranges.</summary>
-    public static ulong Encode(double longitude, double latitude, double latMin = LatMin, double latMax = LatMax)
+    /// <summary>The 52-bit cell of a position: its sorted-set score.</summary>
+    public static ulong Encode(double longitude, double latitude) => Encode(longitude, latitude, Step);
+
+    /// <summary>The cell of <paramref name="step"/> bits per coordinate holding a position (geohashEncode).</summary>
+    public static ulong Encode(double longitude, double latitude, int step, double latMin = LatMin, double latMax = LatMax)
     {
-        var latOffset = (latitude - latMin) / (latMax - latMin) * (1UL << Step);
-        var longOffset = (longitude - LongMin) / (LongMax - LongMin) * (1UL << Step);
+        var latOffset = (latitude - latMin) / (latMax - latMin) * (1UL << step);
+        var longOffset = (longitude - LongMin) / (LongMax - LongMin) * (1UL << step);
         return Interleave((uint)latOffset, (uint)longOffset);
     }
 
-    /// <summary>The centre of a stored cell, clamped to the valid ranges.</summary>
-    public static (double Longitude, double Latitude) Decode(ulong bits)
+    /// <summary>A cell's bounds (geohashDecode): latitude and longitude ranges.</summary>
+    public static (double LatMin, double LatMax, double LongMin, double LongMax) Area(ulong bits, int step)
     {
         var separated = Deinterleave(bits);
         var lat = (uint)separated;
         var lon = (uint)(separated >> 32);
         var latScale = LatMax - LatMin;
         var longScale = LongMax - LongMin;
-        var latMinCell = LatMin + (lat * 1.0 / (1UL << Step)) * latScale;
-        var latMaxCell = LatMin + ((lat + 1) * 1.0 / (1UL << Step)) * latScale;
-        var longMinCell = LongMin + (lon * 1.0 / (1UL << Step)) * longScale;
-        var longMaxCell = LongMin + ((lon + 1) * 1.0 / (1UL << Step)) * longScale;
-        var longitude = Math.Clamp((longMinCell + longMaxCell) / 2, LongMin, LongMax);
-        var latitude = Math.Clamp((latMinCell + latMaxCell) / 2, LatMin, LatMax);
-        return (longitude, latitude);
+        return (
+            LatMin + (lat * 1.0 / (1UL << step)) * latScale,
+            LatMin + ((lat + 1) * 1.0 / (1UL << step)) * latScale,
+            LongMin + (lon * 1.0 / (1UL << step)) * longScale,
+            LongMin + ((lon + 1) * 1.0 / (1UL << step)) * longScale);
+    }
+
+    /// <summary>The centre of a stored cell, clamped to the valid ranges.</summary>
+    public static (double Longitude, double Latitude) Decode(ulong bits)
+    {
+        var (latMin, latMax, longMin, longMax) = Area(bits, Step);
+        return (Math.Clamp((longMin + longMax) / 2, LongMin, LongMax), Math.Clamp((latMin + latMax) / 2, LatMin, LatMax));
     }
 
     /// <summary>GEOHASH's 11-character standard geohash: the stored position re-encoded over latitude [-90, 90].</summary>
     public static string ToStandardString(ulong bits)
     {
         var (longitude, latitude) = Decode(bits);
-        var standard = Encode(longitude, latitude, -90, 90);
+        var standard = Encode(longitude, latitude, Step, latMin: -90, latMax: 90);
         Span<char> text = stackalloc char[11];
         for (var i = 0; i < 11; i++)
         {
@@ -62,6 +70,9 @@ public static class GeoHash
         return new string(text);
     }
 
+    /// <summary>Redis' geohashGetLatDistance, in meters.</summary>
+    public static double LatDistance(double lat1, double lat2) => EarthRadius * Math.Abs((lat2 * DegToRad) - (lat1 * DegToRad));
+
     /// <summary>Redis' geohashGetDistance, in meters.</summary>
     public static double Distance(double lon1, double lat1, double lon2, double lat2)
     {
@@ -70,7 +81,7 @@ public static class GeoHash
         var v = Math.Sin((lon2r - lon1r) / 2);
         if (v == 0.0)
         {
-            return EarthRadius * Math.Abs((lat2 * DegToRad) - (lat1 * DegToRad));
+            return LatDistance(lat1, lat2);
         }
         var lat1r = lat1 * DegToRad;
         var lat2r = lat2 * DegToRad;

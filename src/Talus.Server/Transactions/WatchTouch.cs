@@ -7,7 +7,7 @@ namespace Talus.Server.Transactions;
 /// Which keys a write command modified, for WATCH: the dispatcher calls <see cref="AfterWrite"/> once a write
 /// command has changed data. Mostly the command's key positions; the exceptions are commands whose key
 /// positions include keys they only read (the STORE family and BITOP write only their destination, COPY only
-/// its copy, possibly in another database; MOVE its key in both databases; SORT its STORE destination) and those whose keys are not positional (ZMPOP's numkeys list,
+/// its copy, possibly in another database; MOVE its key in both databases; SORT and GEORADIUS their STORE destination) and those whose keys are not positional (ZMPOP's numkeys list,
 /// touched in full: a conservative superset of the key Redis pops from). FLUSHDB/FLUSHALL are handled
 /// before they run (<see cref="BeforeWrite"/>), while the keys they remove still exist.
 /// </summary>
@@ -38,7 +38,7 @@ internal static class WatchTouch
             case "BITOP":
                 registry.Touch(db, args[2]);
                 return;
-            case "SINTERSTORE" or "SUNIONSTORE" or "SDIFFSTORE" or "ZUNIONSTORE" or "ZINTERSTORE" or "ZDIFFSTORE" or "ZRANGESTORE" or "PFMERGE":
+            case "SINTERSTORE" or "SUNIONSTORE" or "SDIFFSTORE" or "ZUNIONSTORE" or "ZINTERSTORE" or "ZDIFFSTORE" or "ZRANGESTORE" or "PFMERGE" or "GEOSEARCHSTORE":
                 registry.Touch(db, args[1]);
                 return;
             case "COPY":
@@ -49,6 +49,12 @@ internal static class WatchTouch
                 if (DbAt(args, 2) is { } target)
                 {
                     registry.Touch(target, args[1]);
+                }
+                return;
+            case "GEORADIUS" or "GEORADIUSBYMEMBER":
+                if (GeoCommands.RadiusStoreIndex(args, command.Name == "GEORADIUSBYMEMBER") is var geoStore and >= 0)
+                {
+                    registry.Touch(db, args[geoStore]);
                 }
                 return;
             case "SORT":
