@@ -28,6 +28,48 @@ public class GeoCommandsTests
     }
 
     [Fact]
+    public async Task Search_options_edges_and_errors_answer_as_redis_does()
+    {
+        await using var talus = await TalusProcess.LaunchAsync();
+        await using var redis = await RedisProcess.LaunchAsync();
+        const string script = """
+            GEOADD Sicily 13.361389 38.115556 Palermo 15.087269 37.502669 Catania 12.758489 38.788135 edge1 17.241510 38.788135 edge2 13.583333 37.316667 Agrigento
+            GEORADIUS Sicily 15 37 200 km WITHDIST|GEORADIUS Sicily 15 37 200 km WITHCOORD
+            GEORADIUS Sicily 15 37 200 km WITHDIST WITHCOORD WITHHASH|GEORADIUS Sicily 15 37 200 km WITHDIST ASC
+            GEORADIUS Sicily 15 37 200 km WITHDIST DESC COUNT 2|GEORADIUS Sicily 15 37 200 km COUNT 1 ANY
+            GEORADIUS Sicily 15 37 2000 km|GEORADIUS Sicily 15 37 20000 km|GEORADIUS Sicily 15 37 0 km
+            GEORADIUSBYMEMBER Sicily Palermo 200 km WITHDIST|GEORADIUSBYMEMBER Sicily nope 200 km
+            GEORADIUSBYMEMBER nokey nope 200 km|GEORADIUSBYMEMBER_RO Sicily Agrigento 100 km WITHDIST
+            GEOSEARCH Sicily FROMLONLAT 15 37 BYRADIUS 200 km ASC
+            GEOSEARCH Sicily FROMLONLAT 15 37 BYBOX 400 400 km ASC WITHCOORD WITHDIST
+            GEOSEARCH Sicily FROMMEMBER Palermo BYBOX 100 100 mi
+            GEOSEARCH Sicily FROMMEMBER Palermo BYRADIUS 100 mi COUNT 2 DESC WITHHASH
+            GEOSEARCH Sicily FROMMEMBER Palermo FROMLONLAT 1 1 BYRADIUS 1 m|GEOSEARCH Sicily BYRADIUS 1 m
+            GEOSEARCH Sicily FROMLONLAT 1 1|GEOSEARCH Sicily FROMLONLAT 1 1 BYRADIUS 1 m ANY
+            GEOSEARCH Sicily FROMLONLAT 1 1 BYRADIUS -1 m|GEOSEARCH Sicily FROMLONLAT 1 1 BYRADIUS x m
+            GEOSEARCH Sicily FROMLONLAT 1 1 BYRADIUS 1 yd|GEOSEARCH Sicily FROMLONLAT 1 1 BYBOX -1 1 m
+            GEOSEARCH Sicily FROMLONLAT 1 1 BYBOX x 1 m|GEOSEARCH Sicily FROMLONLAT 1 1 BYBOX 1 x m
+            GEOSEARCH Sicily FROMLONLAT 1 1 BYRADIUS 1 m COUNT 0|GEOSEARCH Sicily FROMLONLAT 1 1 BYRADIUS 1 m COUNT x
+            GEOSEARCH Sicily FROMLONLAT 200 1 BYRADIUS 1 m|GEOSEARCH Sicily FROMLONLAT 1 1 BYRADIUS 1 m STORE x
+            GEOSEARCH nokey FROMLONLAT 1 1 BYRADIUS 1 m|GEOSEARCH nokey FROMMEMBER a BYRADIUS 1 m
+            GEOSEARCHSTORE dst Sicily FROMLONLAT 15 37 BYRADIUS 200 km|ZRANGE dst 0 -1 WITHSCORES
+            GEOSEARCHSTORE dst Sicily FROMLONLAT 15 37 BYRADIUS 200 km STOREDIST|ZRANGE dst 0 -1 WITHSCORES
+            GEOSEARCHSTORE dst Sicily FROMLONLAT 15 37 BYRADIUS 200 km WITHDIST
+            GEOSEARCHSTORE dst Sicily FROMLONLAT 0 0 BYRADIUS 1 km|EXISTS dst|GEORADIUS Sicily 15 37 200 km STORE d2
+            ZRANGE d2 0 -1 WITHSCORES|GEORADIUS Sicily 15 37 200 km STOREDIST d3 COUNT 2|ZRANGE d3 0 -1 WITHSCORES
+            GEORADIUS Sicily 15 37 200 km STORE d2 WITHDIST|GEORADIUS_RO Sicily 15 37 200 km STORE d2
+            GEORADIUS nokey 15 37 200 km STORE d2|EXISTS d2|SET str x|GEORADIUS str 1 1 1 m
+            GEOSEARCH str FROMLONLAT 1 1 BYRADIUS 1 m
+            GEOADD world -180 0 w1 180 0 w2 0 85 n 0 -85 s 179.9 84.9 ne -179.9 -84.9 sw 0 0 z
+            GEOSEARCH world FROMLONLAT 0 0 BYRADIUS 20000 km ASC|GEOSEARCH world FROMLONLAT 180 0 BYRADIUS 100 km WITHDIST
+            GEOSEARCH world FROMLONLAT 0 84 BYBOX 30000 500 km WITHDIST
+            GEOSEARCH world FROMLONLAT -179 -84 BYRADIUS 1000 km WITHDIST|GEORADIUS world 0 0 100000 km|HELLO 3
+            GEOSEARCH Sicily FROMLONLAT 15 37 BYRADIUS 200 km WITHCOORD WITHDIST WITHHASH ASC
+            """;
+        Assert.Equal(60, Differential.RunScript(redis, talus, script));
+    }
+
+    [Fact]
     public async Task Seeded_random_positions_answer_as_redis_does()
     {
         await using var talus = await TalusProcess.LaunchAsync();
