@@ -370,13 +370,7 @@ public static partial class GeoCommands
             ctx.Writer.WriteError("ERR radius cannot be negative");
             return false;
         }
-        conversion = GeoHash.MetersPer(ctx.Args[at + 1]);
-        if (conversion == 0)
-        {
-            ctx.Writer.WriteError(UnitError);
-            return false;
-        }
-        return true;
+        return TryUnit(ctx, at + 1, out conversion);
     }
 
     private static bool TryBox(CommandContext ctx, int at, out double width, out double height, out double conversion)
@@ -398,7 +392,13 @@ public static partial class GeoCommands
             ctx.Writer.WriteError("ERR height or width cannot be negative");
             return false;
         }
-        conversion = GeoHash.MetersPer(ctx.Args[at + 2]);
+        return TryUnit(ctx, at + 2, out conversion);
+    }
+
+    /// <summary>Meters per unit of the unit argument at <paramref name="at"/>; false after Redis' error for another unit.</summary>
+    private static bool TryUnit(CommandContext ctx, int at, out double conversion)
+    {
+        conversion = GeoHash.MetersPer(ctx.Args[at]);
         if (conversion == 0)
         {
             ctx.Writer.WriteError(UnitError);

@@ -98,14 +98,9 @@ public static partial class GeoCommands
     private static void GeoDist(CommandContext ctx)
     {
         var metersPerUnit = 1.0;
-        if (ctx.Args.Count == 5)
+        if (ctx.Args.Count == 5 && !TryUnit(ctx, 4, out metersPerUnit))
         {
-            metersPerUnit = GeoHash.MetersPer(ctx.Args[4]);
-            if (metersPerUnit == 0)
-            {
-                ctx.Writer.WriteError(UnitError);
-                return;
-            }
+            return;
         }
         else if (ctx.Args.Count > 5)
         {

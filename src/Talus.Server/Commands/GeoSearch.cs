@@ -160,26 +160,20 @@ public sealed class GeoSearch
     ];
 
     /// <summary>geohash_move_x then geohash_move_y: longitude in the odd bits, latitude in the even ones.</summary>
-    private static ulong Move(ulong bits, int step, int dx, int dy)
+    private static ulong Move(ulong bits, int step, int dx, int dy) =>
+        MoveAlong(MoveAlong(bits, step, dx, 0xaaaaaaaaaaaaaaaaUL), step, dy, 0x5555555555555555UL);
+
+    /// <summary>One cell along the coordinate in the bits of <paramref name="axis"/>: the carry skips the other coordinate's bits.</summary>
+    private static ulong MoveAlong(ulong bits, int step, int direction, ulong axis)
     {
-        if (dx != 0)
+        if (direction == 0)
         {
-            var x = bits & 0xaaaaaaaaaaaaaaaaUL;
-            var y = bits & 0x5555555555555555UL;
-            var zz = 0x5555555555555555UL >> (64 - (step * 2));
-            x = dx > 0 ? x + (zz + 1) : (x | zz) - (zz + 1);
-            x &= 0xaaaaaaaaaaaaaaaaUL >> (64 - (step * 2));
-            bits = x | y;
+            return bits;
         }
-        if (dy != 0)
-        {
-            var x = bits & 0xaaaaaaaaaaaaaaaaUL;
-            var y = bits & 0x5555555555555555UL;
-            var zz = 0xaaaaaaaaaaaaaaaaUL >> (64 - (step * 2));
-            y = dy > 0 ? y + (zz + 1) : (y | zz) - (zz + 1);
-            y &= 0x5555555555555555UL >> (64 - (step * 2));
-            bits = x | y;
-        }
-        return bits;
+        var moving = bits & axis;
+        var other = bits & ~axis;
+        var gaps = ~axis >> (64 - (step * 2));
+        moving = direction > 0 ? moving + (gaps + 1) : (moving | gaps) - (gaps + 1);
+        return (moving & (axis >> (64 - (step * 2)))) | other;
     }
 }
