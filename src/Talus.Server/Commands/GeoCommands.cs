@@ -97,14 +97,14 @@ public static partial class GeoCommands
 
     private static void GeoDist(CommandContext ctx)
     {
+        if (ctx.Args.Count > 5)
+        {
+            ctx.SyntaxError();
+            return;
+        }
         var metersPerUnit = 1.0;
         if (ctx.Args.Count == 5 && !TryUnit(ctx, 4, out metersPerUnit))
         {
-            return;
-        }
-        else if (ctx.Args.Count > 5)
-        {
-            ctx.SyntaxError();
             return;
         }
         if (!TryScores(ctx, 2, 4, out var scores))
