@@ -127,8 +127,10 @@ public static class SortCommands
         }
         var elements = Load(db, source, type, options.DontSort);
         var count = elements.Count;
-        var start = options.LimitStart < 0 ? 0 : options.LimitStart;
-        var end = options.LimitCount < 0 ? count - 1 : start + options.LimitCount - 1;
+        // Clamped to the collection's size first, as Redis does, so that no sum overflows.
+        var start = Math.Min(Math.Max(options.LimitStart, 0), count);
+        var limitCount = Math.Min(Math.Max(options.LimitCount, -1), count);
+        var end = limitCount < 0 ? count - 1 : start + limitCount - 1;
         if (start >= count)
         {
             start = count - 1;
