@@ -178,7 +178,7 @@ public static class Program
 
         shutdown.Task.Wait();
         logger.LogWarning("User requested shutdown...");
-        context.Pause.Dispose(); // release commands held by CLIENT PAUSE, so every connection can finish
+        context.Pause.Dispose(); // end the connections CLIENT PAUSE holds, their commands unrun, so every connection can finish
         sweeper.Dispose();
         replication.DisposeAsync().AsTask().Wait();
         server.DisposeAsync().AsTask().Wait();

@@ -205,6 +205,26 @@ public class ClientCommandsTests
     }
 
     [Fact]
+    public async Task A_shutdown_never_runs_a_write_the_pause_held()
+    {
+        // As in Redis, the held command is not run: the client sees its connection close, unanswered. Run at
+        // shutdown, it would be acknowledged while the replicas are let go, and be missing after a failover.
+        await using var talus = await TalusProcess.LaunchAsync();
+        using var admin = talus.Client();
+        using var writer = talus.Client();
+        var writerId = writer.Call("CLIENT", "ID").Integer.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal("OK", admin.Call("CLIENT", "PAUSE", "100000", "WRITE").Text);
+        writer.Send("SET", "held", "v");
+        await Wait.UntilAsync(() => Fields(admin.Call("CLIENT", "LIST", "ID", writerId).Text!.TrimEnd('\n'))["flags"].Contains('b'),
+            TimeSpan.FromSeconds(10), "the writer to be held by the pause");
+        Assert.Equal(0, talus.Stop());
+        Assert.True(writer.IsClosedByServer());
+        await talus.StartAsync();
+        using var check = talus.Client();
+        Assert.True(check.Call("GET", "held").IsNull);
+    }
+
+    [Fact]
     public async Task Pause_write_also_holds_publish_and_pfcount_as_redis_does()
     {
         await using var talus = await TalusProcess.LaunchAsync();

@@ -98,6 +98,11 @@ public sealed class CommandDispatcher
     private async Task AdmitAfterPauseAsync(CommandContext ctx, CommandDescriptor command, Task pause)
     {
         await pause.ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
+        if (_server.Pause.ShuttingDown)
+        {
+            ctx.Session.CloseRequested = true; // never run: the client sees the connection close, unanswered
+            return;
+        }
         // The command must not write its reply while the connection still flushes earlier ones: the
         // connection marks the session Blocked once it has flushed and is awaiting this task.
         while (!ctx.Session.Blocked)

@@ -18,6 +18,13 @@ public sealed class ClientPause : IDisposable
 
     public PauseMode Mode => _mode;
 
+    /// <summary>
+    /// Set when the server shuts down: the held commands are released without running (their connections
+    /// close unanswered), as Redis exits with its paused clients unserved. Run now, a held write would be
+    /// acknowledged while the replicas are being let go, and could be missing after a failover.
+    /// </summary>
+    public bool ShuttingDown { get; private set; }
+
     /// <summary>Pauses for <paramref name="milliseconds"/> from now, or extends and widens the running pause.</summary>
     public void Pause(long milliseconds, PauseMode mode)
     {
@@ -96,6 +103,7 @@ public sealed class ClientPause : IDisposable
 
     public void Dispose()
     {
+        ShuttingDown = true;
         _timer.Dispose();
         Unpause();
     }
