@@ -162,7 +162,12 @@ public static class Program
         }
 
         var shutdown = new TaskCompletionSource();
-        context.RequestShutdown = _ => shutdown.TrySetResult();
+        var shutdownNow = false;
+        context.RequestShutdown = now =>
+        {
+            shutdownNow = now;
+            shutdown.TrySetResult();
+        };
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c =>
         {
             c.Cancel = true;
@@ -178,6 +183,10 @@ public static class Program
 
         shutdown.Task.Wait();
         logger.LogWarning("User requested shutdown...");
+        if (!shutdownNow)
+        {
+            WaitForReplicas(context, replication, logger);
+        }
         context.Pause.Dispose(); // end the connections CLIENT PAUSE holds, their commands unrun, so every connection can finish
         sweeper.Dispose();
         replication.DisposeAsync().AsTask().Wait();
@@ -199,6 +208,33 @@ public static class Program
         }
         logger.LogWarning("Talus is now ready to exit, bye bye...");
         return 0;
+    }
+
+    /// <summary>
+    /// Redis 7's shutdown-timeout: a master with replicas pauses writes and waits for every replica to acknowledge
+    /// its offset, so that a replica promoted after this stop holds every write the master acknowledged.
+    /// </summary>
+    private static void WaitForReplicas(ServerContext context, ReplicationManager replication, ILogger logger)
+    {
+        var timeout = TimeSpan.FromSeconds(context.Options.ShutdownTimeout);
+        if (replication.Role != ReplicationRole.Master || timeout <= TimeSpan.Zero || replication.Master.Links.Count == 0)
+        {
+            return;
+        }
+        // Held writes stay held: the shutdown closes their connections without running them (ClientPause).
+        context.Pause.Pause((long)timeout.TotalMilliseconds + 60_000, PauseMode.Write);
+        var offset = context.Dataset.Engine.LatestSequence;
+        logger.LogWarning("Waiting for replicas before shutting down.");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (clock.Elapsed < timeout && replication.Master.Links.Any(l => l.AckOffset < offset))
+        {
+            Thread.Sleep(10);
+        }
+        foreach (var link in replication.Master.Links.Where(l => l.AckOffset < offset))
+        {
+            logger.LogWarning("Lagging replica {Ip}:{Port} reported offset {Ack} behind master offset {Offset}, state={State}.",
+                link.Ip, link.ListeningPort, link.AckOffset, offset, link.State);
+        }
     }
 
     private static ReplicationManager CreateReplication(ServerOptions options, ServerContext context, ExpiredKeySweeper sweeper, ILoggerFactory loggerFactory)

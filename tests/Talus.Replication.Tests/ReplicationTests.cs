@@ -311,6 +311,51 @@ public class ReplicationTests
         Assert.Equal(current, Repl(master)["master_replid"]);
     }
 
+    [Fact]
+    public async Task A_master_stopping_waits_for_its_replicas_to_acknowledge_its_last_write()
+    {
+        // Redis 7's shutdown-timeout. The replica reads through a proxy that holds the master's stream, so the
+        // master cannot even send its last 20 MB of writes when it is told to stop.
+        await using var master = await TalusProcess.LaunchAsync();
+        await using var proxy = FaultProxy.Start(master.Port);
+        await using var replica = await TalusProcess.LaunchAsync("--replicaof", "127.0.0.1", P(proxy.Port));
+        WriteStrings(master, 10);
+        await ReplicationWait.WaitForSyncAsync(master, [replica]);
+        proxy.Pause(ProxyDirection.ToClient);
+        WriteBulk(master, 2000, 10_000);
+        var stopping = Task.Run(() => master.Stop());
+        await Wait.UntilAsync(() => master.ReadLog().Contains("Waiting for replicas before shutting down.", StringComparison.Ordinal),
+            TimeSpan.FromSeconds(10), "the master to wait for its replica");
+        proxy.Resume(ProxyDirection.ToClient);
+        Assert.Equal(0, await stopping);
+        Assert.DoesNotContain("Lagging replica", master.ReadLog(), StringComparison.Ordinal);
+        using var c = replica.Client();
+        Assert.Equal(2000 + 10, c.Call("DBSIZE").Integer);
+    }
+
+    [Fact]
+    public async Task Shutdown_now_does_not_wait_and_a_lagging_replica_is_logged_when_the_time_is_up()
+    {
+        await using var master = await TalusProcess.LaunchAsync("--shutdown-timeout", "1");
+        await using var proxy = FaultProxy.Start(master.Port);
+        await using var replica = await TalusProcess.LaunchAsync("--replicaof", "127.0.0.1", P(proxy.Port));
+        await ReplicationWait.WaitForSyncAsync(master, [replica]);
+        proxy.Pause(ProxyDirection.ToClient);
+        WriteStrings(master, 100);
+        Assert.Equal(0, master.Stop());
+        Assert.Contains("Lagging replica", master.ReadLog(), StringComparison.Ordinal);
+
+        // SHUTDOWN NOW skips the wait altogether.
+        await master.StartAsync();
+        WriteStrings(master, 100, prefix: "again");
+        using (var c = master.Client())
+        {
+            c.Send("SHUTDOWN", "NOW");
+        }
+        Assert.True(master.WaitForExit(TimeSpan.FromSeconds(5)));
+        Assert.Equal(1, master.ReadLog().Split("Waiting for replicas before shutting down.").Length - 1);
+    }
+
     private static void CopyDirectory(string from, string to)
     {
         Directory.CreateDirectory(to);

@@ -72,7 +72,12 @@ public static partial class ServerCommands
                 return;
             }
         }
-        ctx.Server.RequestShutdown?.Invoke(true);
+        var now = false;
+        for (var i = 1; i < ctx.Argc; i++)
+        {
+            now |= ctx.Args.Is(i, "NOW") || ctx.Args.Is(i, "FORCE");
+        }
+        ctx.Server.RequestShutdown?.Invoke(now);
         ctx.Session.CloseRequested = true;
     }
 

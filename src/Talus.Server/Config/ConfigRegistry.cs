@@ -112,6 +112,7 @@ public static class ConfigRegistry
             Mem("full-sync-throttle-bytes-per-second", true, o => o.FullSyncThrottleBytesPerSecond, (o, v) => o.FullSyncThrottleBytesPerSecond = v, 0),
             Mem("full-sync-chunk-size", true, o => o.FullSyncChunkSize, (o, v) => o.FullSyncChunkSize = v, 4096),
             Int("repl-timeout", true, o => o.ReplTimeout, (o, v) => o.ReplTimeout = v, 1, int.MaxValue),
+            Int("shutdown-timeout", true, o => o.ShutdownTimeout, (o, v) => o.ShutdownTimeout = v, 0, int.MaxValue),
             Int("repl-swap-delay-ms", true, o => o.ReplSwapDelayMs, (o, v) => o.ReplSwapDelayMs = v, 0, 600_000),
             Int("repl-snapshot-delay-ms", true, o => o.ReplSnapshotDelayMs, (o, v) => o.ReplSnapshotDelayMs = v, 0, 600_000),
             Int("repl-ping-replica-period", true, o => o.ReplPingReplicaPeriod, (o, v) => o.ReplPingReplicaPeriod = v, 1, int.MaxValue, "repl-ping-slave-period"),

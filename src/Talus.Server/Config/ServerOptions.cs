@@ -91,6 +91,9 @@ public sealed class ServerOptions
 
     public int ReplTimeout { get; set; } = 60;
 
+    /// <summary>Seconds a master waits at shutdown for its replicas to acknowledge its last write (0: no wait).</summary>
+    public int ShutdownTimeout { get; set; } = 10;
+
     /// <summary>Seconds an unread full-sync snapshot stays usable for replicas that arrive later.</summary>
     public int SnapshotReuseSeconds { get; set; } = 60;
 

@@ -104,7 +104,7 @@ public sealed class ServerContext
         return true;
     });
 
-    /// <summary>Asks the host to stop (SHUTDOWN). The argument says whether to save first (ignored: data is always durable).</summary>
+    /// <summary>Asks the host to stop (SHUTDOWN). The argument says whether to stop now, without waiting for replicas (NOW, FORCE).</summary>
     public Action<bool>? RequestShutdown { get; set; }
 
     /// <summary>Role and state of replication, read by the dispatcher's read-only gate, INFO and ROLE.</summary>
