@@ -74,6 +74,10 @@ public sealed class MasterClient : IAsyncDisposable
         await _stream.WriteAsync(ms.ToArray(), token).ConfigureAwait(false);
     }
 
+    /// <summary>masterauth with masteruser: AUTH user password, or AUTH password without a user. Returns the reply.</summary>
+    public Task<object?> AuthAsync(string? user, string password, CancellationToken token) =>
+        user is { Length: > 0 } ? CallAsync(token, "AUTH", user, password) : CallAsync(token, "AUTH", password);
+
     public async Task<object?> CallAsync(CancellationToken token, params object[] args)
     {
         await SendAsync(token, args).ConfigureAwait(false);

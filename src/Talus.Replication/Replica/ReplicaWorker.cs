@@ -232,9 +232,7 @@ public sealed partial class ReplicaWorker : IAsyncDisposable
         {
             return;
         }
-        var reply = _settings.MasterUser() is { Length: > 0 } user
-            ? await client.CallAsync(token, "AUTH", user, password).ConfigureAwait(false)
-            : await client.CallAsync(token, "AUTH", password).ConfigureAwait(false);
+        var reply = await client.AuthAsync(_settings.MasterUser(), password, token).ConfigureAwait(false);
         if (reply is not "OK")
         {
             // Never log the password itself.

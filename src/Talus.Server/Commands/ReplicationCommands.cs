@@ -84,9 +84,7 @@ public static partial class ReplicationCommands
             client.Timeout = TimeSpan.FromSeconds(2);
             if (ctx.Server.Options.MasterAuth is { } pass)
             {
-                _ = ctx.Server.Options.MasterUser is { Length: > 0 } user
-                    ? await client.CallAsync(CancellationToken.None, "AUTH", user, pass).ConfigureAwait(false)
-                    : await client.CallAsync(CancellationToken.None, "AUTH", pass).ConfigureAwait(false);
+                await client.AuthAsync(ctx.Server.Options.MasterUser, pass, CancellationToken.None).ConfigureAwait(false);
             }
             if (await client.CallAsync(CancellationToken.None, "TALUS-IDENTITY").ConfigureAwait(false) is object?[] { Length: 2 } id
                 && id[0] is byte[] runId && id[1] is byte[] upstream)
