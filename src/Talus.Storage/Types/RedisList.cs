@@ -69,14 +69,7 @@ public sealed partial class RedisList
                 meta = Metadata.NewCollection(RedisType.List, _db.Engine.NextVersion());
             }
             using var lease = new BatchLease(count);
-            var elementKey = ElementKey(key, meta.Version);
-            for (var i = 0; i < count; i++)
-            {
-                var index = end == ListEnd.Left ? --meta.Head : meta.Tail++;
-                SetIndex(elementKey, index);
-                lease.Batch.Put(elementKey, elements(i), _db.Engine.Sub);
-            }
-            meta.Size += count;
+            PutElements(lease.Batch, key, ref meta, end, count, elements);
             PutMeta(lease.Batch, key, meta);
             _db.Engine.Write(lease.Batch);
             length = meta.Size;
@@ -99,13 +92,7 @@ public sealed partial class RedisList
             }
             var meta = Metadata.NewCollection(RedisType.List, _db.Engine.NextVersion());
             using var lease = new BatchLease(elements.Count);
-            var elementKey = ElementKey(key, meta.Version);
-            foreach (var element in elements)
-            {
-                SetIndex(elementKey, meta.Tail++);
-                lease.Batch.Put(elementKey, element, _db.Engine.Sub);
-            }
-            meta.Size = elements.Count;
+            PutElements(lease.Batch, key, ref meta, ListEnd.Right, elements.Count, i => elements[i]);
             PutMeta(lease.Batch, key, meta);
             _db.Engine.Write(lease.Batch);
             return true;
@@ -412,6 +399,19 @@ public sealed partial class RedisList
         Span<byte> encoded = stackalloc byte[Metadata.ListSize];
         var n = meta.Encode(encoded);
         batch.Put(_db.MetaKeySpan(key), encoded[..n], _db.Engine.Meta);
+    }
+
+    /// <summary>Pushes <paramref name="count"/> elements one by one at <paramref name="end"/>: their puts, and the new head or tail and size in <paramref name="meta"/>.</summary>
+    private void PutElements(WriteBatch batch, ReadOnlySpan<byte> key, ref Metadata meta, ListEnd end, int count, ElementSource elements)
+    {
+        var elementKey = ElementKey(key, meta.Version);
+        for (var i = 0; i < count; i++)
+        {
+            var index = end == ListEnd.Left ? --meta.Head : meta.Tail++;
+            SetIndex(elementKey, index);
+            batch.Put(elementKey, elements(i), _db.Engine.Sub);
+        }
+        meta.Size += count;
     }
 
     /// <summary>A sub-key buffer for elements of this key version; <see cref="SetIndex"/> fills in the index.</summary>
