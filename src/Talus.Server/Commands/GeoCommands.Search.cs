@@ -314,7 +314,7 @@ public static partial class GeoCommands
             ctx.Writer.WriteBulk(f.Member);
             if (withDist)
             {
-                ctx.Writer.WriteBulk((f.Distance / conversion).ToString("F4", CultureInfo.InvariantCulture));
+                WriteDistance(ctx, f.Distance / conversion);
             }
             if (withHash)
             {

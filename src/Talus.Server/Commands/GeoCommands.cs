@@ -1,8 +1,6 @@
 using System.Globalization;
 using Talus.Storage;
-using Talus.Storage.Encoding;
 using Talus.Storage.Types;
-using Talus.Storage.Util;
 
 namespace Talus.Server.Commands;
 
@@ -49,14 +47,8 @@ public static partial class GeoCommands
         for (var i = 0; i < elements; i++)
         {
             var first = at + (i * 3);
-            if (!Strtod.TryParseStrict(args[first], out var longitude) || !Strtod.TryParseStrict(args[first + 1], out var latitude))
+            if (!TryLongLat(ctx, first, out var longitude, out var latitude))
             {
-                ctx.Writer.WriteError(Errors.NotFloat);
-                return;
-            }
-            if (!GeoHash.IsValid(longitude, latitude))
-            {
-                ctx.Writer.WriteError(string.Create(CultureInfo.InvariantCulture, $"ERR invalid longitude,latitude pair {longitude:F6},{latitude:F6}"));
                 return;
             }
             items.Add(new ZEntry(args.ToArray(first + 2), GeoHash.Encode(longitude, latitude)));
@@ -118,8 +110,7 @@ public static partial class GeoCommands
         }
         var (lon1, lat1) = GeoHash.Decode((ulong)first);
         var (lon2, lat2) = GeoHash.Decode((ulong)second);
-        var distance = GeoHash.Distance(lon1, lat1, lon2, lat2) / metersPerUnit;
-        ctx.Writer.WriteBulk(distance.ToString("F4", CultureInfo.InvariantCulture));
+        WriteDistance(ctx, GeoHash.Distance(lon1, lat1, lon2, lat2) / metersPerUnit);
     }
 
     private static void GeoHashCommand(CommandContext ctx)
@@ -179,6 +170,10 @@ public static partial class GeoCommands
             ctx.Writer.WriteBulk(text);
         }
     }
+
+    /// <summary>Redis' addReplyDoubleDistance: "%.4f" as a bulk string, in either protocol.</summary>
+    private static void WriteDistance(CommandContext ctx, double distance) =>
+        ctx.Writer.WriteBulk(distance.ToString("F4", CultureInfo.InvariantCulture));
 
     internal static string FormatHuman(double value)
     {

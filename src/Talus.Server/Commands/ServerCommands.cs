@@ -64,18 +64,18 @@ public static partial class ServerCommands
 
     private static void Shutdown(CommandContext ctx)
     {
+        var now = false;
         for (var i = 1; i < ctx.Argc; i++)
         {
-            if (!(ctx.Args.Is(i, "NOSAVE") || ctx.Args.Is(i, "SAVE") || ctx.Args.Is(i, "NOW") || ctx.Args.Is(i, "FORCE")))
+            if (ctx.Args.Is(i, "NOW") || ctx.Args.Is(i, "FORCE"))
+            {
+                now = true;
+            }
+            else if (!(ctx.Args.Is(i, "NOSAVE") || ctx.Args.Is(i, "SAVE")))
             {
                 ctx.SyntaxError();
                 return;
             }
-        }
-        var now = false;
-        for (var i = 1; i < ctx.Argc; i++)
-        {
-            now |= ctx.Args.Is(i, "NOW") || ctx.Args.Is(i, "FORCE");
         }
         ctx.Server.RequestShutdown?.Invoke(now);
         ctx.Session.CloseRequested = true;

@@ -125,7 +125,7 @@ public static class SortCommands
             options.Alpha = true;
             options.By = null;
         }
-        var elements = Load(db, source, type, options.DontSort);
+        var elements = Load(db, source, type);
         var count = elements.Count;
         // Clamped to the collection's size first, as Redis does, so that no sum overflows.
         var start = Math.Min(Math.Max(options.LimitStart, 0), count);
@@ -202,7 +202,7 @@ public static class SortCommands
     }
 
     /// <summary>The elements in the collection's own order (list order, members' byte order, sorted-set order).</summary>
-    private static List<byte[]> Load(Database db, byte[] key, RedisType type, bool dontSort)
+    private static List<byte[]> Load(Database db, byte[] key, RedisType type)
     {
         switch (type)
         {

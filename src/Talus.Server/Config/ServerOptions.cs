@@ -25,7 +25,6 @@ public sealed class ServerOptions
     /// <summary>"host port" of the master when this node starts as a replica.</summary>
     public string? ReplicaOf { get; set; }
 
-
     public int ReplicaPriority { get; set; } = 100;
 
     /// <summary>The address a replica gives its master for INFO slaveN (Sentinel connects there); null = the connection's source address.</summary>
