@@ -49,20 +49,9 @@ public class IoredisClientTests
 
     private static string[] Lines(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
-    private sealed record NodeResult(int ExitCode, string StdOut, string StdErr)
+    private static Task<ExternalProgram.Result> RunAsync(int port, int protocol, bool withPassword)
     {
-        public override string ToString() => $"exit {ExitCode}, stdout:\n{StdOut}\nstderr:\n{StdErr}";
-    }
-
-    private static async Task<NodeResult> RunAsync(int port, int protocol, bool withPassword)
-    {
-        var psi = new ProcessStartInfo("node")
-        {
-            WorkingDirectory = ScriptDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
+        var psi = new ProcessStartInfo("node") { WorkingDirectory = ScriptDirectory };
         psi.ArgumentList.Add("check.js");
         psi.ArgumentList.Add("--port");
         psi.ArgumentList.Add(port.ToString(CultureInfo.InvariantCulture));
@@ -73,19 +62,6 @@ public class IoredisClientTests
             psi.ArgumentList.Add("--password");
             psi.ArgumentList.Add(Password);
         }
-        using var process = Process.Start(psi) ?? throw new InvalidOperationException("could not start node");
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill();
-            throw new TimeoutException($"node check.js against port {port} did not finish: {await stdout}");
-        }
-        return new NodeResult(process.ExitCode, await stdout, await stderr);
+        return ExternalProgram.RunAsync(psi, timeout: TimeSpan.FromSeconds(90));
     }
 }

@@ -69,15 +69,9 @@ public class MemoryCommandsTests
             c.Call(["HSET", "big", .. Enumerable.Range(0, 200).SelectMany(i => new[] { $"f{i}", new string('v', 50) })]);
             c.Call("RPUSH", "l", "a", "b");
         }
-        var psi = new ProcessStartInfo("redis-cli", ["-p", talus.Port.ToString(CultureInfo.InvariantCulture), "--memkeys"])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        using var process = Process.Start(psi)!;
-        var output = await process.StandardOutput.ReadToEndAsync() + await process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        Assert.Equal(0, process.ExitCode);
+        var run = await ExternalProgram.RunAsync(new ProcessStartInfo("redis-cli", ["-p", talus.Port.ToString(CultureInfo.InvariantCulture), "--memkeys"]));
+        var output = run.StdOut + run.StdErr;
+        Assert.Equal(0, run.ExitCode);
         Assert.DoesNotContain("failed", output, StringComparison.Ordinal);
         Assert.Contains("Biggest   hash found '\"big\"' has", output, StringComparison.Ordinal);
         Assert.Contains("Sampled 3 keys", output, StringComparison.Ordinal);

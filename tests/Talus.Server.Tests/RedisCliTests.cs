@@ -15,56 +15,27 @@ public class RedisCliTests : IClassFixture<ProtocolRobustnessTests.Servers>
 
     public RedisCliTests(ProtocolRobustnessTests.Servers servers) => _servers = servers;
 
-    private sealed record CliResult(int ExitCode, string StdOut, string StdErr)
+    private static Task<ExternalProgram.Result> RunCliAsync(int port, byte[]? stdin, params string[] args)
     {
-        public override string ToString() => $"exit {ExitCode}, stdout:\n{StdOut}\nstderr:\n{StdErr}";
-    }
-
-    private static async Task<CliResult> RunCliAsync(int port, byte[]? stdin, params string[] args)
-    {
-        var psi = new ProcessStartInfo("redis-cli")
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
+        var psi = new ProcessStartInfo("redis-cli");
         psi.ArgumentList.Add("-p");
         psi.ArgumentList.Add(port.ToString(CultureInfo.InvariantCulture));
         foreach (var a in args)
         {
             psi.ArgumentList.Add(a);
         }
-        using var process = Process.Start(psi) ?? throw new InvalidOperationException("could not start redis-cli");
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (stdin is not null)
-        {
-            await process.StandardInput.BaseStream.WriteAsync(stdin);
-        }
-        process.StandardInput.Close();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill();
-            throw new TimeoutException($"redis-cli {string.Join(' ', args)} did not finish");
-        }
-        return new CliResult(process.ExitCode, await stdout, await stderr);
+        return ExternalProgram.RunAsync(psi, stdin);
     }
 
     /// <summary>Runs the same redis-cli invocation against redis-server and talus and returns both results.</summary>
-    private async Task<(CliResult Redis, CliResult Talus)> BothAsync(byte[]? stdin, params string[] args)
+    private async Task<(ExternalProgram.Result Redis, ExternalProgram.Result Talus)> BothAsync(byte[]? stdin, params string[] args)
     {
         var redis = await RunCliAsync(_servers.Redis.Port, stdin, args);
         var talus = await RunCliAsync(_servers.Talus.Port, stdin, args);
         return (redis, talus);
     }
 
-    private async Task<CliResult> SameAsync(byte[]? stdin, params string[] args)
+    private async Task<ExternalProgram.Result> SameAsync(byte[]? stdin, params string[] args)
     {
         var (redis, talus) = await BothAsync(stdin, args);
         Assert.True(redis == talus, $"redis-cli {string.Join(' ', args)}\n--- redis: {redis}\n--- talus: {talus}");
