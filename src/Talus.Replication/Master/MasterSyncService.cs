@@ -92,7 +92,7 @@ public sealed class MasterSyncService : IDisposable
     {
         var engine = _engine();
         var mine = LineageStore.Read(engine);
-        var reason = RefusalToContinue(engine, replId, offset);
+        var reason = RefusalToContinue(engine, mine, replId, offset);
         var hadLineage = replId.Length > 0 && replId != "?";
         if (reason.Length == 0)
         {
@@ -118,11 +118,10 @@ public sealed class MasterSyncService : IDisposable
     /// Why this node cannot stream its binlog to a dataset at (<paramref name="replId"/>, <paramref name="offset"/>),
     /// or "" when it can: the dataset is a prefix of this node's current history, or of the one before it up to
     /// the switch, and the binlog still holds the next offset (rule 2). TrySync decides with it, and a snapshot is
-    /// served only while it holds (<see cref="SnapshotManager"/>).
+    /// served only while it holds (<see cref="SnapshotManager"/>). <paramref name="mine"/> is the node's lineage.
     /// </summary>
-    internal static string RefusalToContinue(StorageEngine engine, string replId, ulong offset)
+    internal static string RefusalToContinue(StorageEngine engine, Lineage mine, string replId, ulong offset)
     {
-        var mine = LineageStore.Read(engine);
         var previous = LineageStore.ReadPrevious(engine);
         if (replId.Length == 0 || replId == "?")
         {

@@ -146,8 +146,11 @@ public sealed class SnapshotManager : IDisposable
         Sweep();
     }
 
-    private string RefusalToContinue(Snapshot s) =>
-        MasterSyncService.RefusalToContinue(_engine(), s.Manifest.Lineage.ReplId, s.Manifest.Lineage.Offset);
+    private string RefusalToContinue(Snapshot s)
+    {
+        var engine = _engine();
+        return MasterSyncService.RefusalToContinue(engine, LineageStore.Read(engine), s.Manifest.Lineage.ReplId, s.Manifest.Lineage.Offset);
+    }
 
     private bool IsUsable(Snapshot s) =>
         !s.Deleted && !s.Superseded && (s.Readers > 0 || DateTime.UtcNow - s.LastReleased < ReuseWindow);
