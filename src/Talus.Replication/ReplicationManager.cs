@@ -175,6 +175,9 @@ public sealed class ReplicationManager : IAsyncDisposable
             _worker = worker;
             _logger.LogInformation("Replication role replica of {Host}:{Port}", host, port);
             RoleChanged?.Invoke(ReplicationRole.Replica);
+            // Writes are refused from here on. SETs queued for the committer before the switch are written before
+            // the link starts, so the offset it reports to the new master already holds them.
+            _host.Dataset.Commits.Drain();
             worker.Start();
         }
         finally

@@ -192,7 +192,7 @@ public static class Program
         replication.DisposeAsync().AsTask().Wait();
         server.DisposeAsync().AsTask().Wait();
         // No command may be running when the dataset closes: the binding crashes on use after dispose.
-        context.ExecutionGate.EnterWriteLock();
+        context.EnterExclusive();
         dataset.Dispose();
         try
         {
@@ -261,7 +261,7 @@ public static class Program
             SnapshotDelay = () => TimeSpan.FromMilliseconds(options.ReplSnapshotDelayMs),
             RunExclusiveAsync = action => Task.Run(() =>
             {
-                context.ExecutionGate.EnterWriteLock();
+                context.EnterExclusive();
                 try
                 {
                     action();

@@ -17,6 +17,7 @@ public sealed class Dataset : IDisposable
     public Dataset(StorageEngine engine)
     {
         _engine = engine;
+        Commits = new CommitQueue(this);
         _databases = new Database[engine.Options.Databases];
         for (var i = 0; i < _databases.Length; i++)
         {
@@ -29,6 +30,9 @@ public sealed class Dataset : IDisposable
     public StorageEngine Engine => _engine;
 
     public KeyLocks Locks { get; } = new();
+
+    /// <summary>Writes the write groups connections queue (<see cref="WriteGroup.Queue"/>), in order.</summary>
+    public CommitQueue Commits { get; }
 
     public ScanCursors Cursors { get; } = new();
 
@@ -47,5 +51,10 @@ public sealed class Dataset : IDisposable
         return old;
     }
 
-    public void Dispose() => _engine.Dispose();
+    /// <summary>Writes what is queued, then closes the engine.</summary>
+    public void Dispose()
+    {
+        Commits.Dispose();
+        _engine.Dispose();
+    }
 }

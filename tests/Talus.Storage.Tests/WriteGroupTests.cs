@@ -85,4 +85,228 @@ public class WriteGroupTests
         Assert.True(commit.Wait(TimeSpan.FromSeconds(10)));
         Assert.Equal(KeyLookup.Found, f.Db.Strings.Get("held"u8, out _));
     }
+
+    /// <summary>Holds the dataset's committer before each write until <see cref="Release"/>.</summary>
+    private sealed class HeldCommitter : IDisposable
+    {
+        private readonly ManualResetEventSlim _open = new(false);
+        private readonly CommitQueue _queue;
+
+        public HeldCommitter(Dataset dataset)
+        {
+            _queue = dataset.Commits;
+            _queue.BeforeWrite = () => _open.Wait(TimeSpan.FromSeconds(30));
+        }
+
+        public void Release() => _open.Set();
+
+        public void Dispose()
+        {
+            _open.Set();
+            _queue.BeforeWrite = null;
+        }
+    }
+
+    private static byte[] Key(string s) => System.Text.Encoding.ASCII.GetBytes(s);
+
+    /// <summary>
+    /// Runs <paramref name="work"/> on a thread of its own and returns once that thread has started it, so that a
+    /// check that it has not finished yet is not passed merely by a late start.
+    /// </summary>
+    private static Task<T> Started<T>(Func<T> work)
+    {
+        using var started = new ManualResetEventSlim();
+        var task = Task.Factory.StartNew(() =>
+        {
+            started.Set();
+            return work();
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        Assert.True(started.Wait(TimeSpan.FromSeconds(10)));
+        return task;
+    }
+
+    [Fact]
+    public async Task A_queued_group_is_written_by_the_committer_and_then_its_owner_is_told()
+    {
+        using var f = new StorageFixture();
+        using var group = new WriteGroup();
+        f.Db.Strings.Set("a"u8, "1"u8, 0, group);
+        f.Db.Strings.Set("b"u8, "2"u8, 0, group);
+        var before = f.Dataset.Engine.LatestSequence;
+
+        group.Queue(f.Dataset);
+        Assert.True(group.IsQueued);
+        await group.WhenWritten().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal(before + 2, f.Dataset.Engine.LatestSequence);
+        Assert.Null(group.EndQueued());
+        Assert.True(group.IsEmpty);
+        Assert.False(group.IsQueued);
+        Assert.Equal(KeyLookup.Found, f.Db.Strings.Get("b"u8, out var b));
+        Assert.Equal("2"u8.ToArray(), b.ToArray());
+
+        // The group is reusable: queued again, it is written again.
+        f.Db.Strings.Set("a"u8, "3"u8, 0, group);
+        f.Db.Strings.Set("c"u8, "4"u8, 0, group);
+        group.Queue(f.Dataset);
+        await group.WhenWritten().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Null(group.EndQueued());
+        Assert.Equal(KeyLookup.Found, f.Db.Strings.Get("a"u8, out var a));
+        Assert.Equal("3"u8.ToArray(), a.ToArray());
+    }
+
+    [Fact]
+    public void A_command_that_locks_a_key_waits_for_the_keys_queued_write_and_reads_it()
+    {
+        // INCR reads under its key's stripe and writes after: had it read before a queued SET landed, the SET would
+        // overwrite its result or its result the SET, computed from a state older than the SET.
+        using var f = new StorageFixture();
+        using var group = new WriteGroup();
+        using var held = new HeldCommitter(f.Dataset); // released before the groups are disposed
+        f.Db.Strings.Set("counter"u8, "41"u8, 0, group);
+        f.Db.Strings.Set("other"u8, "x"u8, 0, group);
+        group.Queue(f.Dataset);
+
+        var read = Started(() =>
+        {
+            using (f.Db.Locks.Lock(0, "counter"u8))
+            {
+                return f.Db.Strings.Get("counter"u8, out var value) == KeyLookup.Found ? System.Text.Encoding.ASCII.GetString(value) : "(missing)";
+            }
+        });
+        Assert.False(read.Wait(TimeSpan.FromMilliseconds(300)), "the lock was granted while the key's SET was still queued");
+        held.Release();
+        Assert.True(read.Wait(TimeSpan.FromSeconds(10)));
+        Assert.Equal("41", read.Result);
+        Assert.True(group.WhenWritten().AsTask().Wait(TimeSpan.FromSeconds(10)));
+        Assert.Null(group.EndQueued());
+    }
+
+    [Fact]
+    public void A_pipeline_group_taking_a_key_waits_for_the_keys_queued_write()
+    {
+        // The read-modify-write group (16 pipelined INCR or HSET) takes its key with TryHold, not Lock.
+        using var f = new StorageFixture();
+        using var group = new WriteGroup();
+        f.Db.Strings.Set("n"u8, "7"u8, 0, group);
+        f.Db.Strings.Set("m"u8, "8"u8, 0, group);
+        using var held = new HeldCommitter(f.Dataset); // released before the group is disposed
+        group.Queue(f.Dataset);
+
+        var took = Started(() =>
+        {
+            var tx = new PipelineTransaction();
+            tx.Open(f.Dataset);
+            try
+            {
+                return tx.TryHold(0, "n"u8) && f.Db.Strings.Get("n"u8, out var value) == KeyLookup.Found && value.SequenceEqual("7"u8);
+            }
+            finally
+            {
+                tx.Abort();
+            }
+        });
+        Assert.False(took.Wait(TimeSpan.FromMilliseconds(300)), "the pipeline group took the key while its SET was still queued");
+        held.Release();
+        Assert.True(took.Wait(TimeSpan.FromSeconds(10)));
+        Assert.True(took.Result);
+        Assert.True(group.WhenWritten().AsTask().Wait(TimeSpan.FromSeconds(10)));
+        Assert.Null(group.EndQueued());
+    }
+
+    [Fact]
+    public void A_key_of_the_same_stripe_with_nothing_queued_does_not_wait()
+    {
+        var queued = Key("q0");
+        var stripe = KeyLocks.StripeOf(0, queued);
+        byte[]? neighbour = null;
+        for (var i = 0; neighbour is null; i++)
+        {
+            var candidate = Key("n" + i);
+            if (KeyLocks.StripeOf(0, candidate) == stripe && KeyLocks.SlotOf(0, candidate) != KeyLocks.SlotOf(0, queued))
+            {
+                neighbour = candidate;
+            }
+        }
+        using var f = new StorageFixture();
+        using var group = new WriteGroup();
+        using var held = new HeldCommitter(f.Dataset); // released before the groups are disposed
+        f.Db.Strings.Set(queued, "v"u8, 0, group);
+        f.Db.Strings.Set("x"u8, "v"u8, 0, group);
+        group.Queue(f.Dataset);
+
+        var other = Task.Run(() =>
+        {
+            using (f.Db.Locks.Lock(0, neighbour))
+            {
+                return true;
+            }
+        });
+        Assert.True(other.Wait(TimeSpan.FromSeconds(10)), "a key whose own writes are not queued waited for its stripe's");
+        held.Release();
+        Assert.True(group.WhenWritten().AsTask().Wait(TimeSpan.FromSeconds(10)));
+        group.EndQueued();
+    }
+
+    [Fact]
+    public void Locking_every_stripe_and_draining_wait_for_every_queued_group()
+    {
+        using var f = new StorageFixture();
+        using var first = new WriteGroup();
+        using var second = new WriteGroup();
+        using var held = new HeldCommitter(f.Dataset); // released before the groups are disposed
+        f.Db.Strings.Set("a"u8, "1"u8, 0, first);
+        f.Db.Strings.Set("b"u8, "1"u8, 0, first);
+        f.Db.Strings.Set("c"u8, "1"u8, 0, second);
+        f.Db.Strings.Set("d"u8, "1"u8, 0, second);
+        first.Queue(f.Dataset);
+        second.Queue(f.Dataset);
+
+        // FLUSHALL locks every stripe: it must not run before a queued SET, which would then land after it.
+        var all = Started(() =>
+        {
+            using (f.Db.Locks.LockAll())
+            {
+                return f.Db.Strings.Get("d"u8, out _);
+            }
+        });
+        var drain = Started(() =>
+        {
+            f.Dataset.Commits.Drain();
+            return true;
+        });
+        Assert.False(all.Wait(TimeSpan.FromMilliseconds(300)), "every stripe was granted while SETs were queued");
+        Assert.False(drain.IsCompleted, "the drain returned while SETs were queued");
+        held.Release();
+        Assert.True(all.Wait(TimeSpan.FromSeconds(10)));
+        Assert.Equal(KeyLookup.Found, all.Result);
+        Assert.True(drain.Wait(TimeSpan.FromSeconds(10)));
+        Assert.True(first.WhenWritten().AsTask().IsCompleted);
+        Assert.True(second.WhenWritten().AsTask().IsCompleted);
+        Assert.Null(first.EndQueued());
+        Assert.Null(second.EndQueued());
+    }
+
+    [Fact]
+    public void A_group_queued_after_the_dataset_closed_fails_and_leaves_its_keys_free()
+    {
+        var f = new StorageFixture();
+        using var group = new WriteGroup();
+        f.Db.Strings.Set("a"u8, "1"u8, 0, group);
+        f.Db.Strings.Set("b"u8, "1"u8, 0, group);
+        var locks = f.Dataset.Locks;
+        f.Dispose();
+
+        group.Queue(f.Dataset);
+        Assert.True(group.WhenWritten().AsTask().Wait(TimeSpan.FromSeconds(10)));
+        Assert.IsType<ObjectDisposedException>(group.EndQueued());
+        var lockTaken = Task.Run(() =>
+        {
+            using (locks.Lock(0, "a"u8))
+            {
+                return true;
+            }
+        });
+        Assert.True(lockTaken.Wait(TimeSpan.FromSeconds(10)), "the failed group's keys still count as queued");
+    }
 }

@@ -179,6 +179,48 @@ public sealed class CommandContext
     }
 
     /// <summary>
+    /// Hands the pending write group to the committer (<see cref="Storage.Engine.CommitQueue"/>) instead of writing
+    /// it here; the caller awaits its write and then calls <see cref="EndQueuedWrites"/>, which sends the held
+    /// replies. False when there is nothing to queue (or an earlier failure closes the connection).
+    /// </summary>
+    public bool QueueWrites()
+    {
+        var group = WriteGroup;
+        if (WriteGroupFailure is not null || group is null || group.IsEmpty)
+        {
+            return false;
+        }
+        group.Written ??= GroupWritten;
+        group.Queue(Server.Dataset);
+        return true;
+    }
+
+    /// <summary>
+    /// After the queued group's write: its held replies go out (+OK), or each becomes the storage error when the
+    /// write failed, and the connection goes on (as <see cref="CommitWrites"/>).
+    /// </summary>
+    public void EndQueuedWrites()
+    {
+        var group = WriteGroup!;
+        var commands = group.Commands;
+        if (group.EndQueued() is { } failure)
+        {
+            FailHeldReplies(failure, $"Group commit of {commands} SET commands");
+            return;
+        }
+        HeldReplies.Release(Writer);
+    }
+
+    /// <summary>On the committer's thread, once a queued group is written: the WATCH check of <see cref="CommitWrites"/>.</summary>
+    private void GroupWritten(Exception? failure)
+    {
+        if (failure is null && Server.Watches.Stamp != _groupWatchStamp)
+        {
+            Server.Watches.TouchSince(_groupWatchStamp);
+        }
+    }
+
+    /// <summary>
     /// The replies of commands whose writes wait in a group (the write group's SETs, the read-modify-write
     /// group's commands, EXEC's array), sent once the group is written.
     /// </summary>

@@ -171,7 +171,7 @@ public sealed class CommandDispatcher
         var exclusive = command.Exclusive;
         if (exclusive)
         {
-            gate.EnterWriteLock();
+            _server.EnterExclusive();
         }
         else
         {

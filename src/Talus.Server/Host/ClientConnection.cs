@@ -44,7 +44,7 @@ public sealed class ClientConnection
         Session.OnKill(Close);
         Session.Closed = _closed.Token;
         Session.OnPeerCheck(PeerGone);
-        _processor = new RequestProcessor(server, dispatcher, Session, _writer);
+        _processor = new RequestProcessor(server, dispatcher, Session, _writer) { MayQueueWrites = true };
         _ctx = _processor.Context;
         _ctx.MayWaitForStripe = true;
         _outbox = new ClientOutbox(Session, server.OutputGuard);
@@ -83,6 +83,11 @@ public sealed class ClientConnection
             }
             _ctx.PipelineGroup?.PassOnAdmission(_ctx);
             _outbox.Drop();
+            if (_processor.WritesQueued)
+            {
+                // The committer still holds the group's batch: it is disposed below only once written.
+                await _processor.WhenWritten().ConfigureAwait(false);
+            }
             Session.OnDisconnected();
             await _reader.CompleteAsync().ConfigureAwait(false);
             // Completing with an error discards the unflushed replies: after a failed group commit they
@@ -129,6 +134,13 @@ public sealed class ClientConnection
             else
             {
                 _reader.AdvanceTo(consumed);
+            }
+            if (_processor.WritesQueued)
+            {
+                // The SETs of this read are queued for the committer: their replies go out once they are written,
+                // and nothing more is read before (a later command of this client must see them).
+                await _processor.WhenWritten().ConfigureAwait(false);
+                _processor.EndQueuedWrites();
             }
             if (StripeWakeups.ResumingInline)
             {

@@ -11,7 +11,8 @@ namespace Talus.Server.Host;
 /// executes every complete command in order and writes the replies to the output. <see cref="ClientConnection"/>
 /// drives it from a socket pipe; the benchmarks drive it from a byte buffer, with no socket in the way.
 /// Blind writes of one call (a pipeline of SETs) share one <see cref="WriteGroup"/>, which is committed
-/// before <see cref="Process"/> returns, so no reply leaves before the writes it acknowledges are committed.
+/// before <see cref="Process"/> returns, or, with <see cref="MayQueueWrites"/>, queued for the committer; either
+/// way no reply leaves before the writes it acknowledges are committed.
 /// </summary>
 public sealed class RequestProcessor : IDisposable
 {
@@ -35,6 +36,24 @@ public sealed class RequestProcessor : IDisposable
     }
 
     public ClientSession Session { get; }
+
+    /// <summary>
+    /// When set (a socket connection), a write group of several SETs left at the end of a read is queued for the
+    /// committer instead of written on this thread: <see cref="Process"/> returns with <see cref="WritesQueued"/>,
+    /// and the caller must await <see cref="WhenWritten"/> and call <see cref="EndQueuedWrites"/> before it sends
+    /// anything, processes more, or disposes this processor. A lone SET is still written at once (a hand-off to
+    /// the committer would only add to its latency).
+    /// </summary>
+    public bool MayQueueWrites { get; init; }
+
+    /// <summary>True while a queued write group waits for the committer.</summary>
+    public bool WritesQueued => _group.IsQueued;
+
+    /// <summary>Completes when the queued write group is written (or failed).</summary>
+    public ValueTask WhenWritten() => _group.WhenWritten();
+
+    /// <summary>Sends the queued group's held replies (or the storage errors) once it is written.</summary>
+    public void EndQueuedWrites() => Context.EndQueuedWrites();
 
     public CommandContext Context { get; }
 
@@ -68,7 +87,10 @@ public sealed class RequestProcessor : IDisposable
             gate.EnterReadLock();
             try
             {
-                Context.CommitWrites();
+                if (!MayQueueWrites || _group.Commands < 2 || !Context.QueueWrites())
+                {
+                    Context.CommitWrites();
+                }
             }
             finally
             {

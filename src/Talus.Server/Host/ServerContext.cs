@@ -83,6 +83,16 @@ public sealed class ServerContext
     /// </summary>
     public ReaderWriterLockSlim ExecutionGate { get; } = new(LockRecursionPolicy.SupportsRecursion);
 
+    /// <summary>
+    /// Takes the execution gate exclusively and waits for the write groups queued for the committer: whoever holds
+    /// it sees, and is ordered after, every write a command made before. Left with <c>ExecutionGate.ExitWriteLock</c>.
+    /// </summary>
+    public void EnterExclusive()
+    {
+        ExecutionGate.EnterWriteLock();
+        Dataset.Commits.Drain();
+    }
+
     /// <summary>Runs <paramref name="work"/> holding the execution gate shared, as a command does, on the calling thread.</summary>
     public T RunShared<T>(Func<T> work)
     {

@@ -139,7 +139,7 @@ internal static class ExecRunner
             {
                 await deferred().ConfigureAwait(false);
                 var gate = ctx.Server.ExecutionGate;
-                gate.EnterWriteLock();
+                ctx.Server.EnterExclusive();
                 // Depth 1 stands for EXEC itself, so the commands run at depth 2 and never join the write group.
                 ctx.Depth++;
                 Func<Task>? more;

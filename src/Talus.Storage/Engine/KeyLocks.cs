@@ -14,6 +14,14 @@ public sealed class KeyLocks
     // the count is read without the lock on every release, so a stripe nobody waits for costs one read.
     private readonly List<TaskCompletionSource>?[] _waiters = new List<TaskCompletionSource>?[StripeCount];
     private readonly int[] _waiting = new int[StripeCount];
+    // Keys with a write queued for the committer (CommitQueue), counted by slot: a finer hash than the stripe, so
+    // that a queued SET rarely makes a read-modify-write command on another key of its stripe wait. A slot's
+    // stripe is the slot modulo StripeCount, so a queued key's slot only changes under its stripe.
+    private const int SlotCount = 64 * StripeCount;
+    private readonly int[] _queued = new int[SlotCount];
+    private readonly object _queuedSync = new();
+    private int _queuedTotal;
+    private int _queueWaiters;
 
     public KeyLocks()
     {
@@ -24,7 +32,15 @@ public sealed class KeyLocks
         }
     }
 
-    public static int StripeOf(int db, ReadOnlySpan<byte> key)
+    public static int StripeOf(int db, ReadOnlySpan<byte> key) => (int)(Hash(db, key) % StripeCount);
+
+    /// <summary>The slot that counts queued writes of (db, key); its stripe is <c>slot % 1024</c>.</summary>
+    public static int SlotOf(int db, ReadOnlySpan<byte> key) => (int)(Hash(db, key) % SlotCount);
+
+    /// <summary>The stripe a slot belongs to.</summary>
+    public static int StripeOfSlot(int slot) => slot % StripeCount;
+
+    private static uint Hash(int db, ReadOnlySpan<byte> key)
     {
         // FNV-1a: cheap, and good enough to spread keys over stripes.
         var hash = 2166136261u ^ (uint)db;
@@ -32,14 +48,20 @@ public sealed class KeyLocks
         {
             hash = (hash ^ b) * 16777619u;
         }
-        return (int)(hash % StripeCount);
+        return hash;
     }
 
-    /// <summary>Locks the stripe of one key until the returned scope is disposed.</summary>
+    /// <summary>
+    /// Locks the stripe of one key until the returned scope is disposed. A write of the key still queued for the
+    /// committer is written before this returns, so what the caller reads under the stripe is the key's latest
+    /// state.
+    /// </summary>
     public Scope Lock(int db, ReadOnlySpan<byte> key)
     {
-        var stripe = StripeOf(db, key);
+        var slot = SlotOf(db, key);
+        var stripe = StripeOfSlot(slot);
         Monitor.Enter(_stripes[stripe]);
+        AwaitQueued(slot);
         return new Scope(this, stripe);
     }
 
@@ -50,9 +72,12 @@ public sealed class KeyLocks
     public MultiScope LockMany(IEnumerable<(int Db, byte[] Key)> keys)
     {
         var indices = new SortedSet<int>();
+        var slots = new List<int>();
         foreach (var (db, key) in keys)
         {
-            indices.Add(StripeOf(db, key));
+            var slot = SlotOf(db, key);
+            slots.Add(slot);
+            indices.Add(StripeOfSlot(slot));
         }
         var taken = new int[indices.Count];
         var n = 0;
@@ -60,6 +85,10 @@ public sealed class KeyLocks
         {
             Monitor.Enter(_stripes[i]);
             taken[n++] = i;
+        }
+        foreach (var slot in slots)
+        {
+            AwaitQueued(slot);
         }
         return new MultiScope(this, taken);
     }
@@ -198,7 +227,10 @@ public sealed class KeyLocks
         }
     }
 
-    /// <summary>Locks every stripe (FLUSHDB, FLUSHALL, dataset swap): nothing else writes meanwhile.</summary>
+    /// <summary>
+    /// Locks every stripe (FLUSHDB, FLUSHALL, dataset swap): nothing else writes meanwhile, and no write is left
+    /// queued for the committer.
+    /// </summary>
     public MultiScope LockAll()
     {
         var all = new int[StripeCount];
@@ -207,7 +239,80 @@ public sealed class KeyLocks
             Monitor.Enter(_stripes[i]);
             all[i] = i;
         }
+        AwaitNoneQueued();
         return new MultiScope(this, all);
+    }
+
+    /// <summary>
+    /// Waits until no write of (db, key) is queued for the committer. The caller holds the key's stripe, so no new
+    /// one can be queued meanwhile; the committer needs no lock to finish the queued ones. Also for a pipeline
+    /// group that takes a key's stripe with <see cref="TryEnterStripe"/> or <see cref="EnterStripe"/>.
+    /// </summary>
+    public void AwaitQueued(int db, ReadOnlySpan<byte> key) => AwaitQueued(SlotOf(db, key));
+
+    /// <summary><see cref="AwaitQueued(int, ReadOnlySpan{byte})"/> for a key's <see cref="SlotOf"/>.</summary>
+    public void AwaitQueued(int slot)
+    {
+        if (Volatile.Read(ref _queued[slot]) != 0)
+        {
+            AwaitSlow(() => Volatile.Read(ref _queued[slot]) == 0);
+        }
+    }
+
+    private void AwaitNoneQueued()
+    {
+        if (Volatile.Read(ref _queuedTotal) != 0)
+        {
+            AwaitSlow(() => Volatile.Read(ref _queuedTotal) == 0);
+        }
+    }
+
+    private void AwaitSlow(Func<bool> done)
+    {
+        // Registered before the check: a release that finds no waiter registered happened before the check, which
+        // then sees it (both sides use full fences).
+        Interlocked.Increment(ref _queueWaiters);
+        try
+        {
+            lock (_queuedSync)
+            {
+                while (!done())
+                {
+                    Monitor.Wait(_queuedSync, 100);
+                }
+            }
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _queueWaiters);
+        }
+    }
+
+    /// <summary>Counts the keys of a write group as queued (the caller holds their stripes).</summary>
+    internal void MarkQueued(ReadOnlySpan<int> slots)
+    {
+        foreach (var slot in slots)
+        {
+            Interlocked.Increment(ref _queued[slot]);
+        }
+        Interlocked.Add(ref _queuedTotal, slots.Length);
+    }
+
+    /// <summary>The keys of a write group are written (or its write failed): wakes whoever waits for them.</summary>
+    internal void Unqueue(ReadOnlySpan<int> slots)
+    {
+        foreach (var slot in slots)
+        {
+            Interlocked.Decrement(ref _queued[slot]);
+        }
+        Interlocked.Add(ref _queuedTotal, -slots.Length);
+        if (Volatile.Read(ref _queueWaiters) != 0)
+        {
+            lock (_queuedSync)
+            {
+                Monitor.PulseAll(_queuedSync);
+            }
+        }
     }
 
     public readonly struct Scope(KeyLocks locks, int stripe) : IDisposable

@@ -58,16 +58,18 @@ public sealed class PipelineTransaction
     /// </summary>
     public bool TryHold(int db, ReadOnlySpan<byte> key, int admitted = -1)
     {
-        var stripe = KeyLocks.StripeOf(db, key);
-        if (_held.Contains(stripe))
+        var slot = KeyLocks.SlotOf(db, key);
+        var stripe = KeyLocks.StripeOfSlot(slot);
+        if (!_held.Contains(stripe))
         {
-            return true;
+            if ((stripe != admitted && _locks!.HasWaiters(stripe)) || !_locks!.TryEnterStripe(stripe))
+            {
+                return false;
+            }
+            _held.Add(stripe);
         }
-        if ((stripe != admitted && _locks!.HasWaiters(stripe)) || !_locks!.TryEnterStripe(stripe))
-        {
-            return false;
-        }
-        _held.Add(stripe);
+        // A SET of this key still queued for the committer is written first: the group reads the key's latest state.
+        _locks!.AwaitQueued(slot);
         return true;
     }
 
@@ -81,6 +83,7 @@ public sealed class PipelineTransaction
         var stripe = KeyLocks.StripeOf(db, key);
         _locks!.EnterStripe(stripe);
         _held.Add(stripe);
+        _locks.AwaitQueued(db, key);
     }
 
     /// <summary>Drops the collected batches unwritten and releases every stripe.</summary>
