@@ -22,6 +22,9 @@ public class PipelineGroupCommitTests
             ["SET", "k", "6", "NX"], ["SET", "k", "7", "XX"], ["SET", "k", "8", "GET"], ["APPEND", "k", "z"], ["SET", "j", "y"],
             ["MGET", "k", "j"], ["SET", "k", "v", "EX", "0"], ["SET", "k", "v", "BOGUS"], ["SET", "k"], ["SET", "t", "v", "PX", "100000"],
             ["NOSUCHCOMMAND", "a"], ["SET", "k", "9"], ["EXISTS", "k", "j", "t"], ["DEL", "j"], ["SET", "j", "back"], ["GET", "j"],
+            // MSET joins the group as one command; with a read-modify-write group open (LPUSH) it commits that first.
+            ["MSET", "k", "a", "j", "b", "k", "c"], ["SET", "m", "1"], ["MGET", "k", "j", "m"], ["MSET", "k"], ["LPUSH", "l", "a"],
+            ["MSET", "l", "s", "m", "2"], ["TYPE", "l"], ["MSET", "m", "3", "n", "4"], ["INCR", "m"], ["MSET", "n", "5"], ["MGET", "l", "m", "n"],
         ];
         var expected = RunPipeline(redis, pipeline);
         var actual = RunPipeline(talus, pipeline);

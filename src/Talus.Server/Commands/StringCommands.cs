@@ -1,5 +1,6 @@
 using Talus.Protocol;
 using Talus.Storage;
+using Talus.Storage.Engine;
 using Talus.Storage.Types;
 
 namespace Talus.Server.Commands;
@@ -192,6 +193,14 @@ public static partial class StringCommands
             ctx.WrongArity();
             return;
         }
+        if (!onlyIfNoneExist && TryGroupMSet(ctx))
+        {
+            return;
+        }
+        if (!ctx.CommitWrites())
+        {
+            return;
+        }
         var pairs = new List<(byte[], byte[])>((ctx.Argc - 1) / 2);
         for (var i = 1; i < ctx.Argc; i += 2)
         {
@@ -206,6 +215,34 @@ public static partial class StringCommands
         {
             ctx.Writer.WriteOk();
         }
+    }
+
+    /// <summary>
+    /// MSET reads nothing, like a plain SET: its pairs join the pipeline's write group together (one batch, so the
+    /// command stays atomic) and its +OK is held until the group is written. False when it cannot join (no group,
+    /// or a value too large to group): nothing was added then.
+    /// </summary>
+    private static bool TryGroupMSet(CommandContext ctx)
+    {
+        var args = ctx.Args;
+        for (var i = 2; i < ctx.Argc; i += 2)
+        {
+            if (args[i].Length >= WriteGroup.MaxValueBytes)
+            {
+                return false;
+            }
+        }
+        if (!ctx.TryGetWriteGroup(out var group))
+        {
+            return false;
+        }
+        for (var i = 1; i < ctx.Argc; i += 2)
+        {
+            ctx.Db.Strings.SetInGroup(args[i], args[i + 1], group);
+        }
+        group.CommandAdded();
+        ctx.HeldReplies.HoldOk(ctx.Writer);
+        return true;
     }
 
     private static void Append(CommandContext ctx)
@@ -371,7 +408,7 @@ public static partial class StringCommands
         new("GETDEL", 2, CommandFlags.Write | CommandFlags.Fast, 1, 1, 1, GetDel, "string"),
         new("GETEX", -2, CommandFlags.Write | CommandFlags.Fast, 1, 1, 1, GetEx, "string"),
         new("MGET", -2, ReadFast, 1, -1, 1, MGet, "string"),
-        new("MSET", -3, WriteSlow, 1, -1, 2, MSet, "string"),
+        new("MSET", -3, WriteSlow, 1, -1, 2, MSet, "string") { GroupsWrites = true },
         new("MSETNX", -3, WriteSlow, 1, -1, 2, MSetNx, "string"),
         new("APPEND", 3, WriteFast, 1, 1, 1, Append, "string") { GroupsReadModifyWrite = true },
         new("STRLEN", 2, ReadFast, 1, 1, 1, StrLen, "string"),

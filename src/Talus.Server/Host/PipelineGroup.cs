@@ -205,7 +205,8 @@ public sealed class PipelineGroup(ServerContext server)
 
     private bool CanJoin(CommandContext ctx, CommandDescriptor command)
     {
-        if (!(command.GroupsReadModifyWrite || (command.GroupsWrites && IsOpen)) || ctx.Args.Count < 2 || ctx.Depth != 0)
+        // A blind write joins an open group only when it writes one key (SET): the group holds one key per command.
+        if (!(command.GroupsReadModifyWrite || (command.GroupsWrites && IsOpen && command.LastKey == 1)) || ctx.Args.Count < 2 || ctx.Depth != 0)
         {
             return false;
         }

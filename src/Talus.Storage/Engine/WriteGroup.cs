@@ -74,7 +74,7 @@ public sealed class WriteGroup : IDisposable, IValueTaskSource
     }
 
     /// <summary>Marks the end of one command's writes.</summary>
-    internal void CommandAdded() => Commands++;
+    public void CommandAdded() => Commands++;
 
     /// <summary>
     /// Writes the group as one batch under the stripe locks of all its keys, then empties it. On failure

@@ -69,6 +69,18 @@ public sealed partial class RedisString
     }
 
     /// <summary>
+    /// One key-value pair of an MSET added to <paramref name="group"/> (no expiry, as MSET clears it). The caller
+    /// adds every pair of the command, checking first that each value is smaller than
+    /// <see cref="WriteGroup.MaxValueBytes"/>, then ends the command with <see cref="WriteGroup.CommandAdded"/>: the
+    /// group writes all its pairs in one batch, so MSET stays atomic.
+    /// </summary>
+    public void SetInGroup(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, WriteGroup group)
+    {
+        AddPut(group.Batch, key, value, 0);
+        group.AddKey(_db.Index, key, value.Length);
+    }
+
+    /// <summary>
     /// SET with NX/XX/KEEPTTL/GET. Returns Ok when written, NotPerformed when the condition failed, WrongType when
     /// GET was asked and the old value is not a string (nothing is written then, as in Redis).
     /// </summary>
