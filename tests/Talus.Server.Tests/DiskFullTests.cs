@@ -50,6 +50,10 @@ public class DiskFullTests
         Assert.All(new[] { 0, 1, 3, 4, 6 }, i => Assert.StartsWith("ERR storage error", replies[i].Text, StringComparison.Ordinal));
         Assert.Equal(ValueBytes, replies[2].Text!.Length);
         Assert.Equal("PONG", replies[5].Text);
+        // SETs that end a read are written by the committer thread: its failure answers each of them the same way.
+        var queued = c.CallPipelined([["SET", "d", "1"], ["SET", "e", "2"], ["SET", "f", "3"]]);
+        Assert.All(queued, reply => Assert.StartsWith("ERR storage error", reply.Text, StringComparison.Ordinal));
+        Assert.Equal("PONG", c.Call("PING").Text);
         Assert.Equal(stored, c.Call("DBSIZE").Integer);
         var persistence = server.Info("persistence");
         Assert.Equal("err", persistence["aof_last_write_status"]);
@@ -70,6 +74,7 @@ public class DiskFullTests
         Assert.Equal(1, c.Call("INCR", "n").Integer);
         Assert.Equal("ok", server.Info("persistence")["aof_last_write_status"]);
         Assert.True(c.Call("GET", "a").IsNull);
+        Assert.True(c.Call("GET", "f").IsNull);
         Assert.True(c.Call("GET", "x").IsNull);
         Assert.Equal(stored + 2, c.Call("DBSIZE").Integer);
 
