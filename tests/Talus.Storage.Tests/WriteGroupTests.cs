@@ -90,13 +90,21 @@ public class WriteGroupTests
     private sealed class HeldCommitter : IDisposable
     {
         private readonly ManualResetEventSlim _open = new(false);
+        private readonly ManualResetEventSlim _entered = new(false);
         private readonly CommitQueue _queue;
 
         public HeldCommitter(Dataset dataset)
         {
             _queue = dataset.Commits;
-            _queue.BeforeWrite = () => _open.Wait(TimeSpan.FromSeconds(30));
+            _queue.BeforeWrite = () =>
+            {
+                _entered.Set();
+                _open.Wait(TimeSpan.FromSeconds(30));
+            };
         }
+
+        /// <summary>Waits until the committer has taken a write and is held in it.</summary>
+        public void AwaitHeld() => Assert.True(_entered.Wait(TimeSpan.FromSeconds(10)), "the committer did not start a write");
 
         public void Release() => _open.Set();
 
@@ -153,6 +161,52 @@ public class WriteGroupTests
         Assert.Null(group.EndQueued());
         Assert.Equal(KeyLookup.Found, f.Db.Strings.Get("a"u8, out var a));
         Assert.Equal("3"u8.ToArray(), a.ToArray());
+    }
+
+    [Fact]
+    public void Groups_queued_while_the_committer_writes_are_written_as_one_batch_with_a_boundary_after_each()
+    {
+        using var f = new StorageFixture();
+        using var first = new WriteGroup();
+        using var second = new WriteGroup();
+        using var third = new WriteGroup();
+        f.Db.Strings.Set("a"u8, "1"u8, 0, first);
+        f.Db.Strings.Set("b"u8, "2"u8, 0, second);
+        f.Db.Strings.Set("c"u8, "3"u8, 0, second);
+        f.Db.Strings.Set("d"u8, "4"u8, 0, third);
+        var before = f.Dataset.Engine.LatestSequence;
+        using var held = new HeldCommitter(f.Dataset); // released before the groups are disposed
+        first.Queue(f.Dataset);
+        // The committer took the first group and waits in its write; the next two queue up behind it.
+        held.AwaitHeld();
+        second.Queue(f.Dataset);
+        third.Queue(f.Dataset);
+        held.Release();
+        foreach (var group in new[] { first, second, third })
+        {
+            Assert.True(group.WhenWritten().AsTask().Wait(TimeSpan.FromSeconds(10)));
+            Assert.Null(group.EndQueued());
+        }
+
+        var tags = new List<string>();
+        using var log = f.Dataset.Engine.Db.GetUpdatesSince(before + 1);
+        var batches = 0;
+        for (; log.Valid(); log.Next())
+        {
+            using var batch = log.GetBatch(out _);
+            var rep = batch.ToBytes();
+            var pos = WriteBatchFormat.HeaderSize;
+            while (pos < rep.Length)
+            {
+                var record = WriteBatchFormat.ReadRecord(rep, ref pos);
+                tags.Add(record.Tag == WriteBatchFormat.LogDataTag ? "|" : System.Text.Encoding.ASCII.GetString(rep, record.KeyStart + record.KeyLength - 1, 1));
+            }
+            tags.Add("/");
+            batches++;
+        }
+        // The first group alone, then the other two in one batch that still marks where the second one ends.
+        Assert.Equal(2, batches);
+        Assert.Equal("a | / b c | d | /", string.Join(' ', tags));
     }
 
     [Fact]
