@@ -101,110 +101,147 @@ public sealed class ClientConnection
     private async Task ReadLoopAsync()
     {
         var token = _closed.Token;
-        while (!Session.CloseRequested)
+        // A socket read started while the committer writes this connection's SETs, taken up at the top of the loop.
+        var nextRead = default(ValueTask<ReadResult>);
+        var readStarted = false;
+        try
         {
-            // A read cancelled by a push (CancelPendingRead) is handled like any other: its buffer may hold
-            // commands, and the pushes are drained below with the replies.
-            var result = await _reader.ReadAsync(token).ConfigureAwait(false);
-            _outbox.ConsumeWake();
-            var buffer = result.Buffer;
-            Interlocked.Add(ref _server.Stats.NetInputBytes, buffer.Length);
-            BatchOutcome outcome;
-            SequencePosition consumed;
-            // Connections that gave way to a key stripe this read released are resumed here, after it.
-            using (StripeWakeups.Collect())
+            while (!Session.CloseRequested)
             {
-                outcome = _processor.Process(buffer, out consumed);
-            }
-            if (outcome == BatchOutcome.StorageFailure)
-            {
-                _logger.LogError(_processor.StorageFailure, "Closing client {Id} ({Address}): a transaction's commit failed in storage", Session.Id, Session.Address);
-                break;
-            }
-            Session.QueryBufferBytes = buffer.Slice(consumed).Length;
-            if (outcome == BatchOutcome.NeedMoreData)
-            {
-                if (Session.QueryBufferBytes > _server.Options.ClientQueryBufferLimit)
+                // A read cancelled by a push (CancelPendingRead) is handled like any other: its buffer may hold
+                // commands, and the pushes are drained below with the replies.
+                ReadResult result;
+                if (readStarted)
                 {
-                    _logger.LogWarning("Closing client {Id} ({Address}): query buffer over client-query-buffer-limit", Session.Id, Session.Address);
+                    readStarted = false;
+                    result = await nextRead.ConfigureAwait(false);
+                }
+                else
+                {
+                    result = await _reader.ReadAsync(token).ConfigureAwait(false);
+                }
+                _outbox.ConsumeWake();
+                var buffer = result.Buffer;
+                Interlocked.Add(ref _server.Stats.NetInputBytes, buffer.Length);
+                BatchOutcome outcome;
+                SequencePosition consumed;
+                // Connections that gave way to a key stripe this read released are resumed here, after it.
+                using (StripeWakeups.Collect())
+                {
+                    outcome = _processor.Process(buffer, out consumed);
+                }
+                if (outcome == BatchOutcome.StorageFailure)
+                {
+                    _logger.LogError(_processor.StorageFailure, "Closing client {Id} ({Address}): a transaction's commit failed in storage", Session.Id, Session.Address);
                     break;
                 }
-                _reader.AdvanceTo(consumed, buffer.End);
-            }
-            else
-            {
-                _reader.AdvanceTo(consumed);
-            }
-            if (_processor.WritesQueued)
-            {
-                // The SETs of this read are queued for the committer: their replies go out once they are written,
-                // and nothing more is read before (a later command of this client must see them).
-                await _processor.WhenWritten().ConfigureAwait(false);
-                _processor.EndQueuedWrites();
-            }
-            if (StripeWakeups.ResumingInline)
-            {
-                // Resumed by the thread that released a hot key's stripe: that thread goes on to the next
-                // connection in the key's queue while this one's replies are sent from the thread pool.
-                await Task.Yield();
-            }
-            DrainPushes();
-            var written = _ctx.Writer.BytesWritten;
-            _ctx.Writer.ResetCounter();
-            Interlocked.Add(ref _server.Stats.NetOutputBytes, written);
-            var flush = _writer.FlushAsync(token);
-            if (!flush.IsCompleted && _ctx.StripeTurn is { } early)
-            {
-                // The client is slow to read: a turn at the key must not come while this loop waits on its
-                // socket, holding up everyone queued behind. Leave the queue (or hand on a turn already given)
-                // and queue again once flushed.
-                _ctx.StripeTurn = null;
-                _server.Dataset.Locks.Leave(_ctx.GaveWayAt, early);
-            }
-            await flush.ConfigureAwait(false);
-            _outbox.Flushed();
-            if (outcome == BatchOutcome.StripeBusy && _ctx.GaveWayAt is var stripe and >= 0)
-            {
-                // The rest of the buffer (from the command that gave way) is read again when the turn comes; it
-                // was not marked examined, so the next read returns at once.
-                var turn = _ctx.StripeTurn;
-                _ctx.StripeTurn = null;
-                _ctx.GaveWayAt = -1;
-                if (turn is null)
+                Session.QueryBufferBytes = buffer.Slice(consumed).Length;
+                if (outcome == BatchOutcome.NeedMoreData)
                 {
-                    // The stripe may have been released already: then a turn given here is taken up on this thread.
-                    using (StripeWakeups.Collect())
+                    if (Session.QueryBufferBytes > _server.Options.ClientQueryBufferLimit)
                     {
-                        turn = _server.Dataset.Locks.WhenAdmitted(stripe);
+                        _logger.LogWarning("Closing client {Id} ({Address}): query buffer over client-query-buffer-limit", Session.Id, Session.Address);
+                        break;
                     }
+                    _reader.AdvanceTo(consumed, buffer.End);
                 }
-                await turn.ConfigureAwait(false);
-                // This connection's turn: its next read may take the stripe ahead of the queue (or hands the turn on).
-                _ctx.AdmittedStripe = stripe;
+                else
+                {
+                    _reader.AdvanceTo(consumed);
+                }
+                if (_processor.WritesQueued)
+                {
+                    // The SETs of this read are queued for the committer: their replies go out once they are written,
+                    // and no command of this client runs before (a later one must see them). The socket read for the
+                    // next commands starts now, on this thread, and is taken up at the top of the loop.
+                    if (outcome is BatchOutcome.NeedMoreData or BatchOutcome.FlushFirst && !result.IsCompleted)
+                    {
+                        nextRead = _reader.ReadAsync(token);
+                        readStarted = true;
+                    }
+                    await _processor.WhenWritten().ConfigureAwait(false);
+                    _processor.EndQueuedWrites();
+                }
+                if (StripeWakeups.ResumingInline)
+                {
+                    // Resumed by the thread that released a hot key's stripe: that thread goes on to the next
+                    // connection in the key's queue while this one's replies are sent from the thread pool.
+                    await Task.Yield();
+                }
+                DrainPushes();
+                var written = _ctx.Writer.BytesWritten;
+                _ctx.Writer.ResetCounter();
+                Interlocked.Add(ref _server.Stats.NetOutputBytes, written);
+                var flush = _writer.FlushAsync(token);
+                if (!flush.IsCompleted && _ctx.StripeTurn is { } early)
+                {
+                    // The client is slow to read: a turn at the key must not come while this loop waits on its
+                    // socket, holding up everyone queued behind. Leave the queue (or hand on a turn already given)
+                    // and queue again once flushed.
+                    _ctx.StripeTurn = null;
+                    _server.Dataset.Locks.Leave(_ctx.GaveWayAt, early);
+                }
+                await flush.ConfigureAwait(false);
+                _outbox.Flushed();
+                if (outcome == BatchOutcome.StripeBusy && _ctx.GaveWayAt is var stripe and >= 0)
+                {
+                    // The rest of the buffer (from the command that gave way) is read again when the turn comes; it
+                    // was not marked examined, so the next read returns at once.
+                    var turn = _ctx.StripeTurn;
+                    _ctx.StripeTurn = null;
+                    _ctx.GaveWayAt = -1;
+                    if (turn is null)
+                    {
+                        // The stripe may have been released already: then a turn given here is taken up on this thread.
+                        using (StripeWakeups.Collect())
+                        {
+                            turn = _server.Dataset.Locks.WhenAdmitted(stripe);
+                        }
+                    }
+                    await turn.ConfigureAwait(false);
+                    // This connection's turn: its next read may take the stripe ahead of the queue (or hands the turn on).
+                    _ctx.AdmittedStripe = stripe;
+                }
+                else if (outcome == BatchOutcome.Blocked && _ctx.Deferred is { } deferred)
+                {
+                    _ctx.Deferred = null;
+                    await deferred().ConfigureAwait(false);
+                    await _writer.FlushAsync(token).ConfigureAwait(false);
+                }
+                else if (outcome == BatchOutcome.Blocked && _ctx.Pending is { } pending)
+                {
+                    _ctx.Pending = null;
+                    Session.Blocked = true;
+                    try
+                    {
+                        await pending.ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        Session.Blocked = false;
+                    }
+                    await _writer.FlushAsync(token).ConfigureAwait(false);
+                }
+                if (outcome == BatchOutcome.ProtocolError || (result.IsCompleted && outcome == BatchOutcome.NeedMoreData))
+                {
+                    break;
+                }
             }
-            else if (outcome == BatchOutcome.Blocked && _ctx.Deferred is { } deferred)
+        }
+        finally
+        {
+            if (readStarted)
             {
-                _ctx.Deferred = null;
-                await deferred().ConfigureAwait(false);
-                await _writer.FlushAsync(token).ConfigureAwait(false);
-            }
-            else if (outcome == BatchOutcome.Blocked && _ctx.Pending is { } pending)
-            {
-                _ctx.Pending = null;
-                Session.Blocked = true;
+                // The loop ended with that read pending: it must end before the reader is completed.
+                _reader.CancelPendingRead();
                 try
                 {
-                    await pending.ConfigureAwait(false);
+                    await nextRead.ConfigureAwait(false);
                 }
-                finally
+                catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
                 {
-                    Session.Blocked = false;
+                    // the peer went away meanwhile
                 }
-                await _writer.FlushAsync(token).ConfigureAwait(false);
-            }
-            if (outcome == BatchOutcome.ProtocolError || (result.IsCompleted && outcome == BatchOutcome.NeedMoreData))
-            {
-                break;
             }
         }
     }

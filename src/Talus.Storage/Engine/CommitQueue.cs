@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 using RocksDbSharp;
 
 namespace Talus.Storage.Engine;
@@ -170,9 +171,9 @@ public sealed class CommitQueue : IDisposable
                 buffer.Advance(2 + marker.Length);
             }
         }
-        var rep = buffer.WrittenSpan.ToArray();
-        BinaryPrimitives.WriteUInt32LittleEndian(rep.AsSpan(8), count);
-        return new WriteBatch(rep, rep.Length);
+        BinaryPrimitives.WriteUInt32LittleEndian(MemoryMarshal.AsMemory(buffer.WrittenMemory).Span[8..], count);
+        // The batch copies the representation into native memory: the buffer is reused for the next one.
+        return WriteBatch.FromSpan(buffer.WrittenSpan);
     }
 
     /// <summary>Writes what is queued, then stops the thread; groups queued later fail.</summary>
