@@ -18,10 +18,8 @@ public class WriteGroupTests
         group.Commit(f.Dataset);
 
         Assert.True(group.IsEmpty);
-        Assert.Equal(KeyLookup.Found, f.Db.Strings.Get("a"u8, out var a));
-        Assert.Equal("3"u8.ToArray(), a.ToArray()); // the later SET of the same key wins, as in command order
-        Assert.Equal(KeyLookup.Found, f.Db.Strings.Get("b"u8, out var b));
-        Assert.Equal("2"u8.ToArray(), b.ToArray());
+        AssertValue(f, "a", "3"); // the later SET of the same key wins, as in command order
+        AssertValue(f, "b", "2");
     }
 
     [Fact]
@@ -117,6 +115,12 @@ public class WriteGroupTests
 
     private static byte[] Key(string s) => System.Text.Encoding.ASCII.GetBytes(s);
 
+    private static void AssertValue(StorageFixture f, string key, string expected)
+    {
+        Assert.Equal(KeyLookup.Found, f.Db.Strings.Get(Key(key), out var value));
+        Assert.Equal(expected, System.Text.Encoding.ASCII.GetString(value));
+    }
+
     /// <summary>
     /// Runs <paramref name="work"/> on a thread of its own and returns once that thread has started it, so that a
     /// check that it has not finished yet is not passed merely by a late start.
@@ -150,8 +154,7 @@ public class WriteGroupTests
         Assert.Null(group.EndQueued());
         Assert.True(group.IsEmpty);
         Assert.False(group.IsQueued);
-        Assert.Equal(KeyLookup.Found, f.Db.Strings.Get("b"u8, out var b));
-        Assert.Equal("2"u8.ToArray(), b.ToArray());
+        AssertValue(f, "b", "2");
 
         // The group is reusable: queued again, it is written again.
         f.Db.Strings.Set("a"u8, "3"u8, 0, group);
@@ -159,8 +162,7 @@ public class WriteGroupTests
         group.Queue(f.Dataset);
         await group.WhenWritten().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Null(group.EndQueued());
-        Assert.Equal(KeyLookup.Found, f.Db.Strings.Get("a"u8, out var a));
-        Assert.Equal("3"u8.ToArray(), a.ToArray());
+        AssertValue(f, "a", "3");
     }
 
     [Fact]
