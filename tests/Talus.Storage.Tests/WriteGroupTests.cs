@@ -271,6 +271,62 @@ public class WriteGroupTests
     }
 
     [Fact]
+    public void The_written_callback_runs_after_the_write_and_before_a_drain_or_a_waiting_lock_goes_on()
+    {
+        // The WATCH check of a queued group runs in this callback: EXEC (which drains) and a command that locks
+        // the key must find the watchers already marked.
+        using var f = new StorageFixture();
+        using var group = new WriteGroup();
+        f.Db.Strings.Set("w"u8, "1"u8, 0, group);
+        f.Db.Strings.Set("x"u8, "1"u8, 0, group);
+        var seen = new List<string>();
+        using var wentOn = new ManualResetEventSlim();
+        group.Written = failure =>
+        {
+            // Had the lock or the drain been let go before this callback, it would be seen here within the wait.
+            var early = wentOn.Wait(TimeSpan.FromMilliseconds(300));
+            lock (seen)
+            {
+                seen.Add(!early && failure is null && f.Db.Strings.Get("w"u8, out _) == KeyLookup.Found ? "written" : "out of order");
+            }
+        };
+        using var held = new HeldCommitter(f.Dataset); // released before the group is disposed
+        group.Queue(f.Dataset);
+        held.AwaitHeld();
+
+        var drained = Started(() =>
+        {
+            f.Dataset.Commits.Drain();
+            wentOn.Set();
+            lock (seen)
+            {
+                seen.Add("drained");
+            }
+            return true;
+        });
+        var locked = Started(() =>
+        {
+            using (f.Db.Locks.Lock(0, "w"u8))
+            {
+                wentOn.Set();
+                lock (seen)
+                {
+                    seen.Add("locked");
+                }
+            }
+            return true;
+        });
+        Assert.False(drained.Wait(TimeSpan.FromMilliseconds(200)));
+        held.Release();
+        Assert.True(drained.Wait(TimeSpan.FromSeconds(10)));
+        Assert.True(locked.Wait(TimeSpan.FromSeconds(10)));
+        Assert.Equal("written", seen[0]);
+        Assert.Equal(3, seen.Count);
+        Assert.True(group.WhenWritten().AsTask().Wait(TimeSpan.FromSeconds(10)));
+        Assert.Null(group.EndQueued());
+    }
+
+    [Fact]
     public void A_key_of_the_same_stripe_with_nothing_queued_does_not_wait()
     {
         var queued = Key("q0");
