@@ -105,6 +105,27 @@ public class PipelineGroupCommitTests
         Assert.Equal(clients * rounds * depth / 2 + 2, check.Call("DBSIZE").Integer);
     }
 
+    [Fact]
+    public async Task A_pipeline_of_sets_is_written_by_the_committer_and_a_lone_set_is_not()
+    {
+        await using var server = await TalusProcess.LaunchAsync();
+        using var c = server.Client();
+        long Groups() => long.Parse(server.Info("persistence")["talus_commit_queue_groups"], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(0, Groups());
+
+        Assert.Equal("OK", c.Call("SET", "alone", "1").Text);
+        Assert.Equal(0, Groups());
+
+        var pipeline = Enumerable.Range(0, 16).Select(i => new[] { "SET", $"p{i}", $"v{i}" }).Append(["MSET", "m1", "a", "m2", "b"]).ToArray();
+        Assert.All(c.CallPipelined(pipeline), reply => Assert.Equal("OK", reply.Text));
+        // One read, one group: written by the committer before the replies went out, and read back at once.
+        Assert.InRange(Groups(), 1, 2);
+        Assert.Equal("v0 v15 a b", string.Join(' ', c.CallPipelined([["GET", "p0"], ["GET", "p15"], ["GET", "m1"], ["GET", "m2"]]).Select(r => r.Text)));
+        var persistence = server.Info("persistence");
+        Assert.Equal("0", persistence["talus_commit_queue_length"]);
+        Assert.InRange(long.Parse(persistence["talus_commit_queue_batches"], System.Globalization.CultureInfo.InvariantCulture), 1, Groups());
+    }
+
     private static List<RespReply> RunPipeline(ServerProcess server, string[][] pipeline)
     {
         using var client = server.Client();

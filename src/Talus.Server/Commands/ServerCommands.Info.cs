@@ -152,6 +152,10 @@ public static partial class ServerCommands
         yield return ("talus_write_errors", N(engine.WriteFailures));
         yield return ("talus_last_write_error", engine.LastWriteFailure ?? "");
         yield return ("talus_binlog_offset", N((long)server.Dataset.Engine.LatestSequence));
+        var commits = server.Dataset.Commits;
+        yield return ("talus_commit_queue_length", N(commits.Pending));
+        yield return ("talus_commit_queue_groups", N(commits.Written));
+        yield return ("talus_commit_queue_batches", N(commits.Batches));
         var compaction = server.Dataset.Engine.Compaction;
         yield return ("talus_compaction_in_progress", compaction.Running ? "1" : "0");
         yield return ("talus_compaction_step", compaction.Step);

@@ -33,10 +33,18 @@ public sealed class CommitQueue : IDisposable
         _dataset = dataset;
     }
 
-    /// <summary>Groups written by this queue since the start (INFO and tests).</summary>
+    /// <summary>Groups written (or failed) by this queue since the start (INFO).</summary>
     public long Written => Interlocked.Read(ref _written);
 
+    /// <summary>RocksDB writes the queue made for them: fewer than <see cref="Written"/> when groups were merged (INFO).</summary>
+    public long Batches => Interlocked.Read(ref _batches);
+
+    /// <summary>Groups queued and not yet written, the one being written included (INFO).</summary>
+    public int Pending => Volatile.Read(ref _pending);
+
     private long _written;
+    private long _batches;
+    private int _pending;
 
     /// <summary>Tests: runs on the committer's thread before each group's write (a test holds the committer in it).</summary>
     internal Action? BeforeWrite { get; set; }
@@ -48,6 +56,7 @@ public sealed class CommitQueue : IDisposable
         {
             if (!_stopped)
             {
+                Interlocked.Increment(ref _pending);
                 _queue.Enqueue(group);
                 if (_thread is null)
                 {
@@ -132,10 +141,12 @@ public sealed class CommitQueue : IDisposable
                 failure = ex;
             }
             Interlocked.Add(ref _written, taken.Count);
+            Interlocked.Increment(ref _batches);
             foreach (var group in taken)
             {
                 group.Finish(failure, _dataset.Locks);
             }
+            Interlocked.Add(ref _pending, -taken.Count);
         }
     }
 
