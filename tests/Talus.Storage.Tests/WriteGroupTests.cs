@@ -70,9 +70,7 @@ public class WriteGroupTests
         // A read-modify-write command (INCR) holds its key's stripe from its read to its write; a group that
         // committed meanwhile would be overwritten by a value computed from the older state.
         using var f = new StorageFixture();
-        using var group = new WriteGroup();
-        f.Db.Strings.Set("free"u8, "1"u8, 0, group);
-        f.Db.Strings.Set("held"u8, "1"u8, 0, group);
+        using var group = GroupOf(f, ("free", "1"), ("held", "1"));
         Task commit;
         using (f.Db.Locks.Lock(0, "held"u8))
         {
@@ -115,6 +113,24 @@ public class WriteGroupTests
 
     private static byte[] Key(string s) => System.Text.Encoding.ASCII.GetBytes(s);
 
+    /// <summary>A write group holding a plain SET of each pair.</summary>
+    private static WriteGroup GroupOf(StorageFixture f, params (string Key, string Value)[] sets)
+    {
+        var group = new WriteGroup();
+        foreach (var (key, value) in sets)
+        {
+            Assert.True(f.Db.Strings.Set(Key(key), Key(value), 0, group));
+        }
+        return group;
+    }
+
+    /// <summary>The queued group is written (within 10 s) without a failure, and ended.</summary>
+    private static void AssertWritten(WriteGroup group)
+    {
+        Assert.True(group.WhenWritten().AsTask().Wait(TimeSpan.FromSeconds(10)));
+        Assert.Null(group.EndQueued());
+    }
+
     private static void AssertValue(StorageFixture f, string key, string expected)
     {
         Assert.Equal(KeyLookup.Found, f.Db.Strings.Get(Key(key), out var value));
@@ -141,9 +157,7 @@ public class WriteGroupTests
     public async Task A_queued_group_is_written_by_the_committer_and_then_its_owner_is_told()
     {
         using var f = new StorageFixture();
-        using var group = new WriteGroup();
-        f.Db.Strings.Set("a"u8, "1"u8, 0, group);
-        f.Db.Strings.Set("b"u8, "2"u8, 0, group);
+        using var group = GroupOf(f, ("a", "1"), ("b", "2"));
         var before = f.Dataset.Engine.LatestSequence;
 
         group.Queue(f.Dataset);
@@ -186,8 +200,7 @@ public class WriteGroupTests
         held.Release();
         foreach (var group in new[] { first, second, third })
         {
-            Assert.True(group.WhenWritten().AsTask().Wait(TimeSpan.FromSeconds(10)));
-            Assert.Null(group.EndQueued());
+            AssertWritten(group);
         }
 
         var tags = new List<string>();
@@ -234,8 +247,7 @@ public class WriteGroupTests
         held.Release();
         Assert.True(read.Wait(TimeSpan.FromSeconds(10)));
         Assert.Equal("41", read.Result);
-        Assert.True(group.WhenWritten().AsTask().Wait(TimeSpan.FromSeconds(10)));
-        Assert.Null(group.EndQueued());
+        AssertWritten(group);
     }
 
     [Fact]
@@ -243,9 +255,7 @@ public class WriteGroupTests
     {
         // The read-modify-write group (16 pipelined INCR or HSET) takes its key with TryHold, not Lock.
         using var f = new StorageFixture();
-        using var group = new WriteGroup();
-        f.Db.Strings.Set("n"u8, "7"u8, 0, group);
-        f.Db.Strings.Set("m"u8, "8"u8, 0, group);
+        using var group = GroupOf(f, ("n", "7"), ("m", "8"));
         using var held = new HeldCommitter(f.Dataset); // released before the group is disposed
         group.Queue(f.Dataset);
 
@@ -266,8 +276,7 @@ public class WriteGroupTests
         held.Release();
         Assert.True(took.Wait(TimeSpan.FromSeconds(10)));
         Assert.True(took.Result);
-        Assert.True(group.WhenWritten().AsTask().Wait(TimeSpan.FromSeconds(10)));
-        Assert.Null(group.EndQueued());
+        AssertWritten(group);
     }
 
     [Fact]
@@ -276,9 +285,7 @@ public class WriteGroupTests
         // The WATCH check of a queued group runs in this callback: EXEC (which drains) and a command that locks
         // the key must find the watchers already marked.
         using var f = new StorageFixture();
-        using var group = new WriteGroup();
-        f.Db.Strings.Set("w"u8, "1"u8, 0, group);
-        f.Db.Strings.Set("x"u8, "1"u8, 0, group);
+        using var group = GroupOf(f, ("w", "1"), ("x", "1"));
         var seen = new List<string>();
         using var wentOn = new ManualResetEventSlim();
         group.Written = failure =>
@@ -322,8 +329,7 @@ public class WriteGroupTests
         Assert.True(locked.Wait(TimeSpan.FromSeconds(10)));
         Assert.Equal("written", seen[0]);
         Assert.Equal(3, seen.Count);
-        Assert.True(group.WhenWritten().AsTask().Wait(TimeSpan.FromSeconds(10)));
-        Assert.Null(group.EndQueued());
+        AssertWritten(group);
     }
 
     [Fact]
@@ -403,9 +409,7 @@ public class WriteGroupTests
     public void A_group_queued_after_the_dataset_closed_fails_and_leaves_its_keys_free()
     {
         var f = new StorageFixture();
-        using var group = new WriteGroup();
-        f.Db.Strings.Set("a"u8, "1"u8, 0, group);
-        f.Db.Strings.Set("b"u8, "1"u8, 0, group);
+        using var group = GroupOf(f, ("a", "1"), ("b", "1"));
         var locks = f.Dataset.Locks;
         f.Dispose();
 
