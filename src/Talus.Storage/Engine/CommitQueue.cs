@@ -27,6 +27,9 @@ public sealed class CommitQueue : IDisposable
     private Thread? _thread;
     private bool _busy;
     private bool _stopped;
+    private long _written;
+    private long _batches;
+    private int _pending;
 
     internal CommitQueue(Dataset dataset)
     {
@@ -41,10 +44,6 @@ public sealed class CommitQueue : IDisposable
 
     /// <summary>Groups queued and not yet written, the one being written included (INFO).</summary>
     public int Pending => Volatile.Read(ref _pending);
-
-    private long _written;
-    private long _batches;
-    private int _pending;
 
     /// <summary>Tests: runs on the committer's thread before each group's write (a test holds the committer in it).</summary>
     internal Action? BeforeWrite { get; set; }

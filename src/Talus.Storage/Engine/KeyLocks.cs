@@ -244,13 +244,11 @@ public sealed class KeyLocks
     }
 
     /// <summary>
-    /// Waits until no write of (db, key) is queued for the committer. The caller holds the key's stripe, so no new
-    /// one can be queued meanwhile; the committer needs no lock to finish the queued ones. Also for a pipeline
-    /// group that takes a key's stripe with <see cref="TryEnterStripe"/> or <see cref="EnterStripe"/>.
+    /// Waits until no write of the keys of <paramref name="slot"/> (<see cref="SlotOf"/>) is queued for the
+    /// committer. The caller holds the slot's stripe, so no new one can be queued meanwhile; the committer needs no
+    /// lock to finish the queued ones. Also for a pipeline group that takes a key's stripe with
+    /// <see cref="TryEnterStripe"/> or <see cref="EnterStripe"/>.
     /// </summary>
-    public void AwaitQueued(int db, ReadOnlySpan<byte> key) => AwaitQueued(SlotOf(db, key));
-
-    /// <summary><see cref="AwaitQueued(int, ReadOnlySpan{byte})"/> for a key's <see cref="SlotOf"/>.</summary>
     public void AwaitQueued(int slot)
     {
         if (Volatile.Read(ref _queued[slot]) != 0)

@@ -80,10 +80,11 @@ public sealed class PipelineTransaction
         {
             throw new InvalidOperationException("a pipeline group must not wait while it holds stripes");
         }
-        var stripe = KeyLocks.StripeOf(db, key);
+        var slot = KeyLocks.SlotOf(db, key);
+        var stripe = KeyLocks.StripeOfSlot(slot);
         _locks!.EnterStripe(stripe);
         _held.Add(stripe);
-        _locks.AwaitQueued(db, key);
+        _locks.AwaitQueued(slot);
     }
 
     /// <summary>Drops the collected batches unwritten and releases every stripe.</summary>
