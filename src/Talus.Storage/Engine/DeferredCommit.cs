@@ -1,0 +1,154 @@
+using System.Threading.Tasks.Sources;
+
+namespace Talus.Storage.Engine;
+
+/// <summary>
+/// A pipeline group's batch handed to the committer (<see cref="CommitQueue"/>) instead of written by the group's
+/// thread (<see cref="PipelineTransaction.Queue"/>). The group's stripes are released at once, so the next group on
+/// its keys runs while the batch is written; that group reads the keys through this one's records (<see cref="Find"/>)
+/// before the database, and its own batch is queued behind this one, so the writes land in the order the commands
+/// ran. The keys count as queued meanwhile (<see cref="KeyLocks.HasDeferred"/>): every other command that takes their
+/// stripe waits for the write, as for a queued SET.
+/// <para>
+/// A group that read through this one stands or falls with it: when this write fails, the committer fails the
+/// groups that depend on it without writing them (<see cref="DependencyFailed"/>), and a group that is still open
+/// fails at its commit. Nothing of any of them was acknowledged: replies go out only once a group is written.
+/// </para>
+/// Written on the committer's thread; read by the groups that read through it, on theirs. Its records never change
+/// once it is queued.
+/// </summary>
+public sealed class DeferredCommit : IQueuedWrite, IValueTaskSource
+{
+    private readonly EngineTransaction _records;
+    private readonly byte[] _batch;
+    private readonly int[] _slots;
+    private List<DeferredCommit>? _dependsOn;
+    private ManualResetValueTaskSourceCore<bool> _written = new() { RunContinuationsAsynchronously = true };
+    private Exception? _failure;
+    private int _finished;
+    private int _waiters;
+
+    internal DeferredCommit(EngineTransaction records, byte[] batch, int[] slots, List<DeferredCommit>? dependsOn, Action<Exception?>? written)
+    {
+        _records = records;
+        _batch = batch;
+        _slots = slots;
+        _dependsOn = dependsOn;
+        Written = written;
+    }
+
+    /// <summary>Its place in the order of the committer's queue.</summary>
+    internal long Sequence { get; set; }
+
+    /// <summary>Runs on the committer's thread once written (null) or failed, before the keys stop counting as queued.</summary>
+    private Action<Exception?>? Written { get; }
+
+    /// <summary>Why the write failed (or was not made); null when it was written. Meaningful once finished.</summary>
+    public Exception? Failure => _failure;
+
+    /// <summary>True once written or failed.</summary>
+    internal bool IsFinished => Volatile.Read(ref _finished) != 0;
+
+    long IQueuedWrite.Bytes => _batch.Length;
+
+    ReadOnlySpan<byte> IQueuedWrite.Representation => _batch;
+
+    /// <summary>True when a group it read through failed: it must fail too, unwritten.</summary>
+    bool IQueuedWrite.DependencyFailed
+    {
+        get
+        {
+            if (_dependsOn is { } dependsOn)
+            {
+                foreach (var earlier in dependsOn)
+                {
+                    if (earlier.IsFinished && earlier.Failure is not null)
+                    {
+                        return true;
+                    }
+                }
+            }
+            return false;
+        }
+    }
+
+    /// <summary>What this group wrote last at (family, key), as <see cref="EngineTransaction"/> reads its own writes.</summary>
+    internal PointOverlay.Lookup Find(uint family, ReadOnlySpan<byte> key, out ReadOnlySpan<byte> value) => _records.FindOwn(family, key, out value);
+
+    /// <summary>Completes when the committer has written the batch, or failed to (see <see cref="Failure"/>).</summary>
+    public ValueTask WhenWritten() => new(this, _written.Version);
+
+    /// <summary>Blocks the calling thread until the batch is written or failed (a group that must see it done first).</summary>
+    internal void AwaitFinished()
+    {
+        if (IsFinished)
+        {
+            return;
+        }
+        // Registered before the check, with full fences on both sides (see Finish).
+        Interlocked.Increment(ref _waiters);
+        try
+        {
+            lock (_slots)
+            {
+                while (!IsFinished)
+                {
+                    Monitor.Wait(_slots);
+                }
+            }
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _waiters);
+        }
+    }
+
+    void IQueuedWrite.Finish(Exception? failure, KeyLocks locks)
+    {
+        _failure = failure;
+        // Those it depended on are done before it: it holds them no longer (a long run of groups on one key must
+        // not keep every earlier batch alive).
+        _dependsOn = null;
+        try
+        {
+            Written?.Invoke(failure);
+        }
+        catch (Exception)
+        {
+            // Must not stop the committer or leave the keys queued.
+        }
+        Interlocked.Exchange(ref _finished, 1);
+        if (Volatile.Read(ref _waiters) != 0)
+        {
+            lock (_slots)
+            {
+                Monitor.PulseAll(_slots);
+            }
+        }
+        locks.Unqueue(_slots, deferred: true);
+        _written.SetResult(true);
+    }
+
+    void IValueTaskSource.GetResult(short token) => _written.GetResult(token);
+
+    ValueTaskSourceStatus IValueTaskSource.GetStatus(short token) => _written.GetStatus(token);
+
+    void IValueTaskSource.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+        _written.OnCompleted(continuation, state, token, flags);
+}
+
+/// <summary>What the committer writes: a connection's SET group (<see cref="WriteGroup"/>) or a pipeline group's batch (<see cref="DeferredCommit"/>).</summary>
+internal interface IQueuedWrite
+{
+    /// <summary>Bytes of the batch, for the committer's bound on a merged batch.</summary>
+    long Bytes { get; }
+
+    /// <summary>The batch in RocksDB's WriteBatch representation (12-byte header, then records).</summary>
+    ReadOnlySpan<byte> Representation { get; }
+
+    /// <summary>True when it must fail unwritten, since a write it read through failed.</summary>
+    bool DependencyFailed { get; }
+
+    /// <summary>The committer's end of it: report, release the keys, wake the owner. Must not throw.</summary>
+    void Finish(Exception? failure, KeyLocks locks);
+}
