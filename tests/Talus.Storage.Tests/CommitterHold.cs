@@ -52,6 +52,17 @@ internal sealed class HeldCommitter : IDisposable
 
     public void Release() => _open.Set();
 
+    /// <summary>
+    /// <paramref name="waiting"/> (started with <see cref="CommitterHold.Started{T}"/>) has not finished while the
+    /// committer is held (<paramref name="message"/> when it has), and finishes once it is released.
+    /// </summary>
+    public void AssertWaitsForTheWrite(Task waiting, string message)
+    {
+        Assert.False(waiting.Wait(TimeSpan.FromMilliseconds(300)), message);
+        Release();
+        Assert.True(waiting.Wait(TimeSpan.FromSeconds(10)));
+    }
+
     public void Dispose()
     {
         _open.Set();

@@ -84,10 +84,7 @@ public class DeferredCommitTests
 
         // INCR alone takes its key's stripe with Lock.
         var incremented = Started(() => f.Db.Strings.IncrBy("n"u8, 5, out var result) == OpStatus.Ok ? result : -1);
-        Assert.False(incremented.Wait(TimeSpan.FromMilliseconds(300)), "the lock was granted while the key's deferred commit was unwritten");
-
-        held.Release();
-        Assert.True(incremented.Wait(TimeSpan.FromSeconds(10)));
+        held.AssertWaitsForTheWrite(incremented, "the lock was granted while the key's deferred commit was unwritten");
         Assert.Equal(7, incremented.Result);
         AssertWritten(first);
         AssertValue(f, "n", "7");
@@ -108,10 +105,7 @@ public class DeferredCommitTests
             group.Commit(f.Dataset);
             return true;
         });
-        Assert.False(set.Wait(TimeSpan.FromMilliseconds(300)), "the SET was written before the key's deferred commit");
-
-        held.Release();
-        Assert.True(set.Wait(TimeSpan.FromSeconds(10)));
+        held.AssertWaitsForTheWrite(set, "the SET was written before the key's deferred commit");
         AssertWritten(first);
         AssertValue(f, "n", "x");
     }
@@ -154,10 +148,7 @@ public class DeferredCommitTests
             tx.Commit();
             return seen;
         });
-        Assert.False(committed.Wait(TimeSpan.FromMilliseconds(300)), "the commit returned before the write it read through");
-
-        held.Release();
-        Assert.True(committed.Wait(TimeSpan.FromSeconds(10)));
+        held.AssertWaitsForTheWrite(committed, "the commit returned before the write it read through");
         Assert.Equal(3, committed.Result);
         AssertWritten(first);
         AssertValue(f, "n", "3");
@@ -188,10 +179,7 @@ public class DeferredCommitTests
                 tx.Commit();
             }
         });
-        Assert.False(read.Wait(TimeSpan.FromMilliseconds(300)), "the range read ran before the deferred commit was written");
-
-        held.Release();
-        Assert.True(read.Wait(TimeSpan.FromSeconds(10)));
+        held.AssertWaitsForTheWrite(read, "the range read ran before the deferred commit was written");
         Assert.Equal("a 1", read.Result);
         AssertWritten(first);
     }
