@@ -75,6 +75,68 @@ public class DeferredCommitTests
     }
 
     [Fact]
+    public void A_group_stops_reading_through_a_commit_once_it_is_written_even_before_it_is_answered_for()
+    {
+        // Once the committer has written a commit and taken it off its list, a group taking one of its keys reads the
+        // database and may write the key on its own thread, while the commit's keys still count as queued (its
+        // callback runs). A group that listed the commit before must not answer that key from it any more.
+        using var f = new StorageFixture();
+        Assert.NotEqual(KeyLocks.StripeOf(0, "a"u8), KeyLocks.StripeOf(0, "b"u8));
+        using var held = new HeldCommitter(f.Dataset);
+        using var inCallback = new ManualResetEventSlim();
+        using var endCallback = new ManualResetEventSlim();
+        var tx = new PipelineTransaction();
+        tx.Open(f.Dataset);
+        Assert.True(tx.TryHold(0, "a"u8));
+        Increment(f, "a", 1);
+        Assert.True(tx.TryHold(0, "b"u8));
+        Increment(f, "b", 1);
+        var first = tx.Queue(_ =>
+        {
+            inCallback.Set();
+            endCallback.Wait(TimeSpan.FromSeconds(30));
+        })!;
+        held.AwaitHeld();
+
+        using var tookA = new ManualResetEventSlim();
+        using var goOn = new ManualResetEventSlim();
+        using var read = new ManualResetEventSlim();
+        var seen = 0L;
+        var later = Started(() =>
+        {
+            var group = new PipelineTransaction();
+            group.Open(f.Dataset);
+            Assert.True(group.TryHold(0, "a"u8));
+            tookA.Set();
+            Assert.True(goOn.Wait(TimeSpan.FromSeconds(10)));
+            Assert.True(group.TryHold(0, "b"u8));
+            Volatile.Write(ref seen, Increment(f, "b", 1));
+            read.Set();
+            group.Commit();
+            return true;
+        });
+        Assert.True(tookA.Wait(TimeSpan.FromSeconds(10)));
+        held.Release();
+        Assert.True(inCallback.Wait(TimeSpan.FromSeconds(10)));
+
+        // Written, off the list, its callback not done: this group reads "b" from the database and writes it here.
+        var between = new PipelineTransaction();
+        between.Open(f.Dataset);
+        Assert.True(between.TryHold(0, "b"u8));
+        Assert.Equal(2, Increment(f, "b", 1));
+        between.Commit();
+
+        goOn.Set();
+        var answered = read.Wait(TimeSpan.FromSeconds(10));
+        endCallback.Set();
+        Assert.True(answered);
+        Assert.True(later.Wait(TimeSpan.FromSeconds(10)));
+        Assert.Equal(3, Volatile.Read(ref seen));
+        AssertWritten(first);
+        AssertValue(f, "b", "3");
+    }
+
+    [Fact]
     public void A_command_that_locks_the_key_waits_for_its_deferred_commit()
     {
         using var f = new StorageFixture();

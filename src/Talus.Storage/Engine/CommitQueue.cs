@@ -184,11 +184,16 @@ public sealed class CommitQueue : IDisposable
         }
     }
 
-    /// <summary>Ends a group: a deferred commit leaves <see cref="Deferred"/> first, then the group finishes.</summary>
+    /// <summary>
+    /// Ends a group: a deferred commit is settled and leaves <see cref="Deferred"/> first, then the group finishes.
+    /// </summary>
     private void Finish(IQueuedWrite group, Exception? failure)
     {
         if (group is DeferredCommit deferred)
         {
+            // Settled before it leaves the list: a group that no longer finds it there reads the database and may
+            // write its keys on its own thread, so every group still holding it must see it settled by then.
+            deferred.Settle(failure);
             lock (_sync)
             {
                 // Written or failed: whoever takes its keys from now on reads the database (where it is, or is not).

@@ -25,6 +25,7 @@ public sealed class DeferredCommit : IQueuedWrite, IValueTaskSource
     private List<DeferredCommit>? _dependsOn;
     private ManualResetValueTaskSourceCore<bool> _written = new() { RunContinuationsAsynchronously = true };
     private Exception? _failure;
+    private int _settled;
     private int _finished;
     private int _waiters;
 
@@ -46,8 +47,23 @@ public sealed class DeferredCommit : IQueuedWrite, IValueTaskSource
     /// <summary>Why the write failed (or was not made); null when it was written. Meaningful once finished.</summary>
     public Exception? Failure => _failure;
 
-    /// <summary>True once written or failed.</summary>
+    /// <summary>True once written or failed, and answered for (its keys no longer count as queued, its owner is told).</summary>
     internal bool IsFinished => Volatile.Read(ref _finished) != 0;
+
+    /// <summary>
+    /// True once the committer has written it or failed to (<see cref="Failure"/> is then set). Set before it leaves
+    /// <see cref="CommitQueue.Deferred"/>: from then on a group taking one of its keys reads the database, and may
+    /// write the key there, so a group that still lists it must stop reading through it
+    /// (<see cref="EngineTransaction.PruneReadThrough"/>).
+    /// </summary>
+    internal bool IsSettled => Volatile.Read(ref _settled) != 0;
+
+    /// <summary>The committer's first step once the write is made or failed (see <see cref="IsSettled"/>).</summary>
+    internal void Settle(Exception? failure)
+    {
+        _failure = failure;
+        Interlocked.Exchange(ref _settled, 1);
+    }
 
     long IQueuedWrite.Bytes => _batch.Length;
 
@@ -62,7 +78,7 @@ public sealed class DeferredCommit : IQueuedWrite, IValueTaskSource
             {
                 foreach (var earlier in dependsOn)
                 {
-                    if (earlier.IsFinished && earlier.Failure is not null)
+                    if (earlier.IsSettled && earlier.Failure is not null)
                     {
                         return true;
                     }
@@ -105,7 +121,7 @@ public sealed class DeferredCommit : IQueuedWrite, IValueTaskSource
 
     void IQueuedWrite.Finish(Exception? failure, KeyLocks locks)
     {
-        _failure = failure;
+        Settle(failure);
         // Those it depended on are done before it: it holds them no longer (a long run of groups on one key must
         // not keep every earlier batch alive).
         _dependsOn = null;

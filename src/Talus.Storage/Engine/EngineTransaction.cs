@@ -88,14 +88,16 @@ public sealed class EngineTransaction : IDisposable
 
     /// <summary>
     /// Adds the deferred commits queued now (<see cref="CommitQueue.Deferred"/>) to those this transaction reads
-    /// through; the caller has just taken the stripe of a key one of them wrote (after <see cref="PruneReadThrough"/>).
+    /// through; the caller has just taken the stripe of a key one of them wrote (and calls <see cref="PruneReadThrough"/>
+    /// next).
     /// With the index built (which reads the database alone), they are waited for instead.
     /// <para>
     /// Why reading a key through them is right: the owner holds the key's stripe from before this call, so no commit
-    /// of the key can be queued after it; of those queued before, each one still unwritten is here (a commit queued
-    /// before one already here and still unwritten was unwritten at that one's adding too, since the committer
-    /// writes in queue order, and was added then), and the newest that wrote the key answers. Those written already
-    /// are in the database, which answers when none here wrote the key.
+    /// of the key is queued after it. Right after this call the commits already written are dropped
+    /// (<see cref="PruneReadThrough"/>), so each one left was unwritten then, and so was every commit queued after it
+    /// (the committer writes in queue order). The newer commits of the key were therefore all unwritten at this call
+    /// and are here (added now or before), and the newest of them answers; when none here wrote the key, the
+    /// database holds its latest state.
     /// </para>
     /// </summary>
     internal void ReadThrough(DeferredCommit[] queued)
@@ -120,7 +122,8 @@ public sealed class EngineTransaction : IDisposable
     }
 
     /// <summary>
-    /// Before the owner takes another key's stripe: drops the deferred commits read through that are written by now.
+    /// Each time the owner takes a key's stripe, after <see cref="ReadThrough"/>: drops the deferred commits read
+    /// through that are written by now.
     /// One of them may hold an older state of that key than the database does (a later group wrote the key and
     /// was written before this transaction took it), so from now on the database answers for what they wrote. What
     /// was read ahead goes too: it may have been read before their write. A dropped commit that failed fails this
@@ -136,7 +139,7 @@ public sealed class EngineTransaction : IDisposable
         for (var i = 0; i < list.Count; i++)
         {
             var deferred = list[i];
-            if (deferred.IsFinished)
+            if (deferred.IsSettled)
             {
                 _readThroughFailed |= deferred.Failure is not null;
                 dropped++;

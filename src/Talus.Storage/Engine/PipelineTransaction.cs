@@ -73,11 +73,13 @@ public sealed class PipelineTransaction
     private void Took(int slot)
     {
         _locks!.AwaitQueuedSets(slot);
-        _transaction!.PruneReadThrough();
         if (_locks.HasDeferred(slot))
         {
             _transaction!.ReadThrough(_commits!.Deferred);
         }
+        // After the commits queued now are added, not before: one already held could be written, together with a
+        // newer commit of this key, between the two steps, and would then answer for the key in its place.
+        _transaction!.PruneReadThrough();
         if (!_slots.Contains(slot))
         {
             _slots.Add(slot);
