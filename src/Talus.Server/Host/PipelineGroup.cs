@@ -227,11 +227,16 @@ public sealed class PipelineGroup
         {
             queued = _transaction.Queue(_written);
         }
-        catch (Exception ex) when (CommandContext.IsStorageFailure(ex))
+        catch (Exception ex)
         {
-            // A deferred commit it read through failed: nothing of the group happened.
+            // The group is closed and its stripes released either way; so is the gate, as after a commit.
             _signals.Clear();
             server.ExecutionGate.ExitReadLock();
+            if (!CommandContext.IsStorageFailure(ex))
+            {
+                throw;
+            }
+            // A deferred commit it read through failed: nothing of the group happened.
             ctx.FailHeldReplies(ex, $"Group commit of {ctx.HeldReplies.Count} commands");
             return false;
         }
