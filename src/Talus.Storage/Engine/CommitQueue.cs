@@ -18,20 +18,11 @@ namespace Talus.Storage.Engine;
 /// write before it is in the database. Whoever needs every write done (EXEC, a dataset swap, a role change,
 /// shutdown) calls <see cref="Drain"/>.
 /// </para>
-/// <para>
-/// A pipeline group of read-modify-write commands may be queued too (<see cref="DeferredCommit"/>): the groups not
-/// yet written are listed in queue order (<see cref="Deferred"/>) for the next group on their keys to read through,
-/// and a group whose dependency failed is failed here unwritten.
-/// </para>
 /// </summary>
 public sealed class CommitQueue : IDisposable
 {
     private readonly Dataset _dataset;
-    private readonly Queue<IQueuedWrite> _queue = new();
-    // The deferred commits queued and not yet finished, oldest first; replaced, never changed, so readers take it
-    // without a lock.
-    private DeferredCommit[] _deferred = [];
-    private long _sequence;
+    private readonly Queue<WriteGroup> _queue = new();
     private readonly object _sync = new();
     private Thread? _thread;
     private bool _busy;
@@ -57,22 +48,14 @@ public sealed class CommitQueue : IDisposable
     /// <summary>Tests: runs on the committer's thread before each group's write (a test holds the committer in it).</summary>
     internal Action? BeforeWrite { get; set; }
 
-    /// <summary>The deferred commits queued and not yet finished, in queue order.</summary>
-    internal DeferredCommit[] Deferred => Volatile.Read(ref _deferred);
-
     /// <summary>Queues a group whose keys are already marked queued; a stopped queue fails it at once.</summary>
-    internal void Enqueue(IQueuedWrite group)
+    internal void Enqueue(WriteGroup group)
     {
         lock (_sync)
         {
             if (!_stopped)
             {
                 Interlocked.Increment(ref _pending);
-                if (group is DeferredCommit deferred)
-                {
-                    deferred.Sequence = ++_sequence;
-                    Volatile.Write(ref _deferred, [.. _deferred, deferred]);
-                }
                 _queue.Enqueue(group);
                 if (_thread is null)
                 {
@@ -108,8 +91,7 @@ public sealed class CommitQueue : IDisposable
     private void Run()
     {
         PerfLevel.OffForThisThread();
-        var taken = new List<IQueuedWrite>(MaxMerged);
-        var written = new List<IQueuedWrite>(MaxMerged);
+        var taken = new List<WriteGroup>(MaxMerged);
         var merged = new ArrayBufferWriter<byte>(64 * 1024);
         while (true)
         {
@@ -137,31 +119,17 @@ public sealed class CommitQueue : IDisposable
                 }
                 _busy = true;
             }
-            // A group that read through a failed one fails with it, unwritten; in queue order, so one that read
-            // through such a group fails too.
-            written.Clear();
-            foreach (var group in taken)
-            {
-                if (group.DependencyFailed)
-                {
-                    Finish(group, new IOException("a write this pipeline group read through failed, so it was not written"));
-                }
-                else
-                {
-                    written.Add(group);
-                }
-            }
             Exception? failure = null;
             try
             {
                 BeforeWrite?.Invoke();
-                if (written.Count == 1 && written[0] is WriteGroup single)
+                if (taken.Count == 1)
                 {
-                    _dataset.Engine.Write(single.Batch);
+                    _dataset.Engine.Write(taken[0].Batch);
                 }
-                else if (written.Exists(static group => !IsEmpty(group)))
+                else
                 {
-                    using var batch = Merge(written, merged);
+                    using var batch = Merge(taken, merged);
                     _dataset.Engine.Write(batch);
                 }
             }
@@ -172,43 +140,13 @@ public sealed class CommitQueue : IDisposable
                 failure = ex;
             }
             Interlocked.Add(ref _written, taken.Count);
-            if (written.Count != 0)
+            Interlocked.Increment(ref _batches);
+            foreach (var group in taken)
             {
-                Interlocked.Increment(ref _batches);
-            }
-            foreach (var group in written)
-            {
-                Finish(group, failure);
+                group.Finish(failure, _dataset.Locks);
             }
             Interlocked.Add(ref _pending, -taken.Count);
         }
-    }
-
-    /// <summary>
-    /// Ends a group: a deferred commit is settled and leaves <see cref="Deferred"/> first, then the group finishes.
-    /// </summary>
-    private void Finish(IQueuedWrite group, Exception? failure)
-    {
-        if (group is DeferredCommit deferred)
-        {
-            // Settled before it leaves the list: a group that no longer finds it there reads the database and may
-            // write its keys on its own thread, so every group still holding it must see it settled by then.
-            deferred.Settle(failure);
-            lock (_sync)
-            {
-                // Written or failed: whoever takes its keys from now on reads the database (where it is, or is not).
-                var current = _deferred;
-                var at = Array.IndexOf(current, deferred);
-                if (at >= 0)
-                {
-                    var rest = new DeferredCommit[current.Length - 1];
-                    Array.Copy(current, rest, at);
-                    Array.Copy(current, at + 1, rest, at, current.Length - at - 1);
-                    Volatile.Write(ref _deferred, rest);
-                }
-            }
-        }
-        group.Finish(failure, _dataset.Locks);
     }
 
     /// <summary>Most groups written as one batch.</summary>
@@ -222,24 +160,18 @@ public sealed class CommitQueue : IDisposable
     /// <see cref="StorageEngine.Write"/> puts after a batch's last record (the engine adds the last group's), so a
     /// replica still sees where each group's whole commands end.
     /// </summary>
-    private static WriteBatch Merge(List<IQueuedWrite> groups, ArrayBufferWriter<byte> buffer)
+    private static WriteBatch Merge(List<WriteGroup> groups, ArrayBufferWriter<byte> buffer)
     {
         buffer.ResetWrittenCount();
         buffer.GetSpan(WriteBatchFormat.HeaderSize)[..WriteBatchFormat.HeaderSize].Clear();
         buffer.Advance(WriteBatchFormat.HeaderSize);
         var count = 0u;
-        var last = groups.FindLastIndex(static group => !IsEmpty(group));
-        for (var i = 0; i <= last; i++)
+        for (var i = 0; i < groups.Count; i++)
         {
-            if (IsEmpty(groups[i]))
-            {
-                // A pipeline group that wrote nothing (it waited only for what it read through): no records, no marker.
-                continue;
-            }
-            var records = groups[i].Representation;
+            var records = groups[i].Batch.AsSpan();
             count += BinaryPrimitives.ReadUInt32LittleEndian(records[8..]);
             buffer.Write(records[WriteBatchFormat.HeaderSize..]);
-            if (i < last)
+            if (i < groups.Count - 1)
             {
                 var marker = WriteBatchFormat.BoundaryMarker;
                 var span = buffer.GetSpan(2 + marker.Length);
@@ -253,8 +185,6 @@ public sealed class CommitQueue : IDisposable
         // The batch copies the representation into native memory: the buffer is reused for the next one.
         return WriteBatch.FromSpan(buffer.WrittenSpan);
     }
-
-    private static bool IsEmpty(IQueuedWrite group) => group.Representation.Length <= WriteBatchFormat.HeaderSize;
 
     /// <summary>Writes what is queued, then stops the thread; groups queued later fail.</summary>
     public void Dispose()

@@ -41,12 +41,6 @@ public sealed class EngineTransaction : IDisposable
     private ReadAhead? _ahead;
     private uint _count;
     private bool _disposed;
-    // The deferred commits of other pipeline groups (DeferredCommit) that wrote this transaction's keys before it
-    // took them and were not yet written then, oldest first: its point reads look there after its own writes and
-    // before the database (see ReadThrough and PruneReadThrough for why that stays right).
-    private List<DeferredCommit>? _readThrough;
-    private long _readThroughNewest;
-    private bool _readThroughFailed;
 
     internal EngineTransaction(StorageEngine engine) => _engine = engine;
 
@@ -80,135 +74,9 @@ public sealed class EngineTransaction : IDisposable
         }
     }
 
-    /// <summary>True while the transaction reads through deferred commits of other groups: its own batch must be queued behind them.</summary>
-    internal bool ReadsThroughDeferred => _readThrough is { Count: > 0 };
-
-    /// <summary>The deferred commits read through (see <see cref="ReadsThroughDeferred"/>), oldest first.</summary>
-    internal List<DeferredCommit>? DeferredReadThrough => _readThrough;
-
-    /// <summary>
-    /// Adds the deferred commits queued now (<see cref="CommitQueue.Deferred"/>) to those this transaction reads
-    /// through; the caller has just taken the stripe of a key one of them wrote (and calls <see cref="PruneReadThrough"/>
-    /// next).
-    /// With the index built (which reads the database alone), they are waited for instead.
-    /// <para>
-    /// Why reading a key through them is right: the owner holds the key's stripe from before this call, so no commit
-    /// of the key is queued after it. Right after this call the commits already written are dropped
-    /// (<see cref="PruneReadThrough"/>), so each one left was unwritten then, and so was every commit queued after it
-    /// (the committer writes in queue order). The newer commits of the key were therefore all unwritten at this call
-    /// and are here (added now or before), and the newest of them answers; when none here wrote the key, the
-    /// database holds its latest state.
-    /// </para>
-    /// </summary>
-    internal void ReadThrough(DeferredCommit[] queued)
-    {
-        if (queued.Length == 0)
-        {
-            return;
-        }
-        var list = _readThrough ??= new List<DeferredCommit>(queued.Length);
-        foreach (var deferred in queued)
-        {
-            if (deferred.Sequence > _readThroughNewest)
-            {
-                list.Add(deferred);
-                _readThroughNewest = deferred.Sequence;
-            }
-        }
-        if (_index is not null)
-        {
-            AwaitReadThrough();
-        }
-    }
-
-    /// <summary>
-    /// Each time the owner takes a key's stripe, after <see cref="ReadThrough"/>: drops the deferred commits read
-    /// through that are written by now.
-    /// One of them may hold an older state of that key than the database does (a later group wrote the key and
-    /// was written before this transaction took it), so from now on the database answers for what they wrote. What
-    /// was read ahead goes too: it may have been read before their write. A dropped commit that failed fails this
-    /// transaction at its commit (it may have read through it).
-    /// </summary>
-    internal void PruneReadThrough()
-    {
-        if (_readThrough is not { } list)
-        {
-            return;
-        }
-        var dropped = 0;
-        for (var i = 0; i < list.Count; i++)
-        {
-            var deferred = list[i];
-            if (deferred.IsSettled)
-            {
-                _readThroughFailed |= deferred.Failure is not null;
-                dropped++;
-            }
-            else if (dropped > 0)
-            {
-                list[i - dropped] = deferred;
-            }
-        }
-        if (dropped == 0)
-        {
-            return;
-        }
-        list.RemoveRange(list.Count - dropped, dropped);
-        _ahead = null;
-        if (list.Count == 0)
-        {
-            _readThrough = null;
-        }
-    }
-
-    /// <summary>
-    /// Waits until every deferred commit read through is written, and reads the database alone from then on. When
-    /// one of them failed, what this transaction read through it never happened: it fails at its commit.
-    /// </summary>
-    private void AwaitReadThrough()
-    {
-        if (_readThrough is not { } list)
-        {
-            return;
-        }
-        foreach (var deferred in list)
-        {
-            deferred.AwaitFinished();
-            _readThroughFailed |= deferred.Failure is not null;
-        }
-        _readThrough = null;
-    }
-
-    /// <summary>
-    /// Where a deferred commit read through last wrote (family, key), newest first; <see cref="PointOverlay.Lookup.Absent"/>
-    /// when none did.
-    /// </summary>
-    private PointOverlay.Lookup FindReadThrough(uint family, ReadOnlySpan<byte> key, out ReadOnlySpan<byte> value)
-    {
-        value = default;
-        if (_readThrough is { } list)
-        {
-            for (var i = list.Count - 1; i >= 0; i--)
-            {
-                var found = list[i].Find(family, key, out value);
-                if (found != PointOverlay.Lookup.Absent)
-                {
-                    return found;
-                }
-            }
-        }
-        return PointOverlay.Lookup.Absent;
-    }
-
-    /// <summary>What this transaction itself wrote last at (family, key): for a deferred commit's readers.</summary>
-    internal PointOverlay.Lookup FindOwn(uint family, ReadOnlySpan<byte> key, out ReadOnlySpan<byte> value) =>
-        _points!.Find(_records.WrittenSpan, family, key, out value);
-
     /// <summary>Builds the index from every record collected so far; from now on it answers every read.</summary>
     private void BuildIndex()
     {
-        // The index reads the database under the collected records: deferred commits read through must be in it.
-        AwaitReadThrough();
         _index = new WriteBatchWithIndex(0, true);
         _points = null;
         Replay(_records.WrittenSpan);
@@ -279,7 +147,7 @@ public sealed class EngineTransaction : IDisposable
     {
         if (_points is { } points)
         {
-            switch (Find(points, _engine.IdOf(family), key, out value))
+            switch (points.Find(_records.WrittenSpan, _engine.IdOf(family), key, out value))
             {
                 case PointOverlay.Lookup.Set:
                     return true;
@@ -297,7 +165,7 @@ public sealed class EngineTransaction : IDisposable
     {
         if (_points is { } points)
         {
-            return Find(points, _engine.IdOf(family), key, out var value) switch
+            return points.Find(_records.WrittenSpan, _engine.IdOf(family), key, out var value) switch
             {
                 PointOverlay.Lookup.Set => value.ToArray(),
                 PointOverlay.Lookup.Deleted => null,
@@ -330,19 +198,12 @@ public sealed class EngineTransaction : IDisposable
         {
             return Get(db, family, key, options);
         }
-        return Find(points, _engine.IdOf(family), key, out var value) switch
+        return points.Find(_records.WrittenSpan, _engine.IdOf(family), key, out var value) switch
         {
             PointOverlay.Lookup.Set => value.ToArray(),
             PointOverlay.Lookup.Deleted => null,
             _ => (_ahead ??= new ReadAhead()).Get(_engine, family, key, lower, upper, forward, ReadAheadAtOnce, options),
         };
-    }
-
-    /// <summary>The transaction's own writes first, then the deferred commits it reads through.</summary>
-    private PointOverlay.Lookup Find(PointOverlay points, uint family, ReadOnlySpan<byte> key, out ReadOnlySpan<byte> value)
-    {
-        var found = points.Find(_records.WrittenSpan, family, key, out value);
-        return found == PointOverlay.Lookup.Absent ? FindReadThrough(family, key, out value) : found;
     }
 
     /// <summary>An iterator over the database (as <paramref name="options"/> bound it) with this transaction's writes laid over it.</summary>
@@ -363,14 +224,15 @@ public sealed class EngineTransaction : IDisposable
     public void Commit()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        ThrowIfReadThroughFailed();
-        if (ReadsThroughDeferred)
-        {
-            throw new InvalidOperationException("a transaction that reads through deferred commits is queued behind them, not written");
-        }
         if (_count > 0)
         {
-            var rep = CoalescedBatch();
+            // Records a later one overwrites (a hot key's metadata, rewritten by every command of a group) are
+            // dropped: the batch writes the same final state with fewer memtable inserts and binlog bytes.
+            var coalesced = new ArrayBufferWriter<byte>();
+            var kept = WriteBatchCoalescing.Coalesce(_records.WrittenSpan, coalesced);
+            var rep = kept < 0
+                ? WriteBatchCoalescing.ToBatch(_records.WrittenSpan, (int)_count)
+                : WriteBatchCoalescing.ToBatch(coalesced.WrittenSpan, kept);
             using var batch = new WriteBatch(rep, rep.Length);
             StorageEngine.End(this);
             _engine.Write(batch);
@@ -382,51 +244,6 @@ public sealed class EngineTransaction : IDisposable
             _ahead.HandOn(carry);
         }
         Dispose();
-    }
-
-    /// <summary>
-    /// The batch to write: every collected record, less those a later one overwrites (a hot key's metadata,
-    /// rewritten by every command of a group): the same final state with fewer memtable inserts and binlog bytes.
-    /// </summary>
-    private byte[] CoalescedBatch()
-    {
-        var coalesced = new ArrayBufferWriter<byte>();
-        var kept = WriteBatchCoalescing.Coalesce(_records.WrittenSpan, coalesced);
-        return kept < 0
-            ? WriteBatchCoalescing.ToBatch(_records.WrittenSpan, (int)_count)
-            : WriteBatchCoalescing.ToBatch(coalesced.WrittenSpan, kept);
-    }
-
-    private void ThrowIfReadThroughFailed()
-    {
-        if (_readThroughFailed)
-        {
-            throw new IOException("a write this transaction read through failed, so it was not written");
-        }
-    }
-
-    /// <summary>
-    /// Whether the transaction can be handed to the committer (<see cref="Defer"/>): it answers its reads from its
-    /// point overlay (no index), so later groups can read through it.
-    /// </summary>
-    internal bool CanDefer => _points is not null && !_disposed;
-
-    /// <summary>
-    /// Ends the transaction on this thread without writing it, and returns its batch (null when it wrote nothing);
-    /// its records stay readable (<see cref="FindOwn"/>) by the groups that read through it once queued.
-    /// </summary>
-    internal byte[]? Defer()
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        ThrowIfReadThroughFailed();
-        if (!CanDefer)
-        {
-            throw new InvalidOperationException("only a transaction without an index can be deferred");
-        }
-        var rep = _count > 0 ? CoalescedBatch() : null;
-        _disposed = true;
-        StorageEngine.End(this);
-        return rep;
     }
 
     /// <summary>Whether any record of <paramref name="records"/> is in the column family <paramref name="family"/>.</summary>

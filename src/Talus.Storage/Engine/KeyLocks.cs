@@ -19,16 +19,9 @@ public sealed class KeyLocks
     // stripe is the slot modulo StripeCount, so a queued key's slot only changes under its stripe.
     private const int SlotCount = 64 * StripeCount;
     private readonly int[] _queued = new int[SlotCount];
-    // Of those, the writes of pipeline groups whose commit was deferred (DeferredCommit): a later pipeline group on
-    // the key reads through them instead of waiting; everyone else waits for them as for any queued write.
-    private readonly int[] _deferred = new int[SlotCount];
     private readonly object _queuedSync = new();
     private int _queuedTotal;
     private int _queueWaiters;
-
-    // Set while this thread runs an open pipeline group (PipelineTransaction): its commands read through the
-    // deferred commits of their keys, so taking a key's stripe again (Lock, inside the group) does not wait for them.
-    [ThreadStatic] private static bool t_readsThroughDeferred;
 
     public KeyLocks()
     {
@@ -61,31 +54,15 @@ public sealed class KeyLocks
     /// <summary>
     /// Locks the stripe of one key until the returned scope is disposed. A write of the key still queued for the
     /// committer is written before this returns, so what the caller reads under the stripe is the key's latest
-    /// state. Inside an open pipeline group, whose reads see the deferred commits of its keys, only queued SETs
-    /// are waited for.
+    /// state.
     /// </summary>
     public Scope Lock(int db, ReadOnlySpan<byte> key)
     {
         var slot = SlotOf(db, key);
         var stripe = StripeOfSlot(slot);
         Monitor.Enter(_stripes[stripe]);
-        AwaitQueuedForThread(slot);
+        AwaitQueued(slot);
         return new Scope(this, stripe);
-    }
-
-    /// <summary>Sets whether this thread runs an open pipeline group (see <see cref="Lock"/>).</summary>
-    internal static void ReadThroughDeferred(bool on) => t_readsThroughDeferred = on;
-
-    private void AwaitQueuedForThread(int slot)
-    {
-        if (t_readsThroughDeferred)
-        {
-            AwaitQueuedSets(slot);
-        }
-        else
-        {
-            AwaitQueued(slot);
-        }
     }
 
     /// <summary>Locks the stripes of several keys in ascending stripe order.</summary>
@@ -111,7 +88,7 @@ public sealed class KeyLocks
         }
         foreach (var slot in slots)
         {
-            AwaitQueuedForThread(slot);
+            AwaitQueued(slot);
         }
         return new MultiScope(this, taken);
     }
@@ -280,40 +257,6 @@ public sealed class KeyLocks
         }
     }
 
-    /// <summary>
-    /// <see cref="AwaitQueued(int)"/> for the queued SET groups of the slot only, not for its deferred commits: for a
-    /// pipeline group, which reads through those (<see cref="HasDeferred"/>). The caller holds the slot's stripe.
-    /// </summary>
-    internal void AwaitQueuedSets(int slot)
-    {
-        if (QueuedSets(slot) != 0)
-        {
-            AwaitSlow(() => QueuedSets(slot) == 0);
-        }
-    }
-
-    // Read under the slot's stripe, so no count of it rises meanwhile; they only fall. A deferred commit leaves the
-    // deferred count before the queued one (Unqueue), so reading the queued count first never takes a deferred
-    // commit's part of it for less than it is: a SET group still queued is never missed (a deferred commit that is
-    // just leaving may be taken for one, and waited for).
-    private int QueuedSets(int slot)
-    {
-        var queued = Volatile.Read(ref _queued[slot]);
-        return queued - Volatile.Read(ref _deferred[slot]);
-    }
-
-    /// <summary>Whether a deferred commit of the slot's keys waits for the committer (the caller holds the slot's stripe).</summary>
-    internal bool HasDeferred(int slot) => Volatile.Read(ref _deferred[slot]) != 0;
-
-    /// <summary>Waits until no deferred commit of the slot's keys is queued (a SET group written on its own thread).</summary>
-    internal void AwaitDeferred(int slot)
-    {
-        if (HasDeferred(slot))
-        {
-            AwaitSlow(() => !HasDeferred(slot));
-        }
-    }
-
     private void AwaitNoneQueued()
     {
         if (Volatile.Read(ref _queuedTotal) != 0)
@@ -343,33 +286,21 @@ public sealed class KeyLocks
         }
     }
 
-    /// <summary>
-    /// Counts the keys of a write group as queued (the caller holds their stripes); <paramref name="deferred"/>: a
-    /// pipeline group's deferred commit.
-    /// </summary>
-    internal void MarkQueued(ReadOnlySpan<int> slots, bool deferred = false)
+    /// <summary>Counts the keys of a write group as queued (the caller holds their stripes).</summary>
+    internal void MarkQueued(ReadOnlySpan<int> slots)
     {
         foreach (var slot in slots)
         {
-            if (deferred)
-            {
-                Interlocked.Increment(ref _deferred[slot]);
-            }
             Interlocked.Increment(ref _queued[slot]);
         }
         Interlocked.Add(ref _queuedTotal, slots.Length);
     }
 
     /// <summary>The keys of a write group are written (or its write failed): wakes whoever waits for them.</summary>
-    internal void Unqueue(ReadOnlySpan<int> slots, bool deferred = false)
+    internal void Unqueue(ReadOnlySpan<int> slots)
     {
         foreach (var slot in slots)
         {
-            // The deferred count first, so it never exceeds the deferred commits still in the queued count (see QueuedSets).
-            if (deferred)
-            {
-                Interlocked.Decrement(ref _deferred[slot]);
-            }
             Interlocked.Decrement(ref _queued[slot]);
         }
         Interlocked.Add(ref _queuedTotal, -slots.Length);
