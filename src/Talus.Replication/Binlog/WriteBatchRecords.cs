@@ -30,7 +30,7 @@ public static class WriteBatchRecords
         }
         var result = new byte[WriteBatchFormat.HeaderSize + rep.Length - pos];
         BinaryPrimitives.WriteUInt64LittleEndian(result, BinaryPrimitives.ReadUInt64LittleEndian(rep) + skip);
-        BinaryPrimitives.WriteUInt32LittleEndian(result.AsSpan(8), BinaryPrimitives.ReadUInt32LittleEndian(rep[8..]) - (uint)skip);
+        BinaryPrimitives.WriteUInt32LittleEndian(result.AsSpan(8), WriteBatchFormat.Count(rep) - (uint)skip);
         rep[pos..].CopyTo(result.AsSpan(WriteBatchFormat.HeaderSize));
         return result;
     }
@@ -42,7 +42,7 @@ public static class WriteBatchRecords
         {
             throw new InvalidDataException("write batch shorter than its header");
         }
-        var count = BinaryPrimitives.ReadUInt32LittleEndian(rep[8..WriteBatchFormat.HeaderSize]);
+        var count = WriteBatchFormat.Count(rep);
         if (skip >= count)
         {
             throw new InvalidDataException($"cannot skip {skip} of {count} records");

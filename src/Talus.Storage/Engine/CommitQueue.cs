@@ -169,16 +169,11 @@ public sealed class CommitQueue : IDisposable
         for (var i = 0; i < groups.Count; i++)
         {
             var records = groups[i].Batch.AsSpan();
-            count += BinaryPrimitives.ReadUInt32LittleEndian(records[8..]);
+            count += WriteBatchFormat.Count(records);
             buffer.Write(records[WriteBatchFormat.HeaderSize..]);
             if (i < groups.Count - 1)
             {
-                var marker = WriteBatchFormat.BoundaryMarker;
-                var span = buffer.GetSpan(2 + marker.Length);
-                span[0] = WriteBatchFormat.LogDataTag;
-                span[1] = (byte)marker.Length;
-                marker.CopyTo(span[2..]);
-                buffer.Advance(2 + marker.Length);
+                WriteBatchFormat.WriteBoundaryMarker(buffer);
             }
         }
         BinaryPrimitives.WriteUInt32LittleEndian(MemoryMarshal.AsMemory(buffer.WrittenMemory).Span[8..], count);

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using RocksDbSharp;
 
@@ -63,7 +62,7 @@ public sealed class EngineTransaction : IDisposable
         }
         var offset = _records.WrittenCount;
         _records.Write(records);
-        _count += BinaryPrimitives.ReadUInt32LittleEndian(rep[8..WriteBatchFormat.HeaderSize]);
+        _count += WriteBatchFormat.Count(rep);
         if (_index is not null)
         {
             Replay(records);

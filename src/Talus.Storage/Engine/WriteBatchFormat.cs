@@ -1,3 +1,6 @@
+using System.Buffers;
+using System.Buffers.Binary;
+
 namespace Talus.Storage.Engine;
 
 /// <summary>
@@ -21,6 +24,23 @@ public static class WriteBatchFormat
 
     /// <summary>The log-data blob that ends every batch the engine writes.</summary>
     public static ReadOnlySpan<byte> BoundaryMarker => "|"u8;
+
+    /// <summary>The record count in a representation's header (log data not counted).</summary>
+    public static uint Count(ReadOnlySpan<byte> rep) => BinaryPrimitives.ReadUInt32LittleEndian(rep[8..HeaderSize]);
+
+    /// <summary>
+    /// Appends the boundary marker as a record (tag, varint32 length, blob), as <c>PutLogData</c> would, to a
+    /// representation built by hand (the committer's batch of several groups).
+    /// </summary>
+    public static void WriteBoundaryMarker(IBufferWriter<byte> output)
+    {
+        var marker = BoundaryMarker;
+        var span = output.GetSpan(2 + marker.Length);
+        span[0] = LogDataTag;
+        span[1] = (byte)marker.Length; // a varint32 of one byte: the marker is shorter than 128 bytes
+        marker.CopyTo(span[2..]);
+        output.Advance(2 + marker.Length);
+    }
 
     public static uint ReadVarint(ReadOnlySpan<byte> data, scoped ref int pos)
     {
