@@ -53,6 +53,9 @@ public class DiskFullTests
         // SETs that end a read are written by the committer thread: its failure answers each of them the same way.
         var queued = c.CallPipelined([["SET", "d", "1"], ["SET", "e", "2"], ["SET", "f", "3"]]);
         Assert.All(queued, reply => Assert.StartsWith("ERR storage error", reply.Text, StringComparison.Ordinal));
+        // So are read-modify-write commands that end a read (a deferred commit of the group).
+        var deferred = c.CallPipelined([["HSET", "h", "f1", "v"], ["HSET", "h", "f2", "v"], ["SADD", "s", "m"]]);
+        Assert.All(deferred, reply => Assert.StartsWith("ERR storage error", reply.Text, StringComparison.Ordinal));
         Assert.Equal("PONG", c.Call("PING").Text);
         Assert.Equal(stored, c.Call("DBSIZE").Integer);
         var persistence = server.Info("persistence");
@@ -76,6 +79,7 @@ public class DiskFullTests
         Assert.True(c.Call("GET", "a").IsNull);
         Assert.True(c.Call("GET", "f").IsNull);
         Assert.True(c.Call("GET", "x").IsNull);
+        Assert.Equal(0, c.Call("EXISTS", "h", "s").Integer);
         Assert.Equal(stored + 2, c.Call("DBSIZE").Integer);
 
         // And all of it is on disk.

@@ -118,6 +118,32 @@ public class PipelineReadModifyWriteTests
     }
 
     [Fact]
+    public async Task A_pipeline_of_writes_is_written_by_the_committer_and_a_pipeline_of_pops_is_not()
+    {
+        await using var server = await TalusProcess.LaunchAsync();
+        using var c = server.Client();
+        long Groups() => long.Parse(server.Info("persistence")["talus_commit_queue_groups"], CultureInfo.InvariantCulture);
+        Assert.Equal(0, Groups());
+
+        var hsets = Enumerable.Range(0, 16).Select(i => new[] { "HSET", "h", $"f{i}", $"v{i}" }).ToArray();
+        Assert.All(c.CallPipelined(hsets), reply => Assert.Equal(1, reply.Integer));
+        var afterHashes = Groups();
+        Assert.InRange(afterHashes, 1, 2);
+        Assert.Equal(16, c.Call("HLEN", "h").Integer);
+
+        var pushes = Enumerable.Range(0, 16).Select(i => new[] { "RPUSH", "l", $"e{i}" }).ToArray();
+        Assert.Equal(Enumerable.Range(1, 16).Select(i => (long)i), c.CallPipelined(pushes).Select(r => r.Integer));
+        var afterPushes = Groups();
+        Assert.InRange(afterPushes, afterHashes + 1, afterHashes + 2);
+
+        // Pops rewrite only the list's metadata: the hand-off would cost more than the write.
+        var pops = Enumerable.Range(0, 16).Select(_ => new[] { "LPOP", "l" }).ToArray();
+        Assert.Equal(Enumerable.Range(0, 16).Select(i => $"e{i}"), c.CallPipelined(pops).Select(r => r.Text));
+        Assert.Equal(afterPushes, Groups());
+        Assert.Equal("0", server.Info("persistence")["talus_commit_queue_length"]);
+    }
+
+    [Fact]
     public async Task Connections_that_find_a_hot_key_held_give_way_and_keep_their_replies_in_order()
     {
         await using var server = await TalusProcess.LaunchAsync();

@@ -1,4 +1,5 @@
 using Talus.Storage.Engine;
+using static Talus.Storage.Tests.CommitterHold;
 
 namespace Talus.Storage.Tests;
 
@@ -82,35 +83,6 @@ public class WriteGroupTests
         Assert.Equal(KeyLookup.Found, f.Db.Strings.Get("held"u8, out _));
     }
 
-    /// <summary>Holds the dataset's committer before each write until <see cref="Release"/>.</summary>
-    private sealed class HeldCommitter : IDisposable
-    {
-        private readonly ManualResetEventSlim _open = new(false);
-        private readonly ManualResetEventSlim _entered = new(false);
-        private readonly CommitQueue _queue;
-
-        public HeldCommitter(Dataset dataset)
-        {
-            _queue = dataset.Commits;
-            _queue.BeforeWrite = () =>
-            {
-                _entered.Set();
-                _open.Wait(TimeSpan.FromSeconds(30));
-            };
-        }
-
-        /// <summary>Waits until the committer has taken a write and is held in it.</summary>
-        public void AwaitHeld() => Assert.True(_entered.Wait(TimeSpan.FromSeconds(10)), "the committer did not start a write");
-
-        public void Release() => _open.Set();
-
-        public void Dispose()
-        {
-            _open.Set();
-            _queue.BeforeWrite = null;
-        }
-    }
-
     private static byte[] Key(string s) => System.Text.Encoding.ASCII.GetBytes(s);
 
     /// <summary>A write group holding a plain SET of each pair.</summary>
@@ -135,22 +107,6 @@ public class WriteGroupTests
     {
         Assert.Equal(KeyLookup.Found, f.Db.Strings.Get(Key(key), out var value));
         Assert.Equal(expected, System.Text.Encoding.ASCII.GetString(value));
-    }
-
-    /// <summary>
-    /// Runs <paramref name="work"/> on a thread of its own and returns once that thread has started it, so that a
-    /// check that it has not finished yet is not passed merely by a late start.
-    /// </summary>
-    private static Task<T> Started<T>(Func<T> work)
-    {
-        using var started = new ManualResetEventSlim();
-        var task = Task.Factory.StartNew(() =>
-        {
-            started.Set();
-            return work();
-        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-        Assert.True(started.Wait(TimeSpan.FromSeconds(10)));
-        return task;
     }
 
     [Fact]

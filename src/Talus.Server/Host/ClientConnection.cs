@@ -151,9 +151,10 @@ public sealed class ClientConnection
                 }
                 if (_processor.WritesQueued)
                 {
-                    // The SETs of this read are queued for the committer: their replies go out once they are written,
-                    // and no command of this client runs before (a later one must see them). The socket read for the
-                    // next commands starts now, on this thread, and is taken up at the top of the loop.
+                    // The writes of this read (a SET group or a read-modify-write group) are queued for the committer:
+                    // their replies go out once they are written, and no command of this client runs before (a later
+                    // one must see them). The socket read for the next commands starts now, on this thread, and is
+                    // taken up at the top of the loop.
                     if (outcome is BatchOutcome.NeedMoreData or BatchOutcome.FlushFirst && !result.IsCompleted)
                     {
                         nextRead = _reader.ReadAsync(token);

@@ -10,15 +10,31 @@ namespace Talus.Server.Host;
 /// execution gate shared (taken before any stripe, the order every other holder of both follows) and the stripe
 /// of each joined key; plain SETs of the pipeline join it too, so later commands read their writes. Any other
 /// command commits the group first, and so does the end of the call, before a reply leaves.
+/// <para>
+/// A group of two or more commands left open at the end of a socket read may be handed to the committer instead
+/// (<see cref="TryQueue"/>): its stripes and the gate are released at once, so the next connection's group on the
+/// same key runs (reading through this one) while the batch is written; this connection sends the replies once it
+/// is written (<see cref="WhenWritten"/>, <see cref="EndQueued"/>).
+/// </para>
 /// </summary>
-public sealed class PipelineGroup(ServerContext server)
+public sealed class PipelineGroup
 {
     /// <summary>Commit once the group holds this many records, so a long pipeline does not collect without bound.</summary>
     public const uint MaxRecords = 4096;
 
+    private readonly ServerContext server;
     private readonly PipelineTransaction _transaction = new();
     private readonly List<(int Db, byte[] Key)> _signals = [];
+    private readonly Action<Exception?> _written;
     private long _watchStamp;
+    private int _commands;
+    private DeferredCommit? _queued;
+
+    public PipelineGroup(ServerContext server)
+    {
+        this.server = server;
+        _written = Written;
+    }
 
     public bool IsOpen => _transaction.IsOpen;
 
@@ -60,6 +76,7 @@ public sealed class PipelineGroup(ServerContext server)
             }
             _transaction.Open(server.Dataset);
             _watchStamp = server.Watches.Stamp;
+            _commands = 0;
             if (_transaction.TryHold(db, key, admitted))
             {
                 Joined(ctx, db, key);
@@ -86,6 +103,7 @@ public sealed class PipelineGroup(ServerContext server)
             }
             // Holding nothing but the gate: waiting for the stripe cannot close a cycle.
             _transaction.Hold(db, key);
+            _commands++;
             return true;
         }
         catch
@@ -102,6 +120,7 @@ public sealed class PipelineGroup(ServerContext server)
     /// <summary>The command joined the group: its reads may read ahead at once if more commands follow it in the read.</summary>
     private void Joined(CommandContext ctx, int db, ReadOnlySpan<byte> key)
     {
+        _commands++;
         _transaction.ReadAheadAtOnce = ctx.MoreInBuffer;
         UseAdmission(ctx, db, key);
     }
@@ -182,6 +201,93 @@ public sealed class PipelineGroup(ServerContext server)
         else
         {
             ctx.FailHeldReplies(failure, $"Group commit of {ctx.HeldReplies.Count} commands");
+        }
+    }
+
+    /// <summary>True while the group's batch waits for the committer (<see cref="TryQueue"/>) and its replies with it.</summary>
+    public bool IsQueued => _queued is not null;
+
+    /// <summary>
+    /// At the end of a socket read: hands a group of two or more commands to the committer instead of writing it
+    /// here, and releases its stripes and the gate. True when queued: the caller awaits <see cref="WhenWritten"/>
+    /// and calls <see cref="EndQueued"/> before it sends or runs anything more. False when the group is not queued:
+    /// it is still open (the caller commits it), or its write failed already and its replies are the errors.
+    /// </summary>
+    public bool TryQueue(CommandContext ctx)
+    {
+        // Worth the hand-off when the commands wrote more than their key's metadata (pops rewrite only that, and
+        // gain nothing: docs/benchmarks.md), and always when the group read through another's deferred commit,
+        // whose write it would otherwise wait for on this thread.
+        if (!IsOpen || _commands < 2 || (_transaction.Records <= _commands && !_transaction.ReadsThroughDeferred))
+        {
+            return false;
+        }
+        DeferredCommit? queued;
+        try
+        {
+            queued = _transaction.Queue(_written);
+        }
+        catch (Exception ex)
+        {
+            // The group is closed and its stripes released either way; so is the gate, as after a commit.
+            _signals.Clear();
+            server.ExecutionGate.ExitReadLock();
+            if (!CommandContext.IsStorageFailure(ex))
+            {
+                throw;
+            }
+            // A deferred commit it read through failed: nothing of the group happened.
+            ctx.FailHeldReplies(ex, $"Group commit of {ctx.HeldReplies.Count} commands");
+            return false;
+        }
+        if (queued is null)
+        {
+            return false;
+        }
+        _queued = queued;
+        server.ExecutionGate.ExitReadLock();
+        return true;
+    }
+
+    /// <summary>Completes when the queued group is written (or failed).</summary>
+    public ValueTask WhenWritten() => _queued!.WhenWritten();
+
+    /// <summary>
+    /// After the queued group's write: wakes the clients blocked on its keys and sends its held replies, or answers
+    /// the storage error in place of each when the write failed (the connection goes on, as after <see cref="Commit"/>).
+    /// </summary>
+    public void EndQueued(CommandContext ctx)
+    {
+        var queued = _queued!;
+        _queued = null;
+        try
+        {
+            if (queued.Failure is { } failure)
+            {
+                ctx.FailHeldReplies(failure, $"Group commit of {ctx.HeldReplies.Count} commands");
+                return;
+            }
+            foreach (var (db, key) in _signals)
+            {
+                server.Blocking.Signal(db, key);
+            }
+            ctx.HeldReplies.Release(ctx.Writer);
+        }
+        finally
+        {
+            _signals.Clear();
+        }
+    }
+
+    /// <summary>
+    /// On the committer's thread, once a queued group is written and before a drain (EXEC) goes on: the WATCH
+    /// check of <see cref="Commit"/>.
+    /// </summary>
+    private void Written(Exception? failure)
+    {
+        if (failure is null && server.Watches.Stamp != _watchStamp)
+        {
+            server.Watches.TouchSince(_watchStamp);
         }
     }
 

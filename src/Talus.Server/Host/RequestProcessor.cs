@@ -10,9 +10,10 @@ namespace Talus.Server.Host;
 /// The parse → dispatch loop of one client, apart from its transport: given the bytes received so far, it
 /// executes every complete command in order and writes the replies to the output. <see cref="ClientConnection"/>
 /// drives it from a socket pipe; the benchmarks drive it from a byte buffer, with no socket in the way.
-/// Blind writes of one call (a pipeline of SETs) share one <see cref="WriteGroup"/>, which is committed
-/// before <see cref="Process"/> returns, or, with <see cref="MayQueueWrites"/>, queued for the committer; either
-/// way no reply leaves before the writes it acknowledges are committed.
+/// Blind writes of one call (a pipeline of SETs) share one <see cref="WriteGroup"/>, and read-modify-write commands
+/// one <see cref="PipelineGroup"/>; each is committed before <see cref="Process"/> returns, or, with
+/// <see cref="MayQueueWrites"/>, queued for the committer; either way no reply leaves before the writes it
+/// acknowledges are committed.
 /// </summary>
 public sealed class RequestProcessor : IDisposable
 {
@@ -38,22 +39,33 @@ public sealed class RequestProcessor : IDisposable
     public ClientSession Session { get; }
 
     /// <summary>
-    /// When set (a socket connection), a write group of several SETs left at the end of a read is queued for the
-    /// committer instead of written on this thread: <see cref="Process"/> returns with <see cref="WritesQueued"/>,
-    /// and the caller must await <see cref="WhenWritten"/> and call <see cref="EndQueuedWrites"/> before it sends
-    /// anything, processes more, or disposes this processor. A lone SET is still written at once (a hand-off to
-    /// the committer would only add to its latency).
+    /// When set (a socket connection), a write group of several SETs, or a read-modify-write group of several
+    /// commands, left at the end of a read is queued for the committer instead of written on this thread:
+    /// <see cref="Process"/> returns with <see cref="WritesQueued"/>, and the caller must await
+    /// <see cref="WhenWritten"/> and call <see cref="EndQueuedWrites"/> before it sends anything, processes more, or
+    /// disposes this processor. A lone command is still written at once (a hand-off to the committer would only add
+    /// to its latency).
     /// </summary>
     public bool MayQueueWrites { get; init; }
 
-    /// <summary>True while a queued write group waits for the committer.</summary>
-    public bool WritesQueued => _group.IsQueued;
+    /// <summary>True while a queued write group (SETs, or a read-modify-write group) waits for the committer.</summary>
+    public bool WritesQueued => _group.IsQueued || _pipeline.IsQueued;
 
     /// <summary>Completes when the queued write group is written (or failed).</summary>
-    public ValueTask WhenWritten() => _group.WhenWritten();
+    public ValueTask WhenWritten() => _pipeline.IsQueued ? _pipeline.WhenWritten() : _group.WhenWritten();
 
     /// <summary>Sends the queued group's held replies (or the storage errors) once it is written.</summary>
-    public void EndQueuedWrites() => Context.EndQueuedWrites();
+    public void EndQueuedWrites()
+    {
+        if (_pipeline.IsQueued)
+        {
+            _pipeline.EndQueued(Context);
+        }
+        else
+        {
+            Context.EndQueuedWrites();
+        }
+    }
 
     public CommandContext Context { get; }
 
@@ -78,8 +90,12 @@ public sealed class RequestProcessor : IDisposable
             _pipeline.PassOnAdmission(Context);
             throw;
         }
-        // The replies of the read-modify-write group go out only once its batch is written.
-        _pipeline.Commit(Context);
+        // The replies of the read-modify-write group go out only once its batch is written: here, or by the
+        // committer when the group is queued (then no SET group is pending: SETs join an open group).
+        if (!MayQueueWrites || !_group.IsEmpty || !_pipeline.TryQueue(Context))
+        {
+            _pipeline.Commit(Context);
+        }
         _pipeline.PassOnAdmission(Context);
         if (!_group.IsEmpty)
         {

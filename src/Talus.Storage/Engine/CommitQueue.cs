@@ -18,11 +18,17 @@ namespace Talus.Storage.Engine;
 /// write before it is in the database. Whoever needs every write done (EXEC, a dataset swap, a role change,
 /// shutdown) calls <see cref="Drain"/>.
 /// </para>
+/// <para>
+/// A pipeline group of read-modify-write commands may be queued too (<see cref="DeferredCommit"/>): numbered in queue
+/// order (<see cref="DeferredCommit.Sequence"/>) and settled in that order once written, so that the next group on
+/// its keys reads through it until then; a group whose dependency failed is failed here unwritten.
+/// </para>
 /// </summary>
 public sealed class CommitQueue : IDisposable
 {
     private readonly Dataset _dataset;
-    private readonly Queue<WriteGroup> _queue = new();
+    private readonly Queue<IQueuedWrite> _queue = new();
+    private long _sequence;
     private readonly object _sync = new();
     private Thread? _thread;
     private bool _busy;
@@ -49,13 +55,17 @@ public sealed class CommitQueue : IDisposable
     internal Action? BeforeWrite { get; set; }
 
     /// <summary>Queues a group whose keys are already marked queued; a stopped queue fails it at once.</summary>
-    internal void Enqueue(WriteGroup group)
+    internal void Enqueue(IQueuedWrite group)
     {
         lock (_sync)
         {
             if (!_stopped)
             {
                 Interlocked.Increment(ref _pending);
+                if (group is DeferredCommit deferred)
+                {
+                    deferred.Sequence = ++_sequence;
+                }
                 _queue.Enqueue(group);
                 if (_thread is null)
                 {
@@ -91,7 +101,8 @@ public sealed class CommitQueue : IDisposable
     private void Run()
     {
         PerfLevel.OffForThisThread();
-        var taken = new List<WriteGroup>(MaxMerged);
+        var taken = new List<IQueuedWrite>(MaxMerged);
+        var written = new List<IQueuedWrite>(MaxMerged);
         var merged = new ArrayBufferWriter<byte>(64 * 1024);
         while (true)
         {
@@ -119,17 +130,32 @@ public sealed class CommitQueue : IDisposable
                 }
                 _busy = true;
             }
+            // A group that read through a failed one fails with it, unwritten; in queue order, so one that read
+            // through such a group fails too. It is only doomed here, and finished in its place below: the groups
+            // of a batch are settled in queue order, after the write (see EngineTransaction's read-through).
+            written.Clear();
+            foreach (var group in taken)
+            {
+                if (group is DeferredCommit deferred && ((IQueuedWrite)deferred).DependencyFailed)
+                {
+                    deferred.Doom(new IOException("a write this pipeline group read through failed, so it was not written"));
+                }
+                else
+                {
+                    written.Add(group);
+                }
+            }
             Exception? failure = null;
             try
             {
                 BeforeWrite?.Invoke();
-                if (taken.Count == 1)
+                if (written.Count == 1 && written[0] is WriteGroup single)
                 {
-                    _dataset.Engine.Write(taken[0].Batch);
+                    _dataset.Engine.Write(single.Batch);
                 }
-                else
+                else if (written.Exists(static group => !IsEmpty(group)))
                 {
-                    using var batch = Merge(taken, merged);
+                    using var batch = Merge(written, merged);
                     _dataset.Engine.Write(batch);
                 }
             }
@@ -140,7 +166,10 @@ public sealed class CommitQueue : IDisposable
                 failure = ex;
             }
             Interlocked.Add(ref _written, taken.Count);
-            Interlocked.Increment(ref _batches);
+            if (written.Count != 0)
+            {
+                Interlocked.Increment(ref _batches);
+            }
             foreach (var group in taken)
             {
                 group.Finish(failure, _dataset.Locks);
@@ -160,18 +189,24 @@ public sealed class CommitQueue : IDisposable
     /// <see cref="StorageEngine.Write"/> puts after a batch's last record (the engine adds the last group's), so a
     /// replica still sees where each group's whole commands end.
     /// </summary>
-    private static WriteBatch Merge(List<WriteGroup> groups, ArrayBufferWriter<byte> buffer)
+    private static WriteBatch Merge(List<IQueuedWrite> groups, ArrayBufferWriter<byte> buffer)
     {
         buffer.ResetWrittenCount();
         buffer.GetSpan(WriteBatchFormat.HeaderSize)[..WriteBatchFormat.HeaderSize].Clear();
         buffer.Advance(WriteBatchFormat.HeaderSize);
         var count = 0u;
-        for (var i = 0; i < groups.Count; i++)
+        var last = groups.FindLastIndex(static group => !IsEmpty(group));
+        for (var i = 0; i <= last; i++)
         {
-            var records = groups[i].Batch.AsSpan();
+            if (IsEmpty(groups[i]))
+            {
+                // A pipeline group that wrote nothing (it waited only for what it read through): no records, no marker.
+                continue;
+            }
+            var records = groups[i].Representation;
             count += WriteBatchFormat.Count(records);
             buffer.Write(records[WriteBatchFormat.HeaderSize..]);
-            if (i < groups.Count - 1)
+            if (i < last)
             {
                 WriteBatchFormat.WriteBoundaryMarker(buffer);
             }
@@ -180,6 +215,8 @@ public sealed class CommitQueue : IDisposable
         // The batch copies the representation into native memory: the buffer is reused for the next one.
         return WriteBatch.FromSpan(buffer.WrittenSpan);
     }
+
+    private static bool IsEmpty(IQueuedWrite group) => group.Representation.Length <= WriteBatchFormat.HeaderSize;
 
     /// <summary>Writes what is queued, then stops the thread; groups queued later fail.</summary>
     public void Dispose()

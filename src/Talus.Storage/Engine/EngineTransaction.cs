@@ -40,6 +40,11 @@ public sealed class EngineTransaction : IDisposable
     private ReadAhead? _ahead;
     private uint _count;
     private bool _disposed;
+    // The deferred commits of other pipeline groups (DeferredCommit) that wrote the key slots this transaction took
+    // and were not yet written when it took them, in queue order (oldest first): its point reads look there after
+    // its own writes and before the database (see ReadThrough for why that is right).
+    private List<DeferredCommit>? _readThrough;
+    private bool _readThroughFailed;
 
     internal EngineTransaction(StorageEngine engine) => _engine = engine;
 
@@ -73,9 +78,139 @@ public sealed class EngineTransaction : IDisposable
         }
     }
 
+    /// <summary>True while the transaction reads through deferred commits of other groups: its own batch must be queued behind them.</summary>
+    internal bool ReadsThroughDeferred => _readThrough is { Count: > 0 };
+
+    /// <summary>The deferred commits read through (see <see cref="ReadsThroughDeferred"/>), oldest first.</summary>
+    internal List<DeferredCommit>? DeferredReadThrough => _readThrough;
+
+    /// <summary>
+    /// The owner has just taken the stripe of key slot <paramref name="slot"/>, whose newest unwritten deferred commit
+    /// is <paramref name="newest"/>: the commits of the slot's chain not yet written are added to those this
+    /// transaction reads through. With the index built (which reads the database alone), they are waited for instead.
+    /// <para>
+    /// Why reading through them is right. The owner holds the slot's stripe from before this call, so no commit of
+    /// the slot is queued after it: every unwritten commit that wrote a key of the slot is in the chain now, and stays
+    /// in this list until it is found written. A read of a key walks the list newest first and stops at the first
+    /// commit that is written: the committer writes in queue order and marks the commits written in that order, so
+    /// every older one is written too, and the database holds them. Before that point, the first commit holding the
+    /// key is the newest unwritten write of it, whichever slot's chain brought it here: a commit that wrote the key
+    /// is in the chain of the key's slot. When none holds it, the database has the key's latest state.
+    /// </para>
+    /// </summary>
+    internal void ReadThrough(DeferredCommit? newest, int slot)
+    {
+        for (var commit = newest; commit is not null && !commit.IsSettled; commit = commit.PreviousFor(slot))
+        {
+            var list = _readThrough ??= new List<DeferredCommit>(4);
+            // In queue order; a commit that wrote several taken slots comes once.
+            var at = list.Count;
+            while (at > 0 && list[at - 1].Sequence > commit.Sequence)
+            {
+                at--;
+            }
+            if (at == 0 || !ReferenceEquals(list[at - 1], commit))
+            {
+                list.Insert(at, commit);
+            }
+        }
+        if (_index is not null)
+        {
+            AwaitReadThrough();
+        }
+        else
+        {
+            PruneReadThrough();
+        }
+    }
+
+    /// <summary>
+    /// Drops the commits read through that are written by now (the oldest ones: they are written in queue order).
+    /// What was read ahead goes too, since it may have been read before their write and they no longer answer for
+    /// their keys. A dropped commit that failed fails this transaction at its commit (it may have read through it).
+    /// </summary>
+    internal void PruneReadThrough()
+    {
+        if (_readThrough is not { } list)
+        {
+            return;
+        }
+        var newestWritten = list.FindLastIndex(static commit => commit.IsSettled);
+        if (newestWritten >= 0)
+        {
+            DropReadThrough(list, newestWritten + 1);
+        }
+    }
+
+    private void DropReadThrough(List<DeferredCommit> list, int count)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            _readThroughFailed |= list[i].Failure is not null;
+        }
+        list.RemoveRange(0, count);
+        _ahead = null;
+        if (list.Count == 0)
+        {
+            _readThrough = null;
+        }
+    }
+
+    /// <summary>
+    /// Waits until every deferred commit read through is written, and reads the database alone from then on. When
+    /// one of them failed, what this transaction read through it never happened: it fails at its commit.
+    /// </summary>
+    private void AwaitReadThrough()
+    {
+        if (_readThrough is not { } list)
+        {
+            return;
+        }
+        foreach (var deferred in list)
+        {
+            deferred.AwaitFinished();
+            _readThroughFailed |= deferred.Failure is not null;
+        }
+        _readThrough = null;
+    }
+
+    /// <summary>
+    /// Where a deferred commit read through last wrote (family, key), newest first; <see cref="PointOverlay.Lookup.Absent"/>
+    /// when none did.
+    /// </summary>
+    private PointOverlay.Lookup FindReadThrough(uint family, ReadOnlySpan<byte> key, out ReadOnlySpan<byte> value)
+    {
+        value = default;
+        if (_readThrough is { } list)
+        {
+            for (var i = list.Count - 1; i >= 0; i--)
+            {
+                var commit = list[i];
+                if (commit.IsSettled)
+                {
+                    // Written, and so is every older one: the database answers (see ReadThrough).
+                    DropReadThrough(list, i + 1);
+                    break;
+                }
+                var found = commit.Find(family, key, out value);
+                if (found != PointOverlay.Lookup.Absent)
+                {
+                    return found;
+                }
+            }
+        }
+        return PointOverlay.Lookup.Absent;
+    }
+
+    /// <summary>What this transaction itself wrote last at (family, key): for a deferred commit's readers.</summary>
+    internal PointOverlay.Lookup FindOwn(uint family, ReadOnlySpan<byte> key, out ReadOnlySpan<byte> value) =>
+        _points!.Find(_records.WrittenSpan, family, key, out value);
+
     /// <summary>Builds the index from every record collected so far; from now on it answers every read.</summary>
     private void BuildIndex()
     {
+        // The index reads the database under the collected records: deferred commits read through must be in it.
+        AwaitReadThrough();
         _index = new WriteBatchWithIndex(0, true);
         _points = null;
         Replay(_records.WrittenSpan);
@@ -146,7 +281,7 @@ public sealed class EngineTransaction : IDisposable
     {
         if (_points is { } points)
         {
-            switch (points.Find(_records.WrittenSpan, _engine.IdOf(family), key, out value))
+            switch (Find(points, _engine.IdOf(family), key, out value))
             {
                 case PointOverlay.Lookup.Set:
                     return true;
@@ -164,7 +299,7 @@ public sealed class EngineTransaction : IDisposable
     {
         if (_points is { } points)
         {
-            return points.Find(_records.WrittenSpan, _engine.IdOf(family), key, out var value) switch
+            return Find(points, _engine.IdOf(family), key, out var value) switch
             {
                 PointOverlay.Lookup.Set => value.ToArray(),
                 PointOverlay.Lookup.Deleted => null,
@@ -197,12 +332,19 @@ public sealed class EngineTransaction : IDisposable
         {
             return Get(db, family, key, options);
         }
-        return points.Find(_records.WrittenSpan, _engine.IdOf(family), key, out var value) switch
+        return Find(points, _engine.IdOf(family), key, out var value) switch
         {
             PointOverlay.Lookup.Set => value.ToArray(),
             PointOverlay.Lookup.Deleted => null,
             _ => (_ahead ??= new ReadAhead()).Get(_engine, family, key, lower, upper, forward, ReadAheadAtOnce, options),
         };
+    }
+
+    /// <summary>The transaction's own writes first, then the deferred commits it reads through.</summary>
+    private PointOverlay.Lookup Find(PointOverlay points, uint family, ReadOnlySpan<byte> key, out ReadOnlySpan<byte> value)
+    {
+        var found = points.Find(_records.WrittenSpan, family, key, out value);
+        return found == PointOverlay.Lookup.Absent ? FindReadThrough(family, key, out value) : found;
     }
 
     /// <summary>An iterator over the database (as <paramref name="options"/> bound it) with this transaction's writes laid over it.</summary>
@@ -223,15 +365,14 @@ public sealed class EngineTransaction : IDisposable
     public void Commit()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        ThrowIfReadThroughFailed();
+        if (ReadsThroughDeferred)
+        {
+            throw new InvalidOperationException("a transaction that reads through deferred commits is queued behind them, not written");
+        }
         if (_count > 0)
         {
-            // Records a later one overwrites (a hot key's metadata, rewritten by every command of a group) are
-            // dropped: the batch writes the same final state with fewer memtable inserts and binlog bytes.
-            var coalesced = new ArrayBufferWriter<byte>();
-            var kept = WriteBatchCoalescing.Coalesce(_records.WrittenSpan, coalesced);
-            var rep = kept < 0
-                ? WriteBatchCoalescing.ToBatch(_records.WrittenSpan, (int)_count)
-                : WriteBatchCoalescing.ToBatch(coalesced.WrittenSpan, kept);
+            var rep = CoalescedBatch();
             using var batch = new WriteBatch(rep, rep.Length);
             StorageEngine.End(this);
             _engine.Write(batch);
@@ -243,6 +384,51 @@ public sealed class EngineTransaction : IDisposable
             _ahead.HandOn(carry);
         }
         Dispose();
+    }
+
+    /// <summary>
+    /// The batch to write: every collected record, less those a later one overwrites (a hot key's metadata,
+    /// rewritten by every command of a group): the same final state with fewer memtable inserts and binlog bytes.
+    /// </summary>
+    private byte[] CoalescedBatch()
+    {
+        var coalesced = new ArrayBufferWriter<byte>();
+        var kept = WriteBatchCoalescing.Coalesce(_records.WrittenSpan, coalesced);
+        return kept < 0
+            ? WriteBatchCoalescing.ToBatch(_records.WrittenSpan, (int)_count)
+            : WriteBatchCoalescing.ToBatch(coalesced.WrittenSpan, kept);
+    }
+
+    private void ThrowIfReadThroughFailed()
+    {
+        if (_readThroughFailed)
+        {
+            throw new IOException("a write this transaction read through failed, so it was not written");
+        }
+    }
+
+    /// <summary>
+    /// Whether the transaction can be handed to the committer (<see cref="Defer"/>): it answers its reads from its
+    /// point overlay (no index), so later groups can read through it.
+    /// </summary>
+    internal bool CanDefer => _points is not null && !_disposed;
+
+    /// <summary>
+    /// Ends the transaction on this thread without writing it, and returns its batch (null when it wrote nothing);
+    /// its records stay readable (<see cref="FindOwn"/>) by the groups that read through it once queued.
+    /// </summary>
+    internal byte[]? Defer()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ThrowIfReadThroughFailed();
+        if (!CanDefer)
+        {
+            throw new InvalidOperationException("only a transaction without an index can be deferred");
+        }
+        var rep = _count > 0 ? CoalescedBatch() : null;
+        _disposed = true;
+        StorageEngine.End(this);
+        return rep;
     }
 
     /// <summary>Whether any record of <paramref name="records"/> is in the column family <paramref name="family"/>.</summary>

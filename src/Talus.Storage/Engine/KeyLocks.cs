@@ -19,9 +19,22 @@ public sealed class KeyLocks
     // stripe is the slot modulo StripeCount, so a queued key's slot only changes under its stripe.
     private const int SlotCount = 64 * StripeCount;
     private readonly int[] _queued = new int[SlotCount];
+    // Of those, the writes of pipeline groups whose commit was deferred (DeferredCommit): a later pipeline group on
+    // the key reads through them instead of waiting; everyone else waits for them as for any queued write.
+    private readonly int[] _deferred = new int[SlotCount];
     private readonly object _queuedSync = new();
     private int _queuedTotal;
     private int _queueWaiters;
+
+    // Per slot, the newest deferred commit that wrote a key of it and is not yet written: set under the slot's
+    // stripe by the group that queues it, cleared by the committer once it is written (only if still the newest).
+    // Each commit links to the one it replaced (DeferredCommit.PreviousFor), so the slot's unwritten commits form a
+    // chain, newest first, that a group taking the stripe reads through.
+    private readonly DeferredCommit?[] _newest = new DeferredCommit?[SlotCount];
+
+    // The slots the open pipeline group of this thread has taken (PipelineTransaction), or null: inside the group, a
+    // command taking one of them again (Lock) does not wait for its deferred commits, which the group reads through.
+    [ThreadStatic] private static List<int>? t_groupSlots;
 
     public KeyLocks()
     {
@@ -54,16 +67,48 @@ public sealed class KeyLocks
     /// <summary>
     /// Locks the stripe of one key until the returned scope is disposed. A write of the key still queued for the
     /// committer is written before this returns, so what the caller reads under the stripe is the key's latest
-    /// state.
+    /// state. Inside an open pipeline group, a key the group has taken is not waited for again (the group reads
+    /// through its deferred commits).
     /// </summary>
     public Scope Lock(int db, ReadOnlySpan<byte> key)
     {
         var slot = SlotOf(db, key);
         var stripe = StripeOfSlot(slot);
         Monitor.Enter(_stripes[stripe]);
-        AwaitQueued(slot);
+        AwaitQueuedForThread(slot);
         return new Scope(this, stripe);
     }
+
+    /// <summary>Sets the slots taken by this thread's open pipeline group, or null when it has none (see <see cref="Lock"/>).</summary>
+    internal static void GroupSlots(List<int>? slots) => t_groupSlots = slots;
+
+    private void AwaitQueuedForThread(int slot)
+    {
+        // A slot the thread's open group took already: it waited for the slot's queued SETs then and reads through
+        // its deferred commits, and holding the stripe since, nothing new was queued. Any other slot: wait for all.
+        if (t_groupSlots is { } taken && taken.Contains(slot))
+        {
+            return;
+        }
+        AwaitQueued(slot);
+    }
+
+    /// <summary>The newest deferred commit of the slot not yet written, or null (the caller holds the slot's stripe).</summary>
+    internal DeferredCommit? NewestDeferred(int slot) => Volatile.Read(ref _newest[slot]);
+
+    /// <summary>
+    /// Makes <paramref name="commit"/> the newest deferred commit of the slot and returns the one it replaces (the
+    /// caller holds the slot's stripe).
+    /// </summary>
+    internal DeferredCommit? PushDeferred(int slot, DeferredCommit commit)
+    {
+        var previous = Volatile.Read(ref _newest[slot]);
+        Volatile.Write(ref _newest[slot], commit);
+        return previous;
+    }
+
+    /// <summary>The committer, once <paramref name="commit"/> is written: the slot has no unwritten one left, unless a newer one replaced it.</summary>
+    internal void PopDeferred(int slot, DeferredCommit commit) => Interlocked.CompareExchange(ref _newest[slot], null, commit);
 
     /// <summary>Locks the stripes of several keys in ascending stripe order.</summary>
     public MultiScope LockMany(int db, IEnumerable<byte[]> keys) => LockMany(keys.Select(k => (db, k)));
@@ -88,7 +133,7 @@ public sealed class KeyLocks
         }
         foreach (var slot in slots)
         {
-            AwaitQueued(slot);
+            AwaitQueuedForThread(slot);
         }
         return new MultiScope(this, taken);
     }
@@ -257,6 +302,40 @@ public sealed class KeyLocks
         }
     }
 
+    /// <summary>
+    /// <see cref="AwaitQueued(int)"/> for the queued SET groups of the slot only, not for its deferred commits: for a
+    /// pipeline group, which reads through those (<see cref="HasDeferred"/>). The caller holds the slot's stripe.
+    /// </summary>
+    internal void AwaitQueuedSets(int slot)
+    {
+        if (QueuedSets(slot) != 0)
+        {
+            AwaitSlow(() => QueuedSets(slot) == 0);
+        }
+    }
+
+    // Read under the slot's stripe, so no count of it rises meanwhile; they only fall. A deferred commit leaves the
+    // deferred count before the queued one (Unqueue), so reading the queued count first never takes a deferred
+    // commit's part of it for less than it is: a SET group still queued is never missed (a deferred commit that is
+    // just leaving may be taken for one, and waited for).
+    private int QueuedSets(int slot)
+    {
+        var queued = Volatile.Read(ref _queued[slot]);
+        return queued - Volatile.Read(ref _deferred[slot]);
+    }
+
+    /// <summary>Whether a deferred commit of the slot's keys waits for the committer (the caller holds the slot's stripe).</summary>
+    internal bool HasDeferred(int slot) => Volatile.Read(ref _deferred[slot]) != 0;
+
+    /// <summary>Waits until no deferred commit of the slot's keys is queued (a SET group written on its own thread).</summary>
+    internal void AwaitDeferred(int slot)
+    {
+        if (HasDeferred(slot))
+        {
+            AwaitSlow(() => !HasDeferred(slot));
+        }
+    }
+
     private void AwaitNoneQueued()
     {
         if (Volatile.Read(ref _queuedTotal) != 0)
@@ -286,21 +365,33 @@ public sealed class KeyLocks
         }
     }
 
-    /// <summary>Counts the keys of a write group as queued (the caller holds their stripes).</summary>
-    internal void MarkQueued(ReadOnlySpan<int> slots)
+    /// <summary>
+    /// Counts the keys of a write group as queued (the caller holds their stripes); <paramref name="deferred"/>: a
+    /// pipeline group's deferred commit.
+    /// </summary>
+    internal void MarkQueued(ReadOnlySpan<int> slots, bool deferred = false)
     {
         foreach (var slot in slots)
         {
+            if (deferred)
+            {
+                Interlocked.Increment(ref _deferred[slot]);
+            }
             Interlocked.Increment(ref _queued[slot]);
         }
         Interlocked.Add(ref _queuedTotal, slots.Length);
     }
 
     /// <summary>The keys of a write group are written (or its write failed): wakes whoever waits for them.</summary>
-    internal void Unqueue(ReadOnlySpan<int> slots)
+    internal void Unqueue(ReadOnlySpan<int> slots, bool deferred = false)
     {
         foreach (var slot in slots)
         {
+            // The deferred count first, so it never exceeds the deferred commits still in the queued count (see QueuedSets).
+            if (deferred)
+            {
+                Interlocked.Decrement(ref _deferred[slot]);
+            }
             Interlocked.Decrement(ref _queued[slot]);
         }
         Interlocked.Add(ref _queuedTotal, -slots.Length);

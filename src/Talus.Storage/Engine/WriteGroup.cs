@@ -19,7 +19,7 @@ namespace Talus.Storage.Engine;
 /// the group's keys count as queued (<see cref="KeyLocks.AwaitQueued(int)"/>) and the group must not be touched.
 /// </para>
 /// </summary>
-public sealed class WriteGroup : IDisposable, IValueTaskSource
+public sealed class WriteGroup : IDisposable, IValueTaskSource, IQueuedWrite
 {
     /// <summary>Commit once the batch holds this many bytes, so a long pipeline does not buffer without bound.</summary>
     public const int MaxBytes = 1024 * 1024;
@@ -47,6 +47,11 @@ public sealed class WriteGroup : IDisposable, IValueTaskSource
     public bool IsFull => Bytes >= MaxBytes;
 
     internal WriteBatch Batch => _batch;
+
+    ReadOnlySpan<byte> IQueuedWrite.Representation => _batch.AsSpan();
+
+    /// <summary>A SET group reads nothing: it depends on no other write.</summary>
+    bool IQueuedWrite.DependencyFailed => false;
 
     /// <summary>Records that the key's stripe must be held at commit, and counts its bytes.</summary>
     internal void AddKey(int db, ReadOnlySpan<byte> key, int valueBytes)
@@ -90,6 +95,11 @@ public sealed class WriteGroup : IDisposable, IValueTaskSource
         dataset.Locks.EnterStripes(stripes);
         try
         {
+            // A pipeline group's deferred commit of one of these keys ran before: this write must land after it.
+            foreach (var slot in _slots.AsSpan(0, _slotCount))
+            {
+                dataset.Locks.AwaitDeferred(slot);
+            }
             dataset.Engine.Write(_batch);
         }
         finally
@@ -150,7 +160,7 @@ public sealed class WriteGroup : IDisposable, IValueTaskSource
     }
 
     /// <summary>The committer's end of a queued group: report, release the keys, wake the owner.</summary>
-    internal void Finish(Exception? failure, KeyLocks locks)
+    void IQueuedWrite.Finish(Exception? failure, KeyLocks locks)
     {
         _queuedFailure = failure;
         try
