@@ -21,7 +21,11 @@
 # Environment: BENCH_N (requests per test, default 1000000; -n overrides it), BENCH_TESTS (default below),
 # TALUS_BIN (a talus binary to run instead of building ./talus), TALUS_ARGS (extra talus arguments, e.g. "--rocksdb-write-buffer-size 64mb"), BENCH_KEYSPACE (the -r of every
 # test, default 1000000; a smaller one gives a hot working set),
-# BENCH_SERVERS (default "talus redis garnet"), BENCH_ROUNDS (default 1), BENCH_OUT (also write the report to this file).
+# BENCH_SERVERS (default "talus redis garnet"), BENCH_ROUNDS (default 1), BENCH_OUT (also write the report to this file),
+# BENCH_WARMUP (requests per test run first, into database 1, before the measured run into database 0; default 300000, 0
+# for none). Talus compiles its code while it runs (tiered JIT): a fresh process serves its first few hundred thousand
+# commands with code not yet optimised, which redis-server has no counterpart of; the warm-up measures every server in
+# its steady state, and BENCH_WARMUP=0 measures a freshly started one.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 n="${BENCH_N:-1000000}"
@@ -35,6 +39,11 @@ load_start="$(cut -d' ' -f1-3 /proc/loadavg)"
 tests="${BENCH_TESTS:-set,get,incr,mset,lpush,lpop,sadd,hset,zadd,lrange_100}"
 servers="${BENCH_SERVERS:-talus redis garnet}"
 rounds="${BENCH_ROUNDS:-1}"
+warmup="${BENCH_WARMUP:-300000}"
+if ! [[ "$warmup" =~ ^[0-9]+$ ]]; then
+  echo "BENCH_WARMUP must be a number of requests, not '$warmup'" >&2
+  exit 2
+fi
 if ! [[ "$rounds" =~ ^[1-9][0-9]*$ ]]; then
   echo "BENCH_ROUNDS must be a positive integer, not '$rounds'" >&2
   exit 2
@@ -215,6 +224,11 @@ bench_server() {
   version_of "$name" >"$work/$name.version" || true
   supported="$(supported_tests "$port" "$name")"
   : >"$work/$name.$round.csv"
+  if [[ -n "$supported" && "$warmup" -gt 0 ]]; then
+    # The same tests first, into database 1 (the measured run uses database 0, which stays empty until then).
+    redis-benchmark -h 127.0.0.1 -p "$port" -t "$supported" -n "$warmup" -r "$keyspace" -c "$clients" -P "$pipeline" \
+      --dbnum 1 -q >/dev/null 2>&1 || echo "the warm-up run against $name failed" >&2
+  fi
   if [[ -n "$supported" ]]; then
     redis-benchmark -h 127.0.0.1 -p "$port" -t "$supported" -n "$n" -r "$keyspace" -c "$clients" -P "$pipeline" --csv \
       >"$work/$name.raw.csv" 2>"$work/$name.bench.err" || {
@@ -322,6 +336,11 @@ report() {
   echo "load average (1/5/15 min): $load_start at start, $load_end at end"
   if [[ "$rounds" -gt 1 ]]; then
     echo "rounds: $rounds, servers in turn; ops/s and ratios are medians over the rounds"
+  fi
+  if [[ "$warmup" -gt 0 ]]; then
+    echo "warm-up: each server first ran the same tests with -n $warmup into database 1 (BENCH_WARMUP=0: none)"
+  else
+    echo "warm-up: none (each test measured on a freshly started server)"
   fi
   echo "redis-benchmark: $(redis-benchmark --version 2>/dev/null | head -1)"
   for s in "${ran[@]}"; do
