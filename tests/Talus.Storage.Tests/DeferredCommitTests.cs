@@ -40,29 +40,12 @@ public class DeferredCommitTests
         using var f = new StorageFixture();
         Assert.NotEqual(KeyLocks.StripeOf(0, "a"u8), KeyLocks.StripeOf(0, "b"u8));
         using var held = new HeldCommitter(f.Dataset);
-        var tx = new PipelineTransaction();
-        tx.Open(f.Dataset);
-        Assert.True(tx.TryHold(0, "a"u8));
-        Increment(f, "a", 1);
-        Assert.True(tx.TryHold(0, "b"u8));
-        Increment(f, "b", 1);
-        var first = tx.Queue(null)!;
+        var first = QueueGroupOnAThenB(f, null);
         held.AwaitHeld();
 
         using var tookA = new ManualResetEventSlim();
         using var goOn = new ManualResetEventSlim();
-        var later = Started(() =>
-        {
-            var group = new PipelineTransaction();
-            group.Open(f.Dataset);
-            Assert.True(group.TryHold(0, "a"u8));
-            tookA.Set();
-            Assert.True(goOn.Wait(TimeSpan.FromSeconds(10)));
-            Assert.True(group.TryHold(0, "b"u8));
-            var seen = Increment(f, "b", 1);
-            group.Commit();
-            return seen;
-        });
+        var later = LaterGroupOnAThenB(f, tookA, goOn, () => { });
         Assert.True(tookA.Wait(TimeSpan.FromSeconds(10)));
         held.Release();
         AssertWritten(first);
@@ -85,36 +68,17 @@ public class DeferredCommitTests
         using var held = new HeldCommitter(f.Dataset);
         using var inCallback = new ManualResetEventSlim();
         using var endCallback = new ManualResetEventSlim();
-        var tx = new PipelineTransaction();
-        tx.Open(f.Dataset);
-        Assert.True(tx.TryHold(0, "a"u8));
-        Increment(f, "a", 1);
-        Assert.True(tx.TryHold(0, "b"u8));
-        Increment(f, "b", 1);
-        var first = tx.Queue(_ =>
+        var first = QueueGroupOnAThenB(f, _ =>
         {
             inCallback.Set();
             endCallback.Wait(TimeSpan.FromSeconds(30));
-        })!;
+        });
         held.AwaitHeld();
 
         using var tookA = new ManualResetEventSlim();
         using var goOn = new ManualResetEventSlim();
         using var read = new ManualResetEventSlim();
-        var seen = 0L;
-        var later = Started(() =>
-        {
-            var group = new PipelineTransaction();
-            group.Open(f.Dataset);
-            Assert.True(group.TryHold(0, "a"u8));
-            tookA.Set();
-            Assert.True(goOn.Wait(TimeSpan.FromSeconds(10)));
-            Assert.True(group.TryHold(0, "b"u8));
-            Volatile.Write(ref seen, Increment(f, "b", 1));
-            read.Set();
-            group.Commit();
-            return true;
-        });
+        var later = LaterGroupOnAThenB(f, tookA, goOn, read.Set);
         Assert.True(tookA.Wait(TimeSpan.FromSeconds(10)));
         held.Release();
         Assert.True(inCallback.Wait(TimeSpan.FromSeconds(10)));
@@ -131,7 +95,7 @@ public class DeferredCommitTests
         endCallback.Set();
         Assert.True(answered);
         Assert.True(later.Wait(TimeSpan.FromSeconds(10)));
-        Assert.Equal(3, Volatile.Read(ref seen));
+        Assert.Equal(3, later.Result);
         AssertWritten(first);
         AssertValue(f, "b", "3");
     }
@@ -150,33 +114,6 @@ public class DeferredCommitTests
         Assert.Equal(7, incremented.Result);
         AssertWritten(first);
         AssertValue(f, "n", "7");
-    }
-
-    [Fact]
-    public void Inside_a_group_a_key_the_group_has_not_taken_still_waits_for_its_deferred_commit()
-    {
-        // The group reads through the deferred commits of the keys it took, and only of those: locking any other key
-        // from the group's thread waits for that key's deferred commit, as outside a group.
-        using var f = new StorageFixture();
-        Assert.NotEqual(KeyLocks.StripeOf(0, "a"u8), KeyLocks.StripeOf(0, "b"u8));
-        using var held = new HeldCommitter(f.Dataset);
-        var first = QueueGroup(f, "b", () => Increment(f, "b", 2));
-        held.AwaitHeld();
-
-        var incremented = Started(() =>
-        {
-            var tx = new PipelineTransaction();
-            tx.Open(f.Dataset);
-            Assert.True(tx.TryHold(0, "a"u8));
-            Increment(f, "a", 1);
-            var seen = Increment(f, "b", 1);
-            tx.Commit();
-            return seen;
-        });
-        held.AssertWaitsForTheWrite(incremented, "the lock of a key the group had not taken was granted while its deferred commit was unwritten");
-        Assert.Equal(3, incremented.Result);
-        AssertWritten(first);
-        AssertValue(f, "b", "3");
     }
 
     [Fact]
@@ -220,27 +157,25 @@ public class DeferredCommitTests
         AssertValue(f, "other", "1");
     }
 
-    [Fact]
-    public void A_group_that_commits_on_its_own_thread_after_reading_through_waits_for_the_write()
+    [Theory]
+    // The group takes the key and reads through its deferred commit: its commit on its own thread waits for that write.
+    [InlineData("n", "n", "the commit returned before the write it read through")]
+    // The group reads through the deferred commits of the keys it took, and only of those: locking another key from
+    // the group's thread waits for that key's deferred commit, as outside a group.
+    [InlineData("a", "b", "the lock of a key the group had not taken was granted while its deferred commit was unwritten")]
+    public void A_group_on_its_own_thread_sees_a_deferred_commit_of_its_key_and_lands_after_it(string taken, string key, string message)
     {
         using var f = new StorageFixture();
+        Assert.True(taken == key || KeyLocks.StripeOf(0, Key(taken)) != KeyLocks.StripeOf(0, Key(key)));
         using var held = new HeldCommitter(f.Dataset);
-        var first = QueueGroup(f, "n", () => Increment(f, "n", 2));
+        var first = QueueGroup(f, key, () => Increment(f, key, 2));
         held.AwaitHeld();
 
-        var committed = Started(() =>
-        {
-            var tx = new PipelineTransaction();
-            tx.Open(f.Dataset);
-            Assert.True(tx.TryHold(0, "n"u8));
-            var seen = Increment(f, "n", 1);
-            tx.Commit();
-            return seen;
-        });
-        held.AssertWaitsForTheWrite(committed, "the commit returned before the write it read through");
-        Assert.Equal(3, committed.Result);
+        var incremented = IncrementInGroup(f, taken, key);
+        held.AssertWaitsForTheWrite(incremented, message);
+        Assert.Equal(3, incremented.Result);
         AssertWritten(first);
-        AssertValue(f, "n", "3");
+        AssertValue(f, key, "3");
     }
 
     [Fact]
@@ -353,6 +288,54 @@ public class DeferredCommitTests
         work();
         return tx.Queue(null) ?? throw new InvalidOperationException("the group was not queued");
     }
+
+    /// <summary>A group that takes "a" and then "b", increments each once and is queued (<paramref name="written"/>: its callback).</summary>
+    private static DeferredCommit QueueGroupOnAThenB(StorageFixture f, Action<Exception?>? written)
+    {
+        var tx = new PipelineTransaction();
+        tx.Open(f.Dataset);
+        Assert.True(tx.TryHold(0, "a"u8));
+        Increment(f, "a", 1);
+        Assert.True(tx.TryHold(0, "b"u8));
+        Increment(f, "b", 1);
+        return tx.Queue(written)!;
+    }
+
+    /// <summary>
+    /// On a thread of its own: a group takes "a" (then sets <paramref name="tookA"/>), waits for
+    /// <paramref name="goOn"/>, takes "b", increments it (then calls <paramref name="read"/>) and commits; the value it saw.
+    /// </summary>
+    private static Task<long> LaterGroupOnAThenB(StorageFixture f, ManualResetEventSlim tookA, ManualResetEventSlim goOn, Action read) => Started(() =>
+    {
+        var group = new PipelineTransaction();
+        group.Open(f.Dataset);
+        Assert.True(group.TryHold(0, "a"u8));
+        tookA.Set();
+        Assert.True(goOn.Wait(TimeSpan.FromSeconds(10)));
+        Assert.True(group.TryHold(0, "b"u8));
+        var seen = Increment(f, "b", 1);
+        read();
+        group.Commit();
+        return seen;
+    });
+
+    /// <summary>
+    /// On a thread of its own (<see cref="Started{T}"/>): a group takes <paramref name="taken"/> (and increments it,
+    /// when it is another key), increments <paramref name="key"/> and commits on that thread; the value it saw.
+    /// </summary>
+    private static Task<long> IncrementInGroup(StorageFixture f, string taken, string key) => Started(() =>
+    {
+        var tx = new PipelineTransaction();
+        tx.Open(f.Dataset);
+        Assert.True(tx.TryHold(0, Key(taken)));
+        if (taken != key)
+        {
+            Increment(f, taken, 1);
+        }
+        var seen = Increment(f, key, 1);
+        tx.Commit();
+        return seen;
+    });
 
     /// <summary>INCR of the key, <paramref name="times"/> times; the last reply.</summary>
     private static long Increment(StorageFixture f, string key, int times)
