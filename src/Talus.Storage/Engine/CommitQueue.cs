@@ -136,7 +136,7 @@ public sealed class CommitQueue : IDisposable
             written.Clear();
             foreach (var group in taken)
             {
-                if (group is DeferredCommit deferred && ((IQueuedWrite)deferred).DependencyFailed)
+                if (group is DeferredCommit { DependencyFailed: true } deferred)
                 {
                     deferred.Doom(new IOException("a write this pipeline group read through failed, so it was not written"));
                 }

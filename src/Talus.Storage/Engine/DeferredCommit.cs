@@ -43,9 +43,6 @@ public sealed class DeferredCommit : IQueuedWrite, IValueTaskSource
         Written = written;
     }
 
-    /// <summary>The key slots it wrote (or read).</summary>
-    internal ReadOnlySpan<int> Slots => _slots;
-
     /// <summary>
     /// Makes it the newest deferred commit of each of its slots, linked to the one it replaces. The caller holds the
     /// slots' stripes and queues it next.
@@ -111,7 +108,7 @@ public sealed class DeferredCommit : IQueuedWrite, IValueTaskSource
 
     /// <summary>
     /// The committer, before it writes a batch: this commit will not be written, since one it read through failed
-    /// (<see cref="IQueuedWrite.DependencyFailed"/>); the groups queued behind it see the failure at once.
+    /// (<see cref="DependencyFailed"/>); the groups queued behind it see the failure at once.
     /// </summary>
     internal void Doom(Exception failure) => Volatile.Write(ref _failure, failure);
 
@@ -120,7 +117,7 @@ public sealed class DeferredCommit : IQueuedWrite, IValueTaskSource
     ReadOnlySpan<byte> IQueuedWrite.Representation => _batch;
 
     /// <summary>True when a group it read through failed: it must fail too, unwritten.</summary>
-    bool IQueuedWrite.DependencyFailed
+    internal bool DependencyFailed
     {
         get
         {
@@ -213,9 +210,6 @@ internal interface IQueuedWrite
 
     /// <summary>The batch in RocksDB's WriteBatch representation (12-byte header, then records).</summary>
     ReadOnlySpan<byte> Representation { get; }
-
-    /// <summary>True when it must fail unwritten, since a write it read through failed.</summary>
-    bool DependencyFailed { get; }
 
     /// <summary>The committer's end of it: report, release the keys, wake the owner. Must not throw.</summary>
     void Finish(Exception? failure, KeyLocks locks);

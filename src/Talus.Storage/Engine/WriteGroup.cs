@@ -50,9 +50,6 @@ public sealed class WriteGroup : IDisposable, IValueTaskSource, IQueuedWrite
 
     ReadOnlySpan<byte> IQueuedWrite.Representation => _batch.AsSpan();
 
-    /// <summary>A SET group reads nothing: it depends on no other write.</summary>
-    bool IQueuedWrite.DependencyFailed => false;
-
     /// <summary>Records that the key's stripe must be held at commit, and counts its bytes.</summary>
     internal void AddKey(int db, ReadOnlySpan<byte> key, int valueBytes)
     {
