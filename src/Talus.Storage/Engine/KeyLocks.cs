@@ -298,7 +298,7 @@ public sealed class KeyLocks
     {
         if (Volatile.Read(ref _queued[slot]) != 0)
         {
-            AwaitSlow(() => Volatile.Read(ref _queued[slot]) == 0);
+            AwaitSlow(static (locks, slot) => Volatile.Read(ref locks._queued[slot]) == 0, slot);
         }
     }
 
@@ -310,7 +310,7 @@ public sealed class KeyLocks
     {
         if (QueuedSets(slot) != 0)
         {
-            AwaitSlow(() => QueuedSets(slot) == 0);
+            AwaitSlow(static (locks, slot) => locks.QueuedSets(slot) == 0, slot);
         }
     }
 
@@ -332,7 +332,7 @@ public sealed class KeyLocks
     {
         if (HasDeferred(slot))
         {
-            AwaitSlow(() => !HasDeferred(slot));
+            AwaitSlow(static (locks, slot) => !locks.HasDeferred(slot), slot);
         }
     }
 
@@ -340,11 +340,12 @@ public sealed class KeyLocks
     {
         if (Volatile.Read(ref _queuedTotal) != 0)
         {
-            AwaitSlow(() => Volatile.Read(ref _queuedTotal) == 0);
+            AwaitSlow(static (locks, _) => Volatile.Read(ref locks._queuedTotal) == 0, 0);
         }
     }
 
-    private void AwaitSlow(Func<bool> done)
+    /// <summary>The wait for a queued write, off the fast path (its condition takes the slot, so calls allocate nothing).</summary>
+    private void AwaitSlow(Func<KeyLocks, int, bool> done, int slot)
     {
         // Registered before the check: a release that finds no waiter registered happened before the check, which
         // then sees it (both sides use full fences).
@@ -353,7 +354,7 @@ public sealed class KeyLocks
         {
             lock (_queuedSync)
             {
-                while (!done())
+                while (!done(this, slot))
                 {
                     Monitor.Wait(_queuedSync, 100);
                 }

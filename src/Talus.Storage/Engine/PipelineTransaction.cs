@@ -88,6 +88,13 @@ public sealed class PipelineTransaction
     public bool TryHold(int db, ReadOnlySpan<byte> key, int admitted = -1)
     {
         var slot = KeyLocks.SlotOf(db, key);
+        if (_slots.Contains(slot))
+        {
+            // Taken before in this group (the usual case: a pipeline of commands on one key). Its stripe has been
+            // held since, and only a holder of the stripe queues a SET of the slot or links a commit into its chain:
+            // nothing is queued for it that the group does not already wait for or read through.
+            return true;
+        }
         var stripe = KeyLocks.StripeOfSlot(slot);
         if (!_held.Contains(stripe))
         {
