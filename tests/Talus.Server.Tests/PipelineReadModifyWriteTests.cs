@@ -118,6 +118,53 @@ public class PipelineReadModifyWriteTests
     }
 
     [Fact]
+    public async Task Clients_that_send_ahead_of_their_replies_get_them_all_while_others_queue_writes_of_the_same_keys()
+    {
+        // A connection whose queued writes the committer wrote may send their replies from the committer's thread.
+        // Commands it had already read then run elsewhere: INCR k, or a group taking k's stripe, waits for the SET
+        // groups of k that others queued, which on the committer's thread would be a wait for itself.
+        await using var server = await TalusProcess.LaunchAsync();
+        const int clients = 8, rounds = 400;
+        string[][] Round(int client, int round) =>
+        [
+            ["SET", "k", $"{client}"],
+            ["SET", $"own{client}", $"{round}"],
+            ["INCR", "k"],
+            ["SADD", "s", $"{client}:{round}"],
+            ["HINCRBY", "h", $"f{client}", "1"],
+        ];
+        var tasks = Enumerable.Range(0, clients).Select(client => Task.Factory.StartNew(() =>
+        {
+            using var c = new RespClient(server.Port, timeoutMs: 30_000);
+            // Everything is sent before the first reply is read, so each read of the server finds more commands
+            // behind the ones whose writes it queued.
+            var sender = Task.Factory.StartNew(() =>
+            {
+                for (var round = 0; round < rounds; round++)
+                {
+                    c.SendRaw(Round(client, round).SelectMany(command => RespClient.Encode([.. command.Select(System.Text.Encoding.ASCII.GetBytes)])).ToArray());
+                }
+            }, TaskCreationOptions.LongRunning);
+            for (var round = 0; round < rounds; round++)
+            {
+                var replies = Round(client, round).Select(_ => c.Read()).ToArray();
+                Assert.All(replies, reply => Assert.False(reply.IsError, reply.ToString()));
+                Assert.Equal(round + 1, replies[4].Integer);
+            }
+            sender.Wait();
+        }, TaskCreationOptions.LongRunning)).ToArray();
+        var all = Task.WhenAll(tasks);
+        Assert.Same(all, await Task.WhenAny(all, Task.Delay(TimeSpan.FromSeconds(90))));
+        await all;
+        using var check = server.Client();
+        Assert.Equal(clients * rounds, check.Call("SCARD", "s").Integer);
+        for (var client = 0; client < clients; client++)
+        {
+            Assert.Equal($"{rounds - 1}", check.Call("GET", $"own{client}").Text);
+        }
+    }
+
+    [Fact]
     public async Task A_pipeline_of_writes_is_written_by_the_committer_and_a_pipeline_of_pops_is_not()
     {
         await using var server = await TalusProcess.LaunchAsync();

@@ -15,7 +15,9 @@ namespace Talus.Server.Host;
 /// (pipelining). Commands run synchronously on the loop's thread; only a blocking command (BLPOP ...), or a
 /// read-modify-write command whose key another thread holds (it gives way, see <see cref="StripeWakeups"/>),
 /// makes the loop await before the next one. A loop resumed by the thread that released such a key sends its
-/// replies from the thread pool, so that thread serves the key's next connection meanwhile.
+/// replies from the thread pool, so that thread serves the key's next connection meanwhile. The replies of writes
+/// queued for the committer are sent from the committer's thread once they are written, unless other writes wait
+/// for it.
 /// </summary>
 public sealed class ClientConnection
 {
@@ -74,6 +76,11 @@ public sealed class ClientConnection
         }
         finally
         {
+            if (CommitQueue.OnCommitterThread)
+            {
+                // The teardown waits for queued writes and the pipes: not on the committer's thread.
+                await Task.Yield();
+            }
             _closed.Cancel();
             // A place in a key stripe's queue, or a turn that came while the connection was closing, goes to the
             // next in the queue.
@@ -120,6 +127,12 @@ public sealed class ClientConnection
                 {
                     result = await _reader.ReadAsync(token).ConfigureAwait(false);
                 }
+                if (CommitQueue.OnCommitterThread)
+                {
+                    // The replies went out from the committer's thread and the next commands were already there:
+                    // they run elsewhere (a command may wait for the committer).
+                    await Task.Yield();
+                }
                 _outbox.ConsumeWake();
                 var buffer = result.Buffer;
                 Interlocked.Add(ref _server.Stats.NetInputBytes, buffer.Length);
@@ -154,13 +167,15 @@ public sealed class ClientConnection
                     // The writes of this read (a SET group or a read-modify-write group) are queued for the committer:
                     // their replies go out once they are written, and no command of this client runs before (a later
                     // one must see them). The socket read for the next commands starts now, on this thread, and is
-                    // taken up at the top of the loop.
+                    // taken up at the top of the loop. When no other group waits to be written, the loop resumes on the
+                    // committer's thread, which sends the replies; anything past that leaves it first
+                    // (CommitQueue.OnCommitterThread).
                     if (outcome is BatchOutcome.NeedMoreData or BatchOutcome.FlushFirst && !result.IsCompleted)
                     {
                         nextRead = _reader.ReadAsync(token);
                         readStarted = true;
                     }
-                    await _processor.WhenWritten().ConfigureAwait(false);
+                    await _processor.WhenWritten(continueOnCommitter: true).ConfigureAwait(false);
                     _processor.EndQueuedWrites();
                 }
                 if (StripeWakeups.ResumingInline)
@@ -184,6 +199,13 @@ public sealed class ClientConnection
                 }
                 await flush.ConfigureAwait(false);
                 _outbox.Flushed();
+                if (CommitQueue.OnCommitterThread && outcome is not (BatchOutcome.NeedMoreData or BatchOutcome.FlushFirst))
+                {
+                    // What follows waits for a key or a blocking command, or ends the connection: not on the committer's
+                    // thread. (A command that gives way or blocks commits the open groups first, so today only a
+                    // connection ending mid-read gets here with its writes queued.)
+                    await Task.Yield();
+                }
                 if (outcome == BatchOutcome.StripeBusy && _ctx.GaveWayAt is var stripe and >= 0)
                 {
                     // The rest of the buffer (from the command that gave way) is read again when the turn comes; it

@@ -250,7 +250,7 @@ public sealed class PipelineGroup
     }
 
     /// <summary>Completes when the queued group is written (or failed).</summary>
-    public ValueTask WhenWritten() => _queued!.WhenWritten();
+    public ValueTask WhenWritten(bool continueOnCommitter = false) => _queued!.WhenWritten(continueOnCommitter);
 
     /// <summary>
     /// After the queued group's write: wakes the clients blocked on its keys and sends its held replies, or answers

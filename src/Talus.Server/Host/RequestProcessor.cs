@@ -51,8 +51,12 @@ public sealed class RequestProcessor : IDisposable
     /// <summary>True while a queued write group (SETs, or a read-modify-write group) waits for the committer.</summary>
     public bool WritesQueued => _group.IsQueued || _pipeline.IsQueued;
 
-    /// <summary>Completes when the queued write group is written (or failed).</summary>
-    public ValueTask WhenWritten() => _pipeline.IsQueued ? _pipeline.WhenWritten() : _group.WhenWritten();
+    /// <summary>
+    /// Completes when the queued write group is written (or failed); with <paramref name="continueOnCommitter"/> the
+    /// caller resumes on the committer's thread (<see cref="CommitQueue.OnCommitterThread"/>).
+    /// </summary>
+    public ValueTask WhenWritten(bool continueOnCommitter = false) =>
+        _pipeline.IsQueued ? _pipeline.WhenWritten(continueOnCommitter) : _group.WhenWritten(continueOnCommitter);
 
     /// <summary>Sends the queued group's held replies (or the storage errors) once it is written.</summary>
     public void EndQueuedWrites()

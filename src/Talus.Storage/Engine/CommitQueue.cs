@@ -80,6 +80,7 @@ public sealed class CommitQueue : IDisposable
             }
         }
         group.Finish(new ObjectDisposedException(nameof(CommitQueue), "the dataset is closing"), _dataset.Locks);
+        group.Complete(committerIdle: false);
     }
 
     /// <summary>Waits until every group queued before this call is written (or failed) and answered for.</summary>
@@ -98,8 +99,20 @@ public sealed class CommitQueue : IDisposable
         }
     }
 
+    [ThreadStatic] private static bool t_committer;
+
+    /// <summary>
+    /// True on a committer's thread. A connection whose queued group is written while no other group waits sends
+    /// the replies here, where the group's <see cref="WriteGroup.WhenWritten"/> or
+    /// <see cref="DeferredCommit.WhenWritten"/> resumes it, instead of waking a thread-pool thread for a few bytes;
+    /// it must leave this thread before it executes a command (one may wait for the committer) or waits for
+    /// anything but the socket.
+    /// </summary>
+    public static bool OnCommitterThread => t_committer;
+
     private void Run()
     {
+        t_committer = true;
         PerfLevel.OffForThisThread();
         var taken = new List<IQueuedWrite>(MaxMerged);
         var written = new List<IQueuedWrite>(MaxMerged);
@@ -175,6 +188,13 @@ public sealed class CommitQueue : IDisposable
                 group.Finish(failure, _dataset.Locks);
             }
             Interlocked.Add(ref _pending, -taken.Count);
+            // Every group of the batch is settled and its keys released before any owner is woken: an owner may send
+            // its replies on this thread (OnCommitterThread), and nobody waiting for those keys waits for that too.
+            // Only while no group waits to be written, though: then this thread goes on to the next write instead.
+            foreach (var group in taken)
+            {
+                group.Complete(committerIdle: Volatile.Read(ref _pending) == 0);
+            }
         }
     }
 

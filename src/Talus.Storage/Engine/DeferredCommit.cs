@@ -29,6 +29,7 @@ public sealed class DeferredCommit : IQueuedWrite, IValueTaskSource
     private DeferredCommit?[]? _previous;
     private List<DeferredCommit>? _dependsOn;
     private ManualResetValueTaskSourceCore<bool> _written = new() { RunContinuationsAsynchronously = true };
+    private bool _continueOnCommitter;
     private Exception? _failure;
     private int _settled;
     private int _finished;
@@ -139,8 +140,16 @@ public sealed class DeferredCommit : IQueuedWrite, IValueTaskSource
     /// <summary>What this group wrote last at (family, key), as <see cref="EngineTransaction"/> reads its own writes.</summary>
     internal PointOverlay.Lookup Find(uint family, ReadOnlySpan<byte> key, out ReadOnlySpan<byte> value) => _records.FindOwn(family, key, out value);
 
-    /// <summary>Completes when the committer has written the batch, or failed to (see <see cref="Failure"/>).</summary>
-    public ValueTask WhenWritten() => new(this, _written.Version);
+    /// <summary>
+    /// Completes when the committer has written the batch, or failed to (see <see cref="Failure"/>). With
+    /// <paramref name="continueOnCommitter"/> the awaiting code may resume on the committer's thread (see
+    /// <see cref="IQueuedWrite.Complete"/>, <see cref="CommitQueue.OnCommitterThread"/>).
+    /// </summary>
+    public ValueTask WhenWritten(bool continueOnCommitter = false)
+    {
+        _continueOnCommitter = continueOnCommitter;
+        return new(this, _written.Version);
+    }
 
     /// <summary>Blocks the calling thread until the batch is written or failed (a group that must see it done first).</summary>
     internal void AwaitFinished()
@@ -191,6 +200,11 @@ public sealed class DeferredCommit : IQueuedWrite, IValueTaskSource
             }
         }
         locks.Unqueue(_slots, deferred: true);
+    }
+
+    void IQueuedWrite.Complete(bool committerIdle)
+    {
+        _written.RunContinuationsAsynchronously = !(committerIdle && _continueOnCommitter);
         _written.SetResult(true);
     }
 
@@ -211,6 +225,13 @@ internal interface IQueuedWrite
     /// <summary>The batch in RocksDB's WriteBatch representation (12-byte header, then records).</summary>
     ReadOnlySpan<byte> Representation { get; }
 
-    /// <summary>The committer's end of it: report, release the keys, wake the owner. Must not throw.</summary>
+    /// <summary>The committer's end of it: report and release the keys. Must not throw.</summary>
     void Finish(Exception? failure, KeyLocks locks);
+
+    /// <summary>
+    /// After <see cref="Finish"/>: wakes the owner. An owner that asked for it (<c>WhenWritten(continueOnCommitter:
+    /// true)</c>) resumes on the committer's thread when <paramref name="committerIdle"/> (no group waits to be
+    /// written), on the thread pool otherwise.
+    /// </summary>
+    void Complete(bool committerIdle);
 }

@@ -33,6 +33,7 @@ public sealed class WriteGroup : IDisposable, IValueTaskSource, IQueuedWrite
     private int[] _slots = new int[32];
     private int _slotCount;
     private ManualResetValueTaskSourceCore<bool> _written = new() { RunContinuationsAsynchronously = true };
+    private bool _continueOnCommitter;
     private Exception? _queuedFailure;
 
     /// <summary>Number of commands whose writes wait in the group.</summary>
@@ -139,12 +140,21 @@ public sealed class WriteGroup : IDisposable, IValueTaskSource, IQueuedWrite
         }
         _queuedFailure = null;
         _written.Reset();
+        _continueOnCommitter = false;
         IsQueued = true;
         dataset.Commits.Enqueue(this);
     }
 
-    /// <summary>Completes when the committer has written the queued group, or failed to.</summary>
-    public ValueTask WhenWritten() => new(this, _written.Version);
+    /// <summary>
+    /// Completes when the committer has written the queued group, or failed to. With
+    /// <paramref name="continueOnCommitter"/> the awaiting code may resume on the committer's thread (see
+    /// <see cref="IQueuedWrite.Complete"/>, <see cref="CommitQueue.OnCommitterThread"/>).
+    /// </summary>
+    public ValueTask WhenWritten(bool continueOnCommitter = false)
+    {
+        _continueOnCommitter = continueOnCommitter;
+        return new(this, _written.Version);
+    }
 
     /// <summary>Empties the group after its queued write; returns the write's failure, or null when it was written.</summary>
     public Exception? EndQueued()
@@ -156,7 +166,7 @@ public sealed class WriteGroup : IDisposable, IValueTaskSource, IQueuedWrite
         return failure;
     }
 
-    /// <summary>The committer's end of a queued group: report, release the keys, wake the owner.</summary>
+    /// <summary>The committer's end of a queued group: report and release the keys (the owner is woken by Complete).</summary>
     void IQueuedWrite.Finish(Exception? failure, KeyLocks locks)
     {
         _queuedFailure = failure;
@@ -169,6 +179,11 @@ public sealed class WriteGroup : IDisposable, IValueTaskSource, IQueuedWrite
             // See Written: nothing here may stop the committer or leave the keys queued.
         }
         locks.Unqueue(_slots.AsSpan(0, _slotCount));
+    }
+
+    void IQueuedWrite.Complete(bool committerIdle)
+    {
+        _written.RunContinuationsAsynchronously = !(committerIdle && _continueOnCommitter);
         _written.SetResult(true);
     }
 
