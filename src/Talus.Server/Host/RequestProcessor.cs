@@ -53,7 +53,8 @@ public sealed class RequestProcessor : IDisposable
 
     /// <summary>
     /// Completes when the queued write group is written (or failed); with <paramref name="continueOnCommitter"/> the
-    /// caller resumes on the committer's thread (<see cref="CommitQueue.OnCommitterThread"/>).
+    /// caller may resume on the committer's thread, when no other group waits to be written
+    /// (<see cref="CommitQueue.OnCommitterThread"/>).
     /// </summary>
     public ValueTask WhenWritten(bool continueOnCommitter = false) =>
         _pipeline.IsQueued ? _pipeline.WhenWritten(continueOnCommitter) : _group.WhenWritten(continueOnCommitter);

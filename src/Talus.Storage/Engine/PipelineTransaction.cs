@@ -74,10 +74,8 @@ public sealed class PipelineTransaction
     {
         _locks!.AwaitQueuedSets(slot);
         _transaction!.ReadThrough(_locks.NewestDeferred(slot), slot);
-        if (!_slots.Contains(slot))
-        {
-            _slots.Add(slot);
-        }
+        // Taken once per group: TryHold returns before this for a slot already taken, and Hold takes the first.
+        _slots.Add(slot);
     }
 
     /// <summary>
