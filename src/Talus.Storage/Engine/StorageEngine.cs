@@ -484,8 +484,16 @@ public sealed class StorageEngine : IDisposable
     private void RecordWriteFailure(Exception ex)
     {
         Interlocked.Increment(ref _writeFailures);
-        _lastWriteFailure = ex.Message;
+        // Once a WAL append has failed, RocksDB answers the next appends and syncs of that log with "Writer has
+        // previous error" until it recovers: the failure that is still in force (a full disk) stays the one reported.
+        if (_lastWriteFailure is null || !ex.Message.Contains(WriterHasPreviousError, StringComparison.Ordinal))
+        {
+            _lastWriteFailure = ex.Message;
+        }
     }
+
+    /// <summary>RocksDB's message for an operation on a log file whose writer failed before.</summary>
+    private const string WriterHasPreviousError = "Writer has previous error";
 
     /// <summary>Ends the batch with the boundary marker (<see cref="WriteBatchFormat"/>): whole commands end here.</summary>
     private static void MarkBoundary(WriteBatch batch) => batch.PutLogData(Boundary, (ulong)Boundary.Length);
