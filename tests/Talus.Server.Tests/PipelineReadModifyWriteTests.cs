@@ -191,6 +191,32 @@ public class PipelineReadModifyWriteTests
     }
 
     [Fact]
+    public async Task A_pipeline_that_writes_one_element_among_unchanged_ones_is_written_by_the_committer_and_one_of_counters_is_not()
+    {
+        await using var server = await TalusProcess.LaunchAsync();
+        using var c = server.Client();
+        long Groups() => long.Parse(server.Info("persistence")["talus_commit_queue_groups"], CultureInfo.InvariantCulture);
+        var members = Enumerable.Range(0, 15).Select(i => $"m{i}").ToArray();
+        Assert.Equal(15, c.Call(["SADD", "s", .. members]).Integer);
+        var before = Groups();
+
+        // Fifteen members already there and one new: two records (the member and the metadata) for sixteen commands,
+        // but one of them an element.
+        var adds = members.Append("new").Select(m => new[] { "SADD", "s", m }).ToArray();
+        Assert.Equal(Enumerable.Repeat(0L, 15).Append(1L), c.CallPipelined(adds).Select(r => r.Integer));
+        var afterAdds = Groups();
+        Assert.InRange(afterAdds, before + 1, before + 2);
+        Assert.Equal(16, c.Call("SCARD", "s").Integer);
+        Assert.Equal(1, c.Call("SISMEMBER", "s", "new").Integer);
+
+        // Counters rewrite only their key's record, in the metadata family: written on the connection's thread.
+        var increments = Enumerable.Range(0, 16).Select(_ => new[] { "INCR", "n" }).ToArray();
+        Assert.Equal(Enumerable.Range(1, 16).Select(i => (long)i), c.CallPipelined(increments).Select(r => r.Integer));
+        Assert.Equal(afterAdds, Groups());
+        Assert.Equal("0", server.Info("persistence")["talus_commit_queue_length"]);
+    }
+
+    [Fact]
     public async Task Connections_that_find_a_hot_key_held_give_way_and_keep_their_replies_in_order()
     {
         await using var server = await TalusProcess.LaunchAsync();

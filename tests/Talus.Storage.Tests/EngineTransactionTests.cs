@@ -1,4 +1,5 @@
 using Talus.Storage.Engine;
+using Talus.Storage.Types;
 
 namespace Talus.Storage.Tests;
 
@@ -33,6 +34,31 @@ public class EngineTransactionTests
         Assert.False(f.Db.Keys.Exists("gone"u8));
         // SET, SET (INCR), DEL in one batch; INCR's put overwrites SET's, so two records are written.
         Assert.Equal(before + 2, engine.LatestSequence);
+    }
+
+    [Fact]
+    public void A_transaction_knows_whether_it_wrote_more_than_metadata()
+    {
+        using var f = new StorageFixture();
+        var engine = f.Dataset.Engine;
+        Assert.Equal(OpStatus.Ok, f.Db.Sets.Add("s"u8, ["a"u8.ToArray()], out _));
+        Assert.Equal(OpStatus.Ok, f.Db.Lists.Push("l"u8, ListEnd.Left, ["x"u8.ToArray(), "y"u8.ToArray()], out _));
+        using (var tx = engine.BeginTransaction())
+        {
+            // A counter, a pop and an SADD of a member already there: metadata records only, or nothing.
+            Assert.Equal(OpStatus.Ok, f.Db.Strings.IncrBy("n"u8, 1, out _));
+            Assert.Equal(OpStatus.Ok, f.Db.Lists.Pop("l"u8, ListEnd.Left, 1, out _));
+            Assert.Equal(OpStatus.Ok, f.Db.Sets.Add("s"u8, ["a"u8.ToArray()], out var none));
+            Assert.Equal(0, none);
+            Assert.False(tx.WroteElements);
+            Assert.Equal(2u, tx.Count);
+            Assert.Equal(OpStatus.Ok, f.Db.Sets.Add("s"u8, ["b"u8.ToArray()], out var added));
+            Assert.Equal(1, added);
+            Assert.True(tx.WroteElements);
+            tx.Commit();
+        }
+        Assert.Equal(OpStatus.Ok, f.Db.Sets.IsMember("s"u8, "b"u8, out var isMember));
+        Assert.True(isMember);
     }
 
     [Fact]

@@ -215,10 +215,11 @@ public sealed class PipelineGroup
     /// </summary>
     public bool TryQueue(CommandContext ctx)
     {
-        // Worth the hand-off when the commands wrote more than their key's metadata (pops rewrite only that, and
-        // gain nothing: docs/benchmarks.md), and always when the group read through another's deferred commit,
-        // whose write it would otherwise wait for on this thread.
-        if (!IsOpen || _commands < 2 || (_transaction.Records <= _commands && !_transaction.ReadsThroughDeferred))
+        // Worth the hand-off when the commands wrote more than their keys' metadata, even one element among sixteen
+        // SADDs of members already there (pops and counters rewrite only the metadata record, and gain nothing:
+        // docs/benchmarks.md), and always when the group read through another's deferred commit, whose write it
+        // would otherwise wait for on this thread.
+        if (!IsOpen || _commands < 2 || (!_transaction.WroteElements && !_transaction.ReadsThroughDeferred))
         {
             return false;
         }

@@ -39,6 +39,7 @@ public sealed class EngineTransaction : IDisposable
     private WriteBatchWithIndex? _index;
     private ReadAhead? _ahead;
     private uint _count;
+    private bool _wroteElements;
     private bool _disposed;
     // The deferred commits of other pipeline groups (DeferredCommit) that wrote the key slots this transaction took
     // and were not yet written when it took them, in queue order (oldest first): its point reads look there after
@@ -53,6 +54,12 @@ public sealed class EngineTransaction : IDisposable
     /// <summary>Number of records (puts, deletes, range deletes) collected so far.</summary>
     public uint Count => _count;
 
+    /// <summary>
+    /// True once a record outside the metadata family was collected: a collection's element (a set member, a hash
+    /// field, a list element), not only the keys' metadata records (a pop, an INCR).
+    /// </summary>
+    public bool WroteElements => _wroteElements;
+
     internal void Append(WriteBatch batch)
     {
         var rep = batch.AsSpan();
@@ -61,13 +68,15 @@ public sealed class EngineTransaction : IDisposable
             return;
         }
         var records = rep[WriteBatchFormat.HeaderSize..];
-        if (_index is null && HasRangeDeletion(records))
+        var (rangeDeletion, element) = Inspect(records, _engine.MetaId);
+        if (_index is null && rangeDeletion)
         {
             BuildIndex();
         }
         var offset = _records.WrittenCount;
         _records.Write(records);
         _count += WriteBatchFormat.Count(rep);
+        _wroteElements |= element;
         if (_index is not null)
         {
             Replay(records);
@@ -216,17 +225,21 @@ public sealed class EngineTransaction : IDisposable
         Replay(_records.WrittenSpan);
     }
 
-    private static bool HasRangeDeletion(ReadOnlySpan<byte> records)
+    /// <summary>
+    /// What a batch's records hold: a range deletion (the transaction then needs its index), and a record outside
+    /// the metadata family (<see cref="WroteElements"/>).
+    /// </summary>
+    private static (bool RangeDeletion, bool Element) Inspect(ReadOnlySpan<byte> records, uint metaId)
     {
+        bool rangeDeletion = false, element = false;
         var pos = 0;
         while (pos < records.Length)
         {
-            if (WriteBatchFormat.ReadRecord(records, ref pos).Tag is 14 or 15)
-            {
-                return true;
-            }
+            var record = WriteBatchFormat.ReadRecord(records, ref pos);
+            rangeDeletion |= record.Tag is 14 or 15;
+            element |= record.Tag != WriteBatchFormat.LogDataTag && record.Family != metaId;
         }
-        return false;
+        return (rangeDeletion, element);
     }
 
     private void Replay(ReadOnlySpan<byte> records)

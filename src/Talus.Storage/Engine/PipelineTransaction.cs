@@ -35,6 +35,9 @@ public sealed class PipelineTransaction
     /// <summary>Number of records (puts, deletes) collected so far.</summary>
     public uint Records => _transaction?.Count ?? 0;
 
+    /// <summary>True once the group wrote more than its keys' metadata (<see cref="EngineTransaction.WroteElements"/>).</summary>
+    public bool WroteElements => _transaction?.WroteElements ?? false;
+
     /// <summary>True when the open group reads through another group's deferred commit (it is then queued behind it).</summary>
     public bool ReadsThroughDeferred => _transaction?.ReadsThroughDeferred ?? false;
 

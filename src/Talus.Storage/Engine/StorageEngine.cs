@@ -62,9 +62,10 @@ public sealed class StorageEngine : IDisposable
         {
             _families[Native.Instance.rocksdb_column_family_handle_get_id(family.Handle)] = family;
         }
+        MetaId = IdOf(Meta);
         if (options.KeyCacheBytes > 0)
         {
-            KeyCache = new KeyCache(options.KeyCacheBytes, IdOf(Meta));
+            KeyCache = new KeyCache(options.KeyCacheBytes, MetaId);
             if (options.ListCacheBytes > 0)
             {
                 ListCache = new ListCache(options.ListCacheBytes, KeyCache);
@@ -112,6 +113,9 @@ public sealed class StorageEngine : IDisposable
     /// <summary>The family a write batch record names by <paramref name="id"/> (0, the default family, when it names none).</summary>
     internal ColumnFamilyHandle FamilyById(uint id) =>
         id < _families.Length && _families[id] is { } family ? family : throw new InvalidDataException($"unknown column family id {id}");
+
+    /// <summary>The id write batch records name the <see cref="Meta"/> family by.</summary>
+    internal uint MetaId { get; }
 
     /// <summary>The id a write batch record names <paramref name="family"/> by.</summary>
     internal uint IdOf(ColumnFamilyHandle family)
