@@ -167,7 +167,7 @@ public sealed class ClientConnection
                     // The writes of this read (a SET group or a read-modify-write group) are queued for the committer:
                     // their replies go out once they are written, and no command of this client runs before (a later
                     // one must see them). The socket read for the next commands starts now, on this thread, and is
-                    // taken up at the top of the loop. When no other group waits to be written, the loop resumes on the
+                    // taken up at the top of the loop. When few other groups wait to be written, the loop resumes on the
                     // committer's thread, which sends the replies; anything past that leaves it first
                     // (CommitQueue.OnCommitterThread).
                     if (outcome is BatchOutcome.NeedMoreData or BatchOutcome.FlushFirst && !result.IsCompleted)

@@ -53,7 +53,7 @@ public sealed class RequestProcessor : IDisposable
 
     /// <summary>
     /// Completes when the queued write group is written (or failed); with <paramref name="continueOnCommitter"/> the
-    /// caller may resume on the committer's thread, when no other group waits to be written
+    /// caller may resume on the committer's thread, when few other groups wait to be written
     /// (<see cref="CommitQueue.OnCommitterThread"/>).
     /// </summary>
     public ValueTask WhenWritten(bool continueOnCommitter = false) =>

@@ -80,7 +80,7 @@ public sealed class CommitQueue : IDisposable
             }
         }
         group.Finish(new ObjectDisposedException(nameof(CommitQueue), "the dataset is closing"), _dataset.Locks);
-        group.Complete(committerIdle: false);
+        group.Complete(repliesHere: false);
     }
 
     /// <summary>Waits until every group queued before this call is written (or failed) and answered for.</summary>
@@ -102,8 +102,8 @@ public sealed class CommitQueue : IDisposable
     [ThreadStatic] private static bool t_committer;
 
     /// <summary>
-    /// True on a committer's thread. A connection whose queued group is written while no other group waits sends
-    /// the replies here, where the group's <see cref="WriteGroup.WhenWritten"/> or
+    /// True on a committer's thread. A connection whose queued group is written while few others wait sends the
+    /// replies here, where the group's <see cref="WriteGroup.WhenWritten"/> or
     /// <see cref="DeferredCommit.WhenWritten"/> resumes it, instead of waking a thread-pool thread for a few bytes;
     /// it must leave this thread before it executes a command (one may wait for the committer) or waits for
     /// anything but the socket.
@@ -190,13 +190,22 @@ public sealed class CommitQueue : IDisposable
             Interlocked.Add(ref _pending, -taken.Count);
             // Every group of the batch is settled and its keys released before any owner is woken: an owner may send
             // its replies on this thread (OnCommitterThread), and nobody waiting for those keys waits for that too.
-            // Only while no group waits to be written, though: then this thread goes on to the next write instead.
+            // Only while few groups wait to be written, though: with more, this thread is the bottleneck, and it goes
+            // on to the next write while the thread pool sends.
             foreach (var group in taken)
             {
-                group.Complete(committerIdle: Volatile.Read(ref _pending) == 0);
+                group.Complete(repliesHere: Volatile.Read(ref _pending) < RepliesHereBelow);
             }
         }
     }
+
+    /// <summary>
+    /// An owner's replies are sent on this thread while fewer groups than this wait to be written. Handing a send to
+    /// the thread pool costs a wake-up and a context switch, more than the send; but while groups pile up (a
+    /// ZADD's two index inserts per member keep this thread busy), every send here delays all of them
+    /// (docs/benchmarks.md).
+    /// </summary>
+    private const int RepliesHereBelow = 4;
 
     /// <summary>Most groups written as one batch.</summary>
     private const int MaxMerged = 64;

@@ -202,9 +202,9 @@ public sealed class DeferredCommit : IQueuedWrite, IValueTaskSource
         locks.Unqueue(_slots, deferred: true);
     }
 
-    void IQueuedWrite.Complete(bool committerIdle)
+    void IQueuedWrite.Complete(bool repliesHere)
     {
-        _written.RunContinuationsAsynchronously = !(committerIdle && _continueOnCommitter);
+        _written.RunContinuationsAsynchronously = !(repliesHere && _continueOnCommitter);
         _written.SetResult(true);
     }
 
@@ -230,8 +230,8 @@ internal interface IQueuedWrite
 
     /// <summary>
     /// After <see cref="Finish"/>: wakes the owner. An owner that asked for it (<c>WhenWritten(continueOnCommitter:
-    /// true)</c>) resumes on the committer's thread when <paramref name="committerIdle"/> (no group waits to be
+    /// true)</c>) resumes on the committer's thread when <paramref name="repliesHere"/> (few groups wait to be
     /// written), on the thread pool otherwise.
     /// </summary>
-    void Complete(bool committerIdle);
+    void Complete(bool repliesHere);
 }

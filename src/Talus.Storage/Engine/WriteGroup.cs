@@ -181,9 +181,9 @@ public sealed class WriteGroup : IDisposable, IValueTaskSource, IQueuedWrite
         locks.Unqueue(_slots.AsSpan(0, _slotCount));
     }
 
-    void IQueuedWrite.Complete(bool committerIdle)
+    void IQueuedWrite.Complete(bool repliesHere)
     {
-        _written.RunContinuationsAsynchronously = !(committerIdle && _continueOnCommitter);
+        _written.RunContinuationsAsynchronously = !(repliesHere && _continueOnCommitter);
         _written.SetResult(true);
     }
 
