@@ -391,6 +391,25 @@ public class RedisListTests
     }
 
     [Fact]
+    public void Elements_pushed_after_a_compaction_into_indices_it_found_popped_survive_the_next_one()
+    {
+        using var f = new StorageFixture();
+        Push(f.Db, "k", ListEnd.Right, Enumerable.Range(0, 100).Select(i => "e" + i).ToArray());
+        Assert.Equal(OpStatus.Ok, f.Db.Lists.Pop(B("k"), ListEnd.Left, 40, out _));
+        f.Db.Engine.CompactAll();
+        Assert.Equal(60, SubKeyCount(f.Db, "k"));
+
+        // The next compaction reads the list's metadata again: the head it found above would take these for popped.
+        Push(f.Db, "k", ListEnd.Left, Enumerable.Range(0, 30).Select(i => "n" + i).ToArray());
+        Assert.Equal(OpStatus.Ok, f.Db.Lists.Pop(B("k"), ListEnd.Right, 10, out _));
+        f.Db.Engine.CompactAll();
+
+        List<string> expected = [.. Enumerable.Range(0, 30).Reverse().Select(i => "n" + i), .. Enumerable.Range(40, 50).Select(i => "e" + i)];
+        Assert.Equal(expected, All(f.Db, "k"));
+        Assert.Equal(80, SubKeyCount(f.Db, "k"));
+    }
+
+    [Fact]
     public void A_list_missing_an_element_inside_head_and_tail_fails_its_reads_loudly()
     {
         using var f = new StorageFixture();

@@ -254,7 +254,7 @@ public sealed class StorageEngine : IDisposable
         }
         var filters = new CompactionFilters();
         var cache = CreateBlockCache(options.BlockCacheBytes);
-        ColumnFamilyOptions Family(bool bloom, IntPtr filter)
+        ColumnFamilyOptions Family(bool bloom, IntPtr filter = default, IntPtr filterFactory = default)
         {
             var table = new BlockBasedTableOptions()
                 .SetBlockCache(cache)
@@ -288,6 +288,10 @@ public sealed class StorageEngine : IDisposable
             {
                 cf.SetCompactionFilter(filter);
             }
+            if (filterFactory != IntPtr.Zero)
+            {
+                cf.SetCompactionFilterFactory(filterFactory);
+            }
             return cf;
         }
 
@@ -303,8 +307,8 @@ public sealed class StorageEngine : IDisposable
         var families = new ColumnFamilies(Family(false, IntPtr.Zero))
         {
             { StorageFormat.MetaFamily, Family(true, filters.MetaFilter.Handle) },
-            { StorageFormat.SubFamily, Family(true, filters.SubFilter.Handle) },
-            { StorageFormat.ZScoreFamily, Family(false, filters.ZScoreFilter.Handle) },
+            { StorageFormat.SubFamily, Family(true, filterFactory: filters.SubFilterFactory) },
+            { StorageFormat.ZScoreFamily, Family(false, filterFactory: filters.ZScoreFilterFactory) },
             { StorageFormat.SysFamily, Family(false, IntPtr.Zero) },
         };
         var db = RocksDb.Open(dbOptions, options.Path, families);

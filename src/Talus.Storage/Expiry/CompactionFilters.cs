@@ -15,6 +15,10 @@ namespace Talus.Storage.Expiry;
 /// These callbacks run on RocksDB threads and abort the process if they throw: each one catches
 /// everything and keeps the entry when in doubt. The delegates live in fields because the native side
 /// holds only function pointers.
+/// <para>
+/// The sub and zscore filters come from factories: RocksDB asks for a filter per compaction (<see cref="SubKeyRun"/>),
+/// which reads a collection's metadata once for the run of its sub-keys instead of once per sub-key.
+/// </para>
 /// </summary>
 internal sealed class CompactionFilters
 {
@@ -27,27 +31,32 @@ internal sealed class CompactionFilters
     private readonly NameDelegate _zscoreName = _ => ZScoreName;
     private readonly DestructorDelegate _destructor = _ => { };
     private readonly FilterDelegate _metaFilter;
-    private readonly FilterDelegate _subFilter;
+    private readonly CreateCompactionFilterDelegate _createSubFilter;
+    private readonly CreateCompactionFilterDelegate _createZScoreFilter;
+    private readonly FilterDelegate _runFilter;
+    private readonly DestructorDelegate _runDestructor;
     private volatile StorageEngine? _engine;
     private volatile bool _expireInCompaction = true;
-
-    [ThreadStatic]
-    private static byte[]? _scratch;
 
     public CompactionFilters()
     {
         _metaFilter = FilterMeta;
-        _subFilter = FilterSub;
+        _runFilter = FilterRun;
+        _runDestructor = FreeRun;
+        _createSubFilter = (_, _) => CreateRun(_subName);
+        _createZScoreFilter = (_, _) => CreateRun(_zscoreName);
         MetaFilter = new CompactionFilter(_metaName, _metaFilter, _destructor, IntPtr.Zero);
-        SubFilter = new CompactionFilter(_subName, _subFilter, _destructor, IntPtr.Zero);
-        ZScoreFilter = new CompactionFilter(_zscoreName, _subFilter, _destructor, IntPtr.Zero);
+        SubFilterFactory = Native.Instance.rocksdb_compactionfilterfactory_create(IntPtr.Zero, _destructor, _createSubFilter, _subName);
+        ZScoreFilterFactory = Native.Instance.rocksdb_compactionfilterfactory_create(IntPtr.Zero, _destructor, _createZScoreFilter, _zscoreName);
     }
 
     public CompactionFilter MetaFilter { get; }
 
-    public CompactionFilter SubFilter { get; }
+    /// <summary>The factory of the sub family's filters; the column family options that take it own it.</summary>
+    public IntPtr SubFilterFactory { get; }
 
-    public CompactionFilter ZScoreFilter { get; }
+    /// <summary>The factory of the zscore family's filters; the column family options that take it own it.</summary>
+    public IntPtr ZScoreFilterFactory { get; }
 
     public bool ExpireInCompaction
     {
@@ -77,48 +86,135 @@ internal sealed class CompactionFilters
         }
     }
 
-    private char FilterSub(IntPtr state, int level, IntPtr key, UIntPtr keyLength, IntPtr value, UIntPtr valueLength, IntPtr newValue, IntPtr newValueLength, out byte valueChanged)
+    /// <summary>A new compaction's sub-key filter; RocksDB deletes it (<see cref="FreeRun"/>) when the compaction ends.</summary>
+    private IntPtr CreateRun(NameDelegate name)
+    {
+        GCHandle handle = default;
+        try
+        {
+            handle = GCHandle.Alloc(new SubKeyRun(this));
+            return Native.Instance.rocksdb_compactionfilter_create(GCHandle.ToIntPtr(handle), _runDestructor, _runFilter, name);
+        }
+        catch
+        {
+            if (handle.IsAllocated)
+            {
+                handle.Free();
+            }
+            // No filter for this compaction: it keeps every entry, and a later one reclaims them.
+            return IntPtr.Zero;
+        }
+    }
+
+    private void FreeRun(IntPtr state)
+    {
+        try
+        {
+            GCHandle.FromIntPtr(state).Free();
+        }
+        catch
+        {
+            // Nothing to free; nothing may escape to the native side.
+        }
+    }
+
+    private char FilterRun(IntPtr state, int level, IntPtr key, UIntPtr keyLength, IntPtr value, UIntPtr valueLength, IntPtr newValue, IntPtr newValueLength, out byte valueChanged)
     {
         valueChanged = 0;
         try
         {
-            var engine = _engine;
-            if (engine is null)
-            {
-                return (char)0;
-            }
-            var length = (int)keyLength;
-            var scratch = _scratch is { } s && s.Length >= length ? s : (_scratch = new byte[Math.Max(length, 256)]);
-            Marshal.Copy(key, scratch, 0, length);
-            if (!KeyCodec.TryDecodeSubKey(scratch.AsSpan(0, length), out var db, out var userKey, out var version, out var field))
-            {
-                return (char)0;
-            }
-            var metaKey = KeyCodec.MetaKey(db, userKey);
-            var metaValue = engine.Db.Get(metaKey, engine.Meta);
-            if (metaValue is null)
-            {
-                return (char)1;
-            }
-            if (!Metadata.TryDecode(metaValue, out var meta))
-            {
-                return (char)0;
-            }
-            if (meta.Type == RedisType.String || meta.Version != version)
-            {
-                return (char)1;
-            }
-            if (meta.Type == RedisType.List && field.Length == 8
-                && BinaryPrimitives.ReadUInt64BigEndian(field) is var index && (index < meta.Head || index >= meta.Tail))
-            {
-                // A popped element: pops move head or tail past it and leave it for this filter.
-                return (char)1;
-            }
-            return _expireInCompaction && meta.IsExpired(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()) ? (char)1 : (char)0;
+            return GCHandle.FromIntPtr(state).Target is SubKeyRun run && run.Drop(key, (int)keyLength) ? (char)1 : (char)0;
         }
         catch
         {
             return (char)0;
+        }
+    }
+
+    /// <summary>
+    /// The sub-key filter of one compaction, which RocksDB runs on one thread: drops sub-keys whose key no longer
+    /// exists, is a string now, has a newer version or has expired, and list elements outside [head, tail).
+    /// <para>
+    /// A collection's sub-keys come one after another (they start with its key), so the run reads the key's
+    /// metadata at its first sub-key and decides the following ones from it. That read is made after the
+    /// compaction began, so it is at least as new as every entry of the compaction's input, as a read per entry
+    /// would be: a version or a type that replaced the sub-key's never gives way to it again (a re-created key gets
+    /// a new version), and an element popped by then can only come back as a newer entry of its index, outside
+    /// this compaction. The metadata is kept for one compaction only: from before a compaction began, it could
+    /// take an element pushed since (pushes after pops reuse indices) for a popped one.
+    /// </para>
+    /// </summary>
+    private sealed class SubKeyRun(CompactionFilters filters)
+    {
+        private byte[] _subKey = new byte[256];
+        private byte[] _metaKey = new byte[256];
+        private int _metaKeyLength = -1;
+        private bool _found;
+        private bool _decoded;
+        private Metadata _meta;
+
+        public bool Drop(IntPtr key, int length)
+        {
+            var engine = filters._engine;
+            if (engine is null)
+            {
+                return false;
+            }
+            if (_subKey.Length < length)
+            {
+                _subKey = new byte[Math.Max(length, 2 * _subKey.Length)];
+            }
+            Marshal.Copy(key, _subKey, 0, length);
+            if (!KeyCodec.TryDecodeSubKey(_subKey.AsSpan(0, length), out var db, out var userKey, out var version, out var field))
+            {
+                return false;
+            }
+            Load(engine, db, userKey);
+            if (!_found)
+            {
+                return true;
+            }
+            if (!_decoded)
+            {
+                return false;
+            }
+            if (_meta.Type == RedisType.String || _meta.Version != version)
+            {
+                return true;
+            }
+            if (_meta.Type == RedisType.List && field.Length == 8
+                && BinaryPrimitives.ReadUInt64BigEndian(field) is var index && (index < _meta.Head || index >= _meta.Tail))
+            {
+                // A popped element: pops move head or tail past it and leave it for this filter.
+                return true;
+            }
+            return filters._expireInCompaction && _meta.IsExpired(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        }
+
+        /// <summary>Reads the metadata of (db, key) unless it is the key of the previous sub-key.</summary>
+        private void Load(StorageEngine engine, int db, ReadOnlySpan<byte> userKey)
+        {
+            var length = KeyCodec.MetaKeyLength(userKey);
+            if (length == _metaKeyLength)
+            {
+                Span<byte> probe = length <= 512 ? stackalloc byte[length] : new byte[length];
+                KeyCodec.EncodeMetaKey(db, userKey, probe);
+                if (probe.SequenceEqual(_metaKey.AsSpan(0, length)))
+                {
+                    return;
+                }
+            }
+            if (_metaKey.Length < length)
+            {
+                _metaKey = new byte[Math.Max(length, 2 * _metaKey.Length)];
+            }
+            // Forgotten first: a read that throws leaves no key behind that the next sub-key could match.
+            _metaKeyLength = -1;
+            KeyCodec.EncodeMetaKey(db, userKey, _metaKey);
+            var value = engine.Db.Get(_metaKey.AsSpan(0, length), engine.Meta);
+            _found = value is not null;
+            _decoded = value is not null && Metadata.TryDecode(value, out _meta);
+            _metaKeyLength = length;
         }
     }
 }
