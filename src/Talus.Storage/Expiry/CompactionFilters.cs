@@ -148,6 +148,7 @@ internal sealed class CompactionFilters
     {
         private byte[] _subKey = new byte[256];
         private byte[] _metaKey = new byte[256];
+        private byte[] _nextKey = new byte[256];
         private int _metaKeyLength = -1;
         private bool _found;
         private bool _decoded;
@@ -195,22 +196,19 @@ internal sealed class CompactionFilters
         private void Load(StorageEngine engine, int db, ReadOnlySpan<byte> userKey)
         {
             var length = KeyCodec.MetaKeyLength(userKey);
-            if (length == _metaKeyLength)
+            if (_nextKey.Length < length)
             {
-                Span<byte> probe = length <= 512 ? stackalloc byte[length] : new byte[length];
-                KeyCodec.EncodeMetaKey(db, userKey, probe);
-                if (probe.SequenceEqual(_metaKey.AsSpan(0, length)))
-                {
-                    return;
-                }
+                _nextKey = new byte[Math.Max(length, 2 * _nextKey.Length)];
             }
-            if (_metaKey.Length < length)
+            KeyCodec.EncodeMetaKey(db, userKey, _nextKey);
+            if (_metaKeyLength == length && _nextKey.AsSpan(0, length).SequenceEqual(_metaKey.AsSpan(0, length)))
             {
-                _metaKey = new byte[Math.Max(length, 2 * _metaKey.Length)];
+                return;
             }
+            // The new key becomes the one kept; the old buffer takes the next key.
+            (_metaKey, _nextKey) = (_nextKey, _metaKey);
             // Forgotten first: a read that throws leaves no key behind that the next sub-key could match.
             _metaKeyLength = -1;
-            KeyCodec.EncodeMetaKey(db, userKey, _metaKey);
             var value = engine.Db.Get(_metaKey.AsSpan(0, length), engine.Meta);
             _found = value is not null;
             _decoded = value is not null && Metadata.TryDecode(value, out _meta);
