@@ -24,8 +24,12 @@ public class NetworkFaultTests
         WriteBulk(master, 3000, 1000);
         WriteCollections(master, 200);
         await using var proxy = FaultProxy.Start(master.Port);
+        // The master's replies stop after the first megabyte (of about 3.1) and wait there, so the cut lands in the
+        // middle of the transfer however late this test gets to look.
+        proxy.PauseAfter(ProxyDirection.ToClient, 1 << 20);
         await using var replica = await StartReplicaThroughAsync(proxy);
 
+        await Wait.UntilAsync(() => proxy.IsPaused(ProxyDirection.ToClient), TimeSpan.FromSeconds(30), "the first megabyte to pass");
         await Wait.UntilAsync(() =>
         {
             var info = Repl(replica);
@@ -33,6 +37,7 @@ public class NetworkFaultTests
             return info["talus_repl_state"] == "DbSync" && done > 0 && done < Long(info, "talus_sync_bytes_total");
         }, TimeSpan.FromSeconds(30), "transfer under way");
         proxy.CutAll();
+        proxy.Resume(ProxyDirection.ToClient);
 
         // Until the retried full sync has completed, every look at the replica shows a dataset without lineage
         // and a link that is down. The only moment lineage may show with no full sync counted yet is the swap itself.

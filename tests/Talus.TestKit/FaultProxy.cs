@@ -7,8 +7,8 @@ namespace Talus.TestKit;
 /// A TCP proxy on a free loopback port in front of a loopback target, for fault tests: a replica pointed at
 /// <see cref="Port"/> reaches its master through it. Per direction it can cut every connection now (RST),
 /// cut the connection that carries the next N bytes, flip one byte at a chosen point (the Nth byte after a
-/// marker, in the same direction or in the reply that follows it), and pause or resume forwarding; it
-/// counts the bytes forwarded each way. Faults are one-shot: once fired they are disarmed. At most
+/// marker, in the same direction or in the reply that follows it), and pause or resume forwarding, now or
+/// after the next N bytes; it counts the bytes forwarded each way. Faults are one-shot: once fired they are disarmed. At most
 /// <see cref="MaxConnections"/> connections are open at once (more are refused).
 /// </summary>
 public sealed class FaultProxy : IAsyncDisposable
@@ -22,6 +22,7 @@ public sealed class FaultProxy : IAsyncDisposable
     private readonly List<Connection> _connections = [];
     private readonly long[] _bytes = new long[2];
     private readonly long[] _cutAfter = [-1, -1];
+    private readonly long[] _pauseAfter = [-1, -1];
     private readonly TaskCompletionSource?[] _paused = new TaskCompletionSource?[2];
     private readonly Task _accepting;
     private Corruption? _corruption;
@@ -117,11 +118,35 @@ public sealed class FaultProxy : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Forwards <paramref name="bytes"/> more bytes in <paramref name="direction"/>, then holds that direction as
+    /// <see cref="Pause"/> does (the rest of the block that crossed the mark is held too, not dropped).
+    /// </summary>
+    public void PauseAfter(ProxyDirection direction, long bytes)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(bytes);
+        lock (_lock)
+        {
+            _pauseAfter[(int)direction] = bytes;
+        }
+    }
+
+    /// <summary>Whether <paramref name="direction"/> is held now (by <see cref="Pause"/> or a <see cref="PauseAfter"/> that fired).</summary>
+    public bool IsPaused(ProxyDirection direction)
+    {
+        lock (_lock)
+        {
+            return _paused[(int)direction] is not null;
+        }
+    }
+
+    /// <summary>Forwards <paramref name="direction"/> again, and disarms a <see cref="PauseAfter"/> that has not fired.</summary>
     public void Resume(ProxyDirection direction)
     {
         TaskCompletionSource? gate;
         lock (_lock)
         {
+            _pauseAfter[(int)direction] = -1;
             gate = _paused[(int)direction];
             _paused[(int)direction] = null;
         }
@@ -187,9 +212,12 @@ public sealed class FaultProxy : IAsyncDisposable
         var buffer = new byte[64 * 1024];
         try
         {
+            var held = 0;
             while (true)
             {
-                var n = await from.ReceiveAsync(buffer, SocketFlags.None, _stop.Token).ConfigureAwait(false);
+                // Bytes held back by a PauseAfter are at the start of the buffer; they go on before anything new is read.
+                var n = held > 0 ? held : await from.ReceiveAsync(buffer, SocketFlags.None, _stop.Token).ConfigureAwait(false);
+                held = 0;
                 if (n == 0)
                 {
                     break;
@@ -203,7 +231,9 @@ public sealed class FaultProxy : IAsyncDisposable
                 {
                     await gate.WaitAsync(_stop.Token).ConfigureAwait(false);
                 }
-                var (count, cut) = ApplyFaults(connection, direction, buffer, n);
+                var passing = n;
+                var hold = TakePauseAfter(direction, ref passing);
+                var (count, cut) = ApplyFaults(connection, direction, buffer, passing);
                 var sent = 0;
                 while (sent < count)
                 {
@@ -215,6 +245,11 @@ public sealed class FaultProxy : IAsyncDisposable
                     Interlocked.Increment(ref _cuts);
                     Cut(connection);
                     return;
+                }
+                if (hold)
+                {
+                    held = n - passing;
+                    buffer.AsSpan(passing, held).CopyTo(buffer);
                 }
             }
             // One side closed: close both, as a plain close (not a reset).
@@ -269,6 +304,38 @@ public sealed class FaultProxy : IAsyncDisposable
                 _cutAfter[d] -= n;
             }
             return (n, false);
+        }
+    }
+
+    /// <summary>
+    /// Applies an armed PauseAfter to a block of <paramref name="count"/> bytes just received: when the mark falls
+    /// inside it, shortens it to the mark, pauses the direction and returns true (the caller holds the rest back and
+    /// passes it through the faults once resumed).
+    /// </summary>
+    private bool TakePauseAfter(ProxyDirection direction, ref int count)
+    {
+        lock (_lock)
+        {
+            var d = (int)direction;
+            if (_pauseAfter[d] < 0)
+            {
+                return false;
+            }
+            if (_pauseAfter[d] >= count)
+            {
+                _pauseAfter[d] -= count;
+                if (_pauseAfter[d] > 0)
+                {
+                    return false;
+                }
+            }
+            else
+            {
+                count = (int)_pauseAfter[d];
+            }
+            _pauseAfter[d] = -1;
+            _paused[d] ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            return true;
         }
     }
 
