@@ -14,9 +14,6 @@ public class NetworkFaultTests
     private static long Long(Dictionary<string, string> info, string field) =>
         long.Parse(info.GetValueOrDefault(field, "0"), CultureInfo.InvariantCulture);
 
-    private static Task<TalusProcess> StartReplicaThroughAsync(FaultProxy proxy, params string[] extra) =>
-        TalusProcess.LaunchAsync([.. extra, "--replicaof", "127.0.0.1", P(proxy.Port)]);
-
     [Fact]
     public async Task A_connection_cut_mid_transfer_never_lets_the_replica_claim_a_dataset_before_the_retry_completes()
     {
@@ -24,18 +21,7 @@ public class NetworkFaultTests
         WriteBulk(master, 3000, 1000);
         WriteCollections(master, 200);
         await using var proxy = FaultProxy.Start(master.Port);
-        // The master's replies stop after the first megabyte (of about 3.1) and wait there, so the cut lands in the
-        // middle of the transfer however late this test gets to look.
-        proxy.PauseAfter(ProxyDirection.ToClient, 1 << 20);
-        await using var replica = await StartReplicaThroughAsync(proxy);
-
-        await Wait.UntilAsync(() => proxy.IsPaused(ProxyDirection.ToClient), TimeSpan.FromSeconds(30), "the first megabyte to pass");
-        await Wait.UntilAsync(() =>
-        {
-            var info = Repl(replica);
-            var done = Long(info, "talus_sync_bytes_done");
-            return info["talus_repl_state"] == "DbSync" && done > 0 && done < Long(info, "talus_sync_bytes_total");
-        }, TimeSpan.FromSeconds(30), "transfer under way");
+        await using var replica = await StartReplicaHeldMidTransferAsync(proxy);
         proxy.CutAll();
         proxy.Resume(ProxyDirection.ToClient);
 

@@ -11,6 +11,39 @@ internal static class ReplicationFixture
     public static Task<TalusProcess> StartReplicaAsync(ServerProcess master, params string[] extra) =>
         TalusProcess.LaunchAsync([.. extra, "--replicaof", "127.0.0.1", P(master.Port)]);
 
+    /// <summary>Starts a replica whose master is reached through <paramref name="proxy"/>.</summary>
+    public static Task<TalusProcess> StartReplicaThroughAsync(FaultProxy proxy, params string[] extra) =>
+        TalusProcess.LaunchAsync([.. extra, "--replicaof", "127.0.0.1", P(proxy.Port)]);
+
+    /// <summary>
+    /// Starts a replica through <paramref name="proxy"/>, which holds the master's replies once the first
+    /// megabyte has passed, and returns when the replica shows that transfer held in DbSync with part of its
+    /// bytes received: a transfer under way, however late the test gets to look. The master's snapshot must be
+    /// larger than a megabyte. <c>proxy.Resume(ProxyDirection.ToClient)</c> lets it go on.
+    /// </summary>
+    public static async Task<TalusProcess> StartReplicaHeldMidTransferAsync(FaultProxy proxy, params string[] extra)
+    {
+        proxy.PauseAfter(ProxyDirection.ToClient, 1 << 20);
+        var replica = await StartReplicaThroughAsync(proxy, extra);
+        try
+        {
+            await Wait.UntilAsync(() => proxy.IsPaused(ProxyDirection.ToClient), TimeSpan.FromSeconds(30), "the first megabyte of the transfer to pass");
+            await Wait.UntilAsync(() =>
+            {
+                var info = Repl(replica);
+                var done = long.Parse(info.GetValueOrDefault("talus_sync_bytes_done", "0"), CultureInfo.InvariantCulture);
+                var total = long.Parse(info.GetValueOrDefault("talus_sync_bytes_total", "0"), CultureInfo.InvariantCulture);
+                return info["talus_repl_state"] == "DbSync" && done > 0 && done < total;
+            }, TimeSpan.FromSeconds(30), "the replica to show the transfer under way");
+        }
+        catch
+        {
+            await replica.DisposeAsync();
+            throw;
+        }
+        return replica;
+    }
+
     /// <summary>Writes <paramref name="count"/> strings over several databases, some with a TTL, pipelined.</summary>
     public static void WriteStrings(ServerProcess server, int count, string prefix = "k", int databases = 3)
     {

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Talus.TestKit;
 using static Talus.Replication.Tests.ReplicationFixture;
 
@@ -55,9 +54,8 @@ public class ScaleOutTests
     {
         await using var master = await TalusProcess.LaunchAsync("--full-sync-throttle-bytes-per-second", "1mb", "--full-sync-chunk-size", "64kb");
         WriteBulk(master, 3000, 1000);
-        await using var replica = await StartReplicaAsync(master);
-        await Wait.UntilAsync(() => Repl(replica)["talus_repl_state"] == "DbSync" && long.Parse(Repl(replica)["talus_sync_bytes_done"], CultureInfo.InvariantCulture) > 0,
-            TimeSpan.FromSeconds(30), "transfer under way");
+        await using var proxy = FaultProxy.Start(master.Port);
+        await using var replica = await StartReplicaHeldMidTransferAsync(proxy);
         Assert.Equal("none", Repl(replica)["talus_dataset_lineage"]);
         Assert.Equal("down", Repl(replica)["master_link_status"]);
         using (var c = master.Client())
@@ -65,6 +63,7 @@ public class ScaleOutTests
             Assert.Equal("Background saving started", c.Call("BGSAVE").Text);
             c.Call("SET", "during", "transfer");
         }
+        proxy.Resume(ProxyDirection.ToClient);
         await ReplicationWait.WaitForSyncAsync(master, [replica], TimeSpan.FromSeconds(120));
         Assert.Equal("1", Repl(master)["talus_snapshots_made"]);
         Assert.Equal("1", Repl(replica)["talus_full_syncs"]);
@@ -102,10 +101,10 @@ public class ScaleOutTests
     {
         await using var master = await TalusProcess.LaunchAsync("--full-sync-throttle-bytes-per-second", "1mb", "--full-sync-chunk-size", "64kb");
         WriteBulk(master, 3000, 1000);
-        await using var replica = await StartReplicaAsync(master);
-        await Wait.UntilAsync(() => Repl(replica)["talus_repl_state"] == "DbSync" && long.Parse(Repl(replica)["talus_sync_bytes_done"], CultureInfo.InvariantCulture) > 0,
-            TimeSpan.FromSeconds(30), "transfer under way");
+        await using var proxy = FaultProxy.Start(master.Port);
+        await using var replica = await StartReplicaHeldMidTransferAsync(proxy);
         replica.Kill();
+        proxy.Resume(ProxyDirection.ToClient);
         using (var c = master.Client())
         {
             Assert.Equal(0, c.Call("CONFIG", "SET", "full-sync-throttle-bytes-per-second", "0").IsError ? 1 : 0);
@@ -124,10 +123,10 @@ public class ScaleOutTests
     {
         await using var master = await TalusProcess.LaunchAsync("--full-sync-throttle-bytes-per-second", "1mb", "--full-sync-chunk-size", "64kb");
         WriteBulk(master, 3000, 1000);
-        await using var replica = await StartReplicaAsync(master);
-        await Wait.UntilAsync(() => Repl(replica)["talus_repl_state"] == "DbSync" && long.Parse(Repl(replica)["talus_sync_bytes_done"], CultureInfo.InvariantCulture) > 0,
-            TimeSpan.FromSeconds(30), "transfer under way");
+        await using var proxy = FaultProxy.Start(master.Port);
+        await using var replica = await StartReplicaHeldMidTransferAsync(proxy);
         master.Kill();
+        proxy.Resume(ProxyDirection.ToClient);
         await Wait.UntilAsync(() => Repl(replica)["talus_repl_state"] is "Error" or "Connect", TimeSpan.FromSeconds(30), "replica noticed the master is gone");
         var info = Repl(replica);
         Assert.Equal("none", info["talus_dataset_lineage"]);
