@@ -442,7 +442,7 @@ public class RedisListTests
         for (var offset = 0; offset < total; offset += perCommand)
         {
             var first = offset;
-            Assert.Equal(OpStatus.Ok, f.Db.Lists.Push(key, ListEnd.Right, perCommand, i => System.Text.Encoding.ASCII.GetBytes("element-" + (first + i)), false, out var length));
+            Assert.Equal(OpStatus.Ok, f.Db.Lists.Push(key, ListEnd.Right, perCommand, first, static (start, i) => System.Text.Encoding.ASCII.GetBytes("element-" + (start + i)), false, out var length));
             Assert.Equal(offset + perCommand, length);
         }
         Assert.Equal(KeyLookup.Found, f.Db.Lists.Range(key, 0, 99, out var head));

@@ -23,7 +23,7 @@ public static partial class ListCommands
     private static void PushCore(CommandContext ctx, ListEnd end, bool onlyIfExists)
     {
         var args = ctx.Args;
-        var status = ctx.Db.Lists.Push(args[1], end, ctx.Argc - 2, i => args[2 + i], onlyIfExists, out var length);
+        var status = ctx.Db.Lists.Push(args[1], end, ctx.Argc - 2, args, static (a, i) => a[2 + i], onlyIfExists, out var length);
         if (status == OpStatus.WrongType)
         {
             ctx.WrongType();
@@ -54,6 +54,23 @@ public static partial class ListCommands
             ctx.Writer.WriteError(CountNotPositive);
             return;
         }
+        if (!hasCount)
+        {
+            var value = ctx.Db.Lists.PopOne(ctx.Args[1], end, out var one);
+            if (one == OpStatus.WrongType)
+            {
+                ctx.WrongType();
+            }
+            else if (value is null)
+            {
+                ctx.Writer.WriteNull();
+            }
+            else
+            {
+                ctx.Writer.WriteBulk(value);
+            }
+            return;
+        }
         var status = ctx.Db.Lists.Pop(ctx.Args[1], end, count, out var values);
         if (status == OpStatus.WrongType)
         {
@@ -61,22 +78,11 @@ public static partial class ListCommands
         }
         else if (status == OpStatus.NotFound)
         {
-            if (hasCount)
-            {
-                ctx.Writer.WriteNullArray();
-            }
-            else
-            {
-                ctx.Writer.WriteNull();
-            }
-        }
-        else if (hasCount)
-        {
-            WriteArray(ctx, values);
+            ctx.Writer.WriteNullArray();
         }
         else
         {
-            ctx.Writer.WriteBulk(values[0]);
+            WriteArray(ctx, values);
         }
     }
 

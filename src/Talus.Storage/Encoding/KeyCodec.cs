@@ -47,6 +47,16 @@ public static class KeyCodec
         return bytes;
     }
 
+    /// <summary>Writes <see cref="SubKeyPrefix"/> into <paramref name="destination"/> (at least as long); returns its length.</summary>
+    public static int WriteSubKeyPrefix(int db, ReadOnlySpan<byte> userKey, ulong version, Span<byte> destination)
+    {
+        destination[0] = (byte)db;
+        BinaryPrimitives.WriteUInt32BigEndian(destination[1..], (uint)userKey.Length);
+        userKey.CopyTo(destination[5..]);
+        BinaryPrimitives.WriteUInt64BigEndian(destination[(5 + userKey.Length)..], version);
+        return SubKeyPrefixOverhead + userKey.Length + 8;
+    }
+
     public static byte[] SubKey(int db, ReadOnlySpan<byte> userKey, ulong version, ReadOnlySpan<byte> field)
     {
         var prefixLength = SubKeyPrefixOverhead + userKey.Length + 8;

@@ -405,12 +405,23 @@ public sealed class EngineTransaction : IDisposable
     /// </summary>
     private byte[] CoalescedBatch()
     {
-        var coalesced = new ArrayBufferWriter<byte>();
+        // The kept records are copied into the batch's own array at once: one scratch writer per thread serves them.
+        var coalesced = t_coalesced ??= new ArrayBufferWriter<byte>(4096);
+        coalesced.ResetWrittenCount();
         var kept = WriteBatchCoalescing.Coalesce(_records.WrittenSpan, coalesced);
-        return kept < 0
+        var batch = kept < 0
             ? WriteBatchCoalescing.ToBatch(_records.WrittenSpan, (int)_count)
             : WriteBatchCoalescing.ToBatch(coalesced.WrittenSpan, kept);
+        if (coalesced.Capacity > 1024 * 1024)
+        {
+            // One huge group does not leave a huge buffer on the thread.
+            t_coalesced = null;
+        }
+        return batch;
     }
+
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_coalesced;
 
     private void ThrowIfReadThroughFailed()
     {

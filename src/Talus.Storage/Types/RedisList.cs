@@ -13,8 +13,11 @@ public enum ListEnd
     Right, // tail: RPUSH, RPOP
 }
 
-/// <summary>Supplies the <paramref name="index"/>-th element of a push without copying the arguments first.</summary>
-public delegate ReadOnlySpan<byte> ElementSource(int index);
+/// <summary>
+/// Supplies the <paramref name="index"/>-th element of a push from <paramref name="state"/> (a command's arguments)
+/// without copying them first; a static lambda with its state passed beside it allocates nothing per call.
+/// </summary>
+public delegate ReadOnlySpan<byte> ElementSource<in TState>(TState state, int index);
 
 /// <summary>
 /// Lists. The metadata holds head and tail; element i (0-based from the head) lives in the <c>sub</c> CF at
@@ -50,7 +53,7 @@ public sealed partial class RedisList
     /// LPUSH/RPUSH (and the X variants with <paramref name="onlyIfExists"/>): pushes the elements one by one at
     /// <paramref name="end"/>, so LPUSH a b c leaves c first. Returns the new length (0 for an X variant on a missing key).
     /// </summary>
-    public OpStatus Push(ReadOnlySpan<byte> key, ListEnd end, int count, ElementSource elements, bool onlyIfExists, out long length)
+    public OpStatus Push<TState>(ReadOnlySpan<byte> key, ListEnd end, int count, TState state, ElementSource<TState> elements, bool onlyIfExists, out long length)
     {
         length = 0;
         using (_db.Locks.Lock(_db.Index, key))
@@ -69,7 +72,7 @@ public sealed partial class RedisList
                 meta = Metadata.NewCollection(RedisType.List, _db.Engine.NextVersion());
             }
             using var lease = new BatchLease(count);
-            PutElements(lease.Batch, key, ref meta, end, count, elements);
+            PutElements(lease.Batch, key, ref meta, end, count, state, elements);
             PutMeta(lease.Batch, key, meta);
             _db.Engine.Write(lease.Batch);
             length = meta.Size;
@@ -92,7 +95,7 @@ public sealed partial class RedisList
             }
             var meta = Metadata.NewCollection(RedisType.List, _db.Engine.NextVersion());
             using var lease = new BatchLease(elements.Count);
-            PutElements(lease.Batch, key, ref meta, ListEnd.Right, elements.Count, i => elements[i]);
+            PutElements(lease.Batch, key, ref meta, ListEnd.Right, elements.Count, elements, static (list, i) => list[i]);
             PutMeta(lease.Batch, key, meta);
             _db.Engine.Write(lease.Batch);
             return true;
@@ -101,7 +104,7 @@ public sealed partial class RedisList
 
     /// <summary>Pushes byte arrays (tests and internal callers).</summary>
     public OpStatus Push(ReadOnlySpan<byte> key, ListEnd end, IReadOnlyList<byte[]> elements, out long length) =>
-        Push(key, end, elements.Count, i => elements[i], false, out length);
+        Push(key, end, elements.Count, elements, static (list, i) => list[i], false, out length);
 
     /// <summary>
     /// LPOP/RPOP: removes up to <paramref name="count"/> elements from <paramref name="end"/>, in pop order.
@@ -126,14 +129,7 @@ public sealed partial class RedisList
             var first = end == ListEnd.Left ? meta.Head : meta.Tail - (ulong)n;
             if (n == 1)
             {
-                // The common LPOP/RPOP: one point read at a computed index; an iterator (read options, bounds,
-                // one child iterator per memtable and level) costs several times as much. In a pipeline's group
-                // the pops that follow read the next indices, and those reads share one iterator.
-                var elementKey = ElementKey(key, meta.Version);
-                SetIndex(elementKey, first);
-                var (lower, upper) = Bounds(key, meta.Version, meta.Head, meta.Tail);
-                values.Add(_db.Engine.GetInOrder(_db.Engine.Sub, elementKey, lower, upper, forward: end == ListEnd.Left)
-                    ?? throw new InvalidDataException("list element missing at its index"));
+                values.Add(ReadOne(key, meta, first, end));
             }
             else
             {
@@ -145,37 +141,77 @@ public sealed partial class RedisList
             {
                 values.Reverse();
             }
-            using var lease = new BatchLease(1);
-            if (n == meta.Size)
-            {
-                // The whole list goes: dropping the meta key orphans the elements, which compaction reclaims.
-                lease.Batch.Delete(_db.MetaKeySpan(key), _db.Engine.Meta);
-            }
-            else
-            {
-                // The popped elements are not deleted: they fall outside [head, tail), where no read looks, and the
-                // sub compaction filter drops them (docs/storage-format.md, "Lists"). No tombstones for a queue.
-                if (end == ListEnd.Left)
-                {
-                    meta.Head += (ulong)n;
-                }
-                else
-                {
-                    meta.Tail -= (ulong)n;
-                }
-                meta.Size -= n;
-                PutMeta(lease.Batch, key, meta);
-            }
-            _db.Engine.Write(lease.Batch);
+            WritePopped(key, meta, end, n);
             return OpStatus.Ok;
         }
     }
 
-    /// <summary>Pops one element: null when the key is missing (or, with <paramref name="status"/> WrongType, of another type).</summary>
+    /// <summary>
+    /// Pops one element (LPOP/RPOP without a count, BLPOP ...): null when the key is missing (or, with
+    /// <paramref name="status"/> WrongType, of another type). Allocates only the value it returns.
+    /// </summary>
     public byte[]? PopOne(ReadOnlySpan<byte> key, ListEnd end, out OpStatus status)
     {
-        status = Pop(key, end, 1, out var values);
-        return values.Count > 0 ? values[0] : null;
+        using (_db.Locks.Lock(_db.Index, key))
+        {
+            var found = _db.Lookup(key, RedisType.List, out var meta, out _);
+            if (found != KeyLookup.Found || meta.Size == 0)
+            {
+                status = found switch
+                {
+                    KeyLookup.WrongType => OpStatus.WrongType,
+                    KeyLookup.Found => OpStatus.Ok,
+                    _ => OpStatus.NotFound,
+                };
+                return null;
+            }
+            var value = ReadOne(key, meta, end == ListEnd.Left ? meta.Head : meta.Tail - 1, end);
+            WritePopped(key, meta, end, 1);
+            status = OpStatus.Ok;
+            return value;
+        }
+    }
+
+    /// <summary>
+    /// The element at <paramref name="index"/>, the next to pop from <paramref name="end"/>: one point read at a
+    /// computed index, since an iterator (read options, bounds, one child iterator per memtable and level) costs
+    /// several times as much. In a pipeline's group the pops that follow read the next indices, and those reads
+    /// share one iterator (<see cref="StorageEngine.GetInOrder"/>).
+    /// </summary>
+    private byte[] ReadOne(ReadOnlySpan<byte> key, Metadata meta, ulong index, ListEnd end)
+    {
+        var elementKey = ElementKeyScratch(key, meta.Version);
+        BinaryPrimitives.WriteUInt64BigEndian(elementKey[^8..], index);
+        var (lower, upper) = Bounds(key, meta.Version, meta.Head, meta.Tail);
+        return _db.Engine.GetInOrder(_db.Engine.Sub, elementKey, lower, upper, forward: end == ListEnd.Left)
+            ?? throw new InvalidDataException("list element missing at its index");
+    }
+
+    /// <summary>Writes the metadata after <paramref name="n"/> elements were popped from <paramref name="end"/> (or deletes the key when none are left).</summary>
+    private void WritePopped(ReadOnlySpan<byte> key, Metadata meta, ListEnd end, long n)
+    {
+        using var lease = new BatchLease(1);
+        if (n == meta.Size)
+        {
+            // The whole list goes: dropping the meta key orphans the elements, which compaction reclaims.
+            lease.Batch.Delete(_db.MetaKeySpan(key), _db.Engine.Meta);
+        }
+        else
+        {
+            // The popped elements are not deleted: they fall outside [head, tail), where no read looks, and the
+            // sub compaction filter drops them (docs/storage-format.md, "Lists"). No tombstones for a queue.
+            if (end == ListEnd.Left)
+            {
+                meta.Head += (ulong)n;
+            }
+            else
+            {
+                meta.Tail -= (ulong)n;
+            }
+            meta.Size -= n;
+            PutMeta(lease.Batch, key, meta);
+        }
+        _db.Engine.Write(lease.Batch);
     }
 
     /// <summary>
@@ -402,16 +438,38 @@ public sealed partial class RedisList
     }
 
     /// <summary>Pushes <paramref name="count"/> elements one by one at <paramref name="end"/>: their puts, and the new head or tail and size in <paramref name="meta"/>.</summary>
-    private void PutElements(WriteBatch batch, ReadOnlySpan<byte> key, ref Metadata meta, ListEnd end, int count, ElementSource elements)
+    private void PutElements<TState>(WriteBatch batch, ReadOnlySpan<byte> key, ref Metadata meta, ListEnd end, int count, TState state, ElementSource<TState> elements)
     {
-        var elementKey = ElementKey(key, meta.Version);
+        // The batch copies each key: one per-thread buffer serves every push.
+        var elementKey = ElementKeyScratch(key, meta.Version);
         for (var i = 0; i < count; i++)
         {
             var index = end == ListEnd.Left ? --meta.Head : meta.Tail++;
-            SetIndex(elementKey, index);
-            batch.Put(elementKey, elements(i), _db.Engine.Sub);
+            BinaryPrimitives.WriteUInt64BigEndian(elementKey[^8..], index);
+            batch.Put(elementKey, elements(state, i), _db.Engine.Sub);
         }
         meta.Size += count;
+    }
+
+    [ThreadStatic]
+    private static byte[]? t_elementKey;
+
+    /// <summary>
+    /// <see cref="ElementKey"/> in a per-thread buffer, valid until this thread's next call (a push's puts copy it);
+    /// a key too long for the buffer gets an array of its own.
+    /// </summary>
+    private Span<byte> ElementKeyScratch(ReadOnlySpan<byte> key, ulong version)
+    {
+        var length = KeyCodec.SubKeyPrefixOverhead + key.Length + 16;
+        if (length > 512)
+        {
+            return ElementKey(key, version);
+        }
+        var buffer = t_elementKey ??= new byte[512];
+        var span = buffer.AsSpan(0, length);
+        KeyCodec.WriteSubKeyPrefix(_db.Index, key, version, span);
+        span[^8..].Clear();
+        return span;
     }
 
     /// <summary>A sub-key buffer for elements of this key version; <see cref="SetIndex"/> fills in the index.</summary>
