@@ -126,6 +126,13 @@ public static partial class ServerCommands
         yield return ("talus_list_cache_capacity", N(engine.ListCache?.Capacity ?? 0));
         yield return ("talus_list_cache_used", N(listCache));
         yield return ("talus_disk_sst_bytes", N(engine.PropertySum("rocksdb.total-sst-files-size")));
+        // The managed heap's garbage collector: what the commands allocate, how often it collects, and how long it
+        // has held every thread still in all (a latency that no command's own time shows).
+        yield return ("talus_gc_allocated_bytes", N(GC.GetTotalAllocatedBytes(false)));
+        yield return ("talus_gc_gen0_collections", N(GC.CollectionCount(0)));
+        yield return ("talus_gc_gen1_collections", N(GC.CollectionCount(1)));
+        yield return ("talus_gc_gen2_collections", N(GC.CollectionCount(2)));
+        yield return ("talus_gc_pause_total_ms", N((long)GC.GetTotalPauseDuration().TotalMilliseconds));
     }
 
     private static string Human(long bytes) => bytes switch
