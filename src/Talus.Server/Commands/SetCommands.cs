@@ -14,7 +14,9 @@ public static class SetCommands
 
     private static void SAdd(CommandContext ctx)
     {
-        var status = ctx.Db.Sets.Add(ctx.Args[1], HashCommands.ArgsFrom(ctx, 2), out var added);
+        var status = ctx.Argc == 3
+            ? ctx.Db.Sets.AddOne(ctx.Args[1], ctx.Args[2], out var added)
+            : ctx.Db.Sets.Add(ctx.Args[1], HashCommands.ArgsFrom(ctx, 2), out added);
         HashCommands.WriteIntegerOrError(ctx, status, added);
     }
 

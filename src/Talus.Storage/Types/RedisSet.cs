@@ -1,3 +1,4 @@
+using System.Buffers;
 using RocksDbSharp;
 using Talus.Storage.Encoding;
 using Talus.Storage.Util;
@@ -47,6 +48,48 @@ public sealed partial class RedisSet : SubKeyCollection
                 meta.Size += added;
                 PutMeta(batch, key, meta);
                 Engine.Write(batch);
+            }
+            return OpStatus.Ok;
+        }
+    }
+
+    /// <summary>
+    /// SADD of one member, the common case, as <see cref="Add"/> does it but with the member read from the command's
+    /// arguments in place and its sub-key built on the stack: nothing allocated per command.
+    /// </summary>
+    public OpStatus AddOne(ReadOnlySpan<byte> key, ReadOnlySpan<byte> member, out long added)
+    {
+        added = 0;
+        using (Db.Locks.Lock(Db.Index, key))
+        {
+            var found = LookupForWrite(key, out var meta);
+            if (found == KeyLookup.WrongType)
+            {
+                return OpStatus.WrongType;
+            }
+            var length = KeyCodec.SubKeyPrefixOverhead + key.Length + 8 + member.Length;
+            byte[]? rented = null;
+            var subKey = (length <= 256 ? stackalloc byte[256] : (rented = ArrayPool<byte>.Shared.Rent(length)))[..length];
+            try
+            {
+                var prefix = KeyCodec.WriteSubKeyPrefix(Db.Index, key, meta.Version, subKey);
+                member.CopyTo(subKey[prefix..]);
+                if (found == KeyLookup.Missing || !Engine.TryGet(Engine.Sub, subKey, out _))
+                {
+                    var batch = ThreadBuffers.Batch();
+                    batch.Put(subKey, ReadOnlySpan<byte>.Empty, Engine.Sub);
+                    added = 1;
+                    meta.Size++;
+                    PutMeta(batch, key, meta);
+                    Engine.Write(batch);
+                }
+            }
+            finally
+            {
+                if (rented is not null)
+                {
+                    ArrayPool<byte>.Shared.Return(rented);
+                }
             }
             return OpStatus.Ok;
         }
