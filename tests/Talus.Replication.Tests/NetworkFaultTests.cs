@@ -11,9 +11,6 @@ namespace Talus.Replication.Tests;
 /// </summary>
 public class NetworkFaultTests
 {
-    private static long Long(Dictionary<string, string> info, string field) =>
-        long.Parse(info.GetValueOrDefault(field, "0"), CultureInfo.InvariantCulture);
-
     [Fact]
     public async Task A_connection_cut_mid_transfer_never_lets_the_replica_claim_a_dataset_before_the_retry_completes()
     {

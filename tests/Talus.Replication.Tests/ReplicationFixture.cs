@@ -11,6 +11,10 @@ internal static class ReplicationFixture
     public static Task<TalusProcess> StartReplicaAsync(ServerProcess master, params string[] extra) =>
         TalusProcess.LaunchAsync([.. extra, "--replicaof", "127.0.0.1", P(master.Port)]);
 
+    /// <summary>An INFO field as a number, 0 when absent.</summary>
+    public static long Long(Dictionary<string, string> info, string field) =>
+        long.Parse(info.GetValueOrDefault(field, "0"), CultureInfo.InvariantCulture);
+
     /// <summary>Starts a replica whose master is reached through <paramref name="proxy"/>.</summary>
     public static Task<TalusProcess> StartReplicaThroughAsync(FaultProxy proxy, params string[] extra) =>
         TalusProcess.LaunchAsync([.. extra, "--replicaof", "127.0.0.1", P(proxy.Port)]);
@@ -31,9 +35,8 @@ internal static class ReplicationFixture
             await Wait.UntilAsync(() =>
             {
                 var info = Repl(replica);
-                var done = long.Parse(info.GetValueOrDefault("talus_sync_bytes_done", "0"), CultureInfo.InvariantCulture);
-                var total = long.Parse(info.GetValueOrDefault("talus_sync_bytes_total", "0"), CultureInfo.InvariantCulture);
-                return info["talus_repl_state"] == "DbSync" && done > 0 && done < total;
+                var done = Long(info, "talus_sync_bytes_done");
+                return info["talus_repl_state"] == "DbSync" && done > 0 && done < Long(info, "talus_sync_bytes_total");
             }, TimeSpan.FromSeconds(30), "the replica to show the transfer under way");
         }
         catch

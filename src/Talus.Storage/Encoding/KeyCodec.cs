@@ -40,10 +40,7 @@ public static class KeyCodec
     public static byte[] SubKeyPrefix(int db, ReadOnlySpan<byte> userKey, ulong version)
     {
         var bytes = new byte[SubKeyPrefixOverhead + userKey.Length + 8];
-        bytes[0] = (byte)db;
-        BinaryPrimitives.WriteUInt32BigEndian(bytes.AsSpan(1), (uint)userKey.Length);
-        userKey.CopyTo(bytes.AsSpan(5));
-        BinaryPrimitives.WriteUInt64BigEndian(bytes.AsSpan(5 + userKey.Length), version);
+        WriteSubKeyPrefix(db, userKey, version, bytes);
         return bytes;
     }
 
@@ -59,12 +56,8 @@ public static class KeyCodec
 
     public static byte[] SubKey(int db, ReadOnlySpan<byte> userKey, ulong version, ReadOnlySpan<byte> field)
     {
-        var prefixLength = SubKeyPrefixOverhead + userKey.Length + 8;
-        var bytes = new byte[prefixLength + field.Length];
-        bytes[0] = (byte)db;
-        BinaryPrimitives.WriteUInt32BigEndian(bytes.AsSpan(1), (uint)userKey.Length);
-        userKey.CopyTo(bytes.AsSpan(5));
-        BinaryPrimitives.WriteUInt64BigEndian(bytes.AsSpan(5 + userKey.Length), version);
+        var bytes = new byte[SubKeyPrefixOverhead + userKey.Length + 8 + field.Length];
+        var prefixLength = WriteSubKeyPrefix(db, userKey, version, bytes);
         field.CopyTo(bytes.AsSpan(prefixLength));
         return bytes;
     }

@@ -181,7 +181,7 @@ public sealed partial class RedisList
     private byte[] ReadOne(ReadOnlySpan<byte> key, Metadata meta, ulong index, ListEnd end)
     {
         var elementKey = ElementKeyScratch(key, meta.Version);
-        BinaryPrimitives.WriteUInt64BigEndian(elementKey[^8..], index);
+        SetIndex(elementKey, index);
         var (lower, upper) = Bounds(key, meta.Version, meta.Head, meta.Tail);
         return _db.Engine.GetInOrder(_db.Engine.Sub, elementKey, lower, upper, forward: end == ListEnd.Left)
             ?? throw new InvalidDataException("list element missing at its index");
@@ -445,7 +445,7 @@ public sealed partial class RedisList
         for (var i = 0; i < count; i++)
         {
             var index = end == ListEnd.Left ? --meta.Head : meta.Tail++;
-            BinaryPrimitives.WriteUInt64BigEndian(elementKey[^8..], index);
+            SetIndex(elementKey, index);
             batch.Put(elementKey, elements(state, i), _db.Engine.Sub);
         }
         meta.Size += count;
@@ -480,8 +480,8 @@ public sealed partial class RedisList
         return KeyCodec.SubKey(_db.Index, key, version, zero);
     }
 
-    private static void SetIndex(byte[] elementKey, ulong index) =>
-        BinaryPrimitives.WriteUInt64BigEndian(elementKey.AsSpan(elementKey.Length - 8), index);
+    private static void SetIndex(Span<byte> elementKey, ulong index) =>
+        BinaryPrimitives.WriteUInt64BigEndian(elementKey[^8..], index);
 
     /// <summary>The index encoded in an element sub-key.</summary>
     private static ulong IndexOf(ReadOnlySpan<byte> elementKey) => BinaryPrimitives.ReadUInt64BigEndian(elementKey[^8..]);
