@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Buffers.Text;
 using Talus.Storage.Encoding;
 using Talus.Storage.Util;
@@ -87,37 +86,23 @@ public sealed class RedisHash : SubKeyCollection
             {
                 return OpStatus.WrongType;
             }
-            var length = KeyCodec.SubKeyPrefixOverhead + key.Length + 8 + field.Length;
-            byte[]? rented = null;
-            var subKey = (length <= 256 ? stackalloc byte[256] : (rented = ArrayPool<byte>.Shared.Rent(length)))[..length];
-            try
+            using var subKey = StackSubKey(key, meta, field, stackalloc byte[256]);
+            if (found == KeyLookup.Missing || !Engine.TryGet(Engine.Sub, subKey.Key, out var stored))
             {
-                var prefix = KeyCodec.WriteSubKeyPrefix(Db.Index, key, meta.Version, subKey);
-                field.CopyTo(subKey[prefix..]);
-                if (found == KeyLookup.Missing || !Engine.TryGet(Engine.Sub, subKey, out var stored))
-                {
-                    added = 1;
-                }
-                else if (stored.SequenceEqual(value))
-                {
-                    return OpStatus.Ok;
-                }
-                var batch = ThreadBuffers.Batch();
-                batch.Put(subKey, value, Engine.Sub);
-                if (added > 0)
-                {
-                    meta.Size++;
-                    PutMeta(batch, key, meta);
-                }
-                Engine.Write(batch);
+                added = 1;
             }
-            finally
+            else if (stored.SequenceEqual(value))
             {
-                if (rented is not null)
-                {
-                    ArrayPool<byte>.Shared.Return(rented);
-                }
+                return OpStatus.Ok;
             }
+            var batch = ThreadBuffers.Batch();
+            batch.Put(subKey.Key, value, Engine.Sub);
+            if (added > 0)
+            {
+                meta.Size++;
+                PutMeta(batch, key, meta);
+            }
+            Engine.Write(batch);
             return OpStatus.Ok;
         }
     }

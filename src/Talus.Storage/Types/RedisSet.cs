@@ -1,4 +1,3 @@
-using System.Buffers;
 using RocksDbSharp;
 using Talus.Storage.Encoding;
 using Talus.Storage.Util;
@@ -67,29 +66,15 @@ public sealed partial class RedisSet : SubKeyCollection
             {
                 return OpStatus.WrongType;
             }
-            var length = KeyCodec.SubKeyPrefixOverhead + key.Length + 8 + member.Length;
-            byte[]? rented = null;
-            var subKey = (length <= 256 ? stackalloc byte[256] : (rented = ArrayPool<byte>.Shared.Rent(length)))[..length];
-            try
+            using var subKey = StackSubKey(key, meta, member, stackalloc byte[256]);
+            if (found == KeyLookup.Missing || !Engine.TryGet(Engine.Sub, subKey.Key, out _))
             {
-                var prefix = KeyCodec.WriteSubKeyPrefix(Db.Index, key, meta.Version, subKey);
-                member.CopyTo(subKey[prefix..]);
-                if (found == KeyLookup.Missing || !Engine.TryGet(Engine.Sub, subKey, out _))
-                {
-                    var batch = ThreadBuffers.Batch();
-                    batch.Put(subKey, ReadOnlySpan<byte>.Empty, Engine.Sub);
-                    added = 1;
-                    meta.Size++;
-                    PutMeta(batch, key, meta);
-                    Engine.Write(batch);
-                }
-            }
-            finally
-            {
-                if (rented is not null)
-                {
-                    ArrayPool<byte>.Shared.Return(rented);
-                }
+                var batch = ThreadBuffers.Batch();
+                batch.Put(subKey.Key, ReadOnlySpan<byte>.Empty, Engine.Sub);
+                added = 1;
+                meta.Size++;
+                PutMeta(batch, key, meta);
+                Engine.Write(batch);
             }
             return OpStatus.Ok;
         }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using RocksDbSharp;
 using Talus.Storage.Encoding;
 using Talus.Storage.Engine;
@@ -54,6 +55,34 @@ public abstract class SubKeyCollection
         KeyCodec.SubKey(Db.Index, key, meta.Version, element);
 
     private protected bool Exists(byte[] subKey) => Engine.TryGet(Engine.Sub, subKey, out _);
+
+    /// <summary>
+    /// The sub-key of one element, written into <paramref name="stack"/> when it fits (a command's one member or field:
+    /// nothing allocated), else into a rented array that <see cref="ElementSubKey.Dispose"/> returns.
+    /// </summary>
+    private protected ElementSubKey StackSubKey(ReadOnlySpan<byte> key, in Metadata meta, ReadOnlySpan<byte> element, Span<byte> stack)
+    {
+        var length = KeyCodec.SubKeyPrefixOverhead + key.Length + 8 + element.Length;
+        byte[]? rented = null;
+        var subKey = (length <= stack.Length ? stack : (rented = ArrayPool<byte>.Shared.Rent(length)))[..length];
+        var prefix = KeyCodec.WriteSubKeyPrefix(Db.Index, key, meta.Version, subKey);
+        element.CopyTo(subKey[prefix..]);
+        return new ElementSubKey(subKey, rented);
+    }
+
+    /// <summary>An element's sub-key built by <see cref="StackSubKey"/>.</summary>
+    private protected readonly ref struct ElementSubKey(Span<byte> key, byte[]? rented)
+    {
+        public Span<byte> Key { get; } = key;
+
+        public void Dispose()
+        {
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
+    }
 
     /// <summary>
     /// HDEL / SREM: removes the elements present (each counted once) and the new size in one batch; an
