@@ -11,10 +11,6 @@ internal static class ReplicationFixture
     public static Task<TalusProcess> StartReplicaAsync(ServerProcess master, params string[] extra) =>
         TalusProcess.LaunchAsync([.. extra, "--replicaof", "127.0.0.1", P(master.Port)]);
 
-    /// <summary>An INFO field as a number, 0 when absent.</summary>
-    public static long Long(Dictionary<string, string> info, string field) =>
-        long.Parse(info.GetValueOrDefault(field, "0"), CultureInfo.InvariantCulture);
-
     /// <summary>Starts a replica whose master is reached through <paramref name="proxy"/>.</summary>
     public static Task<TalusProcess> StartReplicaThroughAsync(FaultProxy proxy, params string[] extra) =>
         TalusProcess.LaunchAsync([.. extra, "--replicaof", "127.0.0.1", P(proxy.Port)]);
@@ -35,8 +31,8 @@ internal static class ReplicationFixture
             await Wait.UntilAsync(() =>
             {
                 var info = Repl(replica);
-                var done = Long(info, "talus_sync_bytes_done");
-                return info["talus_repl_state"] == "DbSync" && done > 0 && done < Long(info, "talus_sync_bytes_total");
+                var done = ReplicationWait.Number(info, "talus_sync_bytes_done");
+                return info["talus_repl_state"] == "DbSync" && done > 0 && done < ReplicationWait.Number(info, "talus_sync_bytes_total");
             }, TimeSpan.FromSeconds(30), "the replica to show the transfer under way");
         }
         catch

@@ -40,8 +40,7 @@ internal sealed class SoakReplica : IAsyncDisposable
         try
         {
             var info = Process.Info("replication");
-            return (long.Parse(info.GetValueOrDefault("talus_full_syncs", "0"), CultureInfo.InvariantCulture),
-                long.Parse(info.GetValueOrDefault("talus_partial_syncs", "0"), CultureInfo.InvariantCulture));
+            return (ReplicationWait.Number(info, "talus_full_syncs"), ReplicationWait.Number(info, "talus_partial_syncs"));
         }
         catch (Exception ex) when (ex is IOException or System.Net.Sockets.SocketException)
         {

@@ -28,6 +28,9 @@ public static class ReplicationWait
         }
     }
 
-    public static long Stat(ServerProcess server, string field, string section = "all") =>
-        long.Parse(server.Info(section).GetValueOrDefault(field, "0"), CultureInfo.InvariantCulture);
+    public static long Stat(ServerProcess server, string field, string section = "all") => Number(server.Info(section), field);
+
+    /// <summary>A field of one INFO reply as a number, 0 when absent (several fields read from one reply agree).</summary>
+    public static long Number(IReadOnlyDictionary<string, string> info, string field) =>
+        long.Parse(info.GetValueOrDefault(field, "0"), CultureInfo.InvariantCulture);
 }
