@@ -40,6 +40,31 @@ public partial class ReplicaWorkerTests
     }
 
     [Fact]
+    public async Task A_stream_that_breaks_goes_to_Error_naming_the_offset_the_dataset_was_applied_through()
+    {
+        using var master = MasterDataset.Create(100);
+        await using var fake = FakeMaster.Start(master);
+        fake.ServeLinks = 1;
+        await using var replica = ReplicaWithMastersLineage(fake);
+        var lineage = await replica.LineageAsync();
+        master.WriteKeys("later", 30);
+        replica.Start();
+        await replica.ExpectStatesAsync(Connect, MetaSync, TrySync, BinlogSync);
+        var chunks = master.ChunksFrom(lineage.Offset + 1);
+        foreach (var chunk in chunks)
+        {
+            await fake.PushAsync(chunk);
+        }
+        await WaitForAcksAsync(fake, 1 + chunks.Count);
+
+        fake.DropConnections();
+
+        await ExpectAbortAsync(replica, $"; applied through offset {chunks[^1].Next - 1}", Connect, MetaSync, TrySync, BinlogSync);
+        Assert.True(chunks[^1].Next - 1 > lineage.Offset, "the stream moved the dataset on");
+        Assert.Equal(chunks[^1].Next - 1, (await replica.LineageAsync()).Offset);
+    }
+
+    [Fact]
     public async Task Losing_the_control_connection_while_streaming_ends_the_link_at_once_then_resumes_with_a_partial_sync()
     {
         using var master = MasterDataset.Create(50);
@@ -62,7 +87,7 @@ public partial class ReplicaWorkerTests
         Assert.True(controls.TryPeek(out var control));
         control.Close();
         await replica.ExpectStatesAsync(Connect, MetaSync, TrySync, BinlogSync, Error, Connect, MetaSync, TrySync, BinlogSync);
-        Assert.Equal("the master closed the control connection", replica.ReasonOf(Error));
+        Assert.Equal($"the master closed the control connection; applied through offset {c1.Next - 1}", replica.ReasonOf(Error));
         var retry = fake.RequestsOf("TALUS-TRYSYNC")[1];
         Assert.Equal((c1.Next - 1).ToString(CultureInfo.InvariantCulture), retry[3]);
         await AssertSameKeyspaceAsync(master, replica);

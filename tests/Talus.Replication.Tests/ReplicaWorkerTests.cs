@@ -424,6 +424,9 @@ public partial class ReplicaWorkerTests
             await replica.StopAsync();
 
             Assert.Equal([.. path, None], replica.States);
+            // Only a stream has a position to report: the offset its dataset was applied through.
+            Assert.Equal(where == "BinlogSync" ? $"replication stopped; applied through offset {lineage.Offset}" : "replication stopped",
+                replica.ReasonOf(None));
             Assert.False(Directory.Exists(replica.Directories.Staging));
             Assert.Equal(where == "DbSync" ? Lineage.None : lineage, await replica.LineageAsync());
         }

@@ -43,14 +43,17 @@ public class SentinelTests(ITestOutputHelper output)
         // Sentinel promotes that one: once the master is objectively down it refreshes the replicas' INFO every
         // second, and among equal priorities it picks the highest slave_repl_offset.
         var oldAddress = $"127.0.0.1:{master.Port}";
+        var logMarks = new Dictionary<TalusProcess, int> { [r1] = r1.ReadLog().Length, [r2] = r2.ReadLog().Length };
         var clock = Stopwatch.StartNew();
         master.Kill();
         stopLoad.Cancel();
         await load;
-        // A replica applies the frames already in its socket buffer before it sees the link close.
-        await Wait.UntilAsync(() => new[] { r1, r2 }.All(r => Polled(r).GetValueOrDefault("master_link_status") == "down"),
-            TimeSpan.FromSeconds(30), "both replicas to see the master's link close");
-        var offsetAtKill = new Dictionary<TalusProcess, ulong> { [r1] = ReplicationWait.ReplicaOffset(r1), [r2] = ReplicationWait.ReplicaOffset(r2) };
+        // A replica applies the frames already in its socket buffer, then its stream ends: it sees the link close,
+        // or, when it is still applying, Sentinel re-points or promotes it first. INFO cannot tell the offset then
+        // (a promoted node has no link); the log line that ends the stream can, either way.
+        await Wait.UntilAsync(() => StreamEndOffset(r1, logMarks[r1]) is not null && StreamEndOffset(r2, logMarks[r2]) is not null,
+            TimeSpan.FromSeconds(60), "both replicas' streams from the killed master to end");
+        var offsetAtKill = new Dictionary<TalusProcess, ulong> { [r1] = StreamEndOffset(r1, logMarks[r1])!.Value, [r2] = StreamEndOffset(r2, logMarks[r2])!.Value };
         var finalOffsets = $"r1 at {offsetAtKill[r1]}, r2 at {offsetAtKill[r2]}";
 
         await sentinels.WaitUntilAllAsync(s => s.MasterAddress(Name) is { } a && a != oldAddress, TimeSpan.FromSeconds(60), "a new master in every sentinel");
@@ -171,6 +174,23 @@ public class SentinelTests(ITestOutputHelper output)
         {
             return [];
         }
+    }
+
+    /// <summary>
+    /// The offset a replica's dataset was applied through when its stream ended, from the first line after
+    /// <paramref name="mark"/> (a length of its log) that leaves BinlogSync; null while it still streams.
+    /// </summary>
+    private static ulong? StreamEndOffset(ServerProcess replica, int mark)
+    {
+        const string leaving = "Replication state BinlogSync -> ", position = "; applied through offset ";
+        var line = replica.ReadLog()[mark..].Split('\n').FirstOrDefault(l => l.Contains(leaving, StringComparison.Ordinal));
+        if (line is null)
+        {
+            return null;
+        }
+        var at = line.LastIndexOf(position, StringComparison.Ordinal);
+        return at >= 0 ? ulong.Parse(line[(at + position.Length)..].Trim(), CultureInfo.InvariantCulture)
+            : throw new InvalidOperationException($"a stream ended without its offset: {line}");
     }
 
     /// <summary>The lineage in the last "Replication role master, lineage ..." line of a node's log.</summary>

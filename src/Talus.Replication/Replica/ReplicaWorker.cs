@@ -127,7 +127,7 @@ public sealed partial class ReplicaWorker : IAsyncDisposable
                 Progress.ResetTransfer();
                 if (Machine.State is not ReplState.None and not ReplState.Error)
                 {
-                    Machine.MoveTo(ReplState.Error, ex.Message);
+                    Machine.MoveTo(ReplState.Error, WithStreamPosition(ex.Message));
                 }
             }
             finally
@@ -271,7 +271,17 @@ public sealed partial class ReplicaWorker : IAsyncDisposable
         _settings.Directories.DiscardStaging();
         if (Machine.State != ReplState.None)
         {
-            Machine.MoveTo(ReplState.None, "replication stopped");
+            Machine.MoveTo(ReplState.None, WithStreamPosition("replication stopped"));
         }
     }
+
+    /// <summary>
+    /// A reason for leaving BinlogSync, with the offset the dataset was applied through when the stream ended:
+    /// the position a partial sync continues from, and what an operator compares between replicas after a
+    /// master is lost. Other states are left as they are: their dataset is not the stream's.
+    /// </summary>
+    private string WithStreamPosition(string reason) =>
+        Machine.State == ReplState.BinlogSync && LineageStore.Read(_settings.Engine()) is { IsNone: false } lineage
+            ? string.Create(CultureInfo.InvariantCulture, $"{reason}; applied through offset {lineage.Offset}")
+            : reason;
 }
