@@ -278,10 +278,24 @@ public sealed partial class ReplicaWorker : IAsyncDisposable
     /// <summary>
     /// A reason for leaving BinlogSync, with the offset the dataset was applied through when the stream ended:
     /// the position a partial sync continues from, and what an operator compares between replicas after a
-    /// master is lost. Other states are left as they are: their dataset is not the stream's.
+    /// master is lost. Other states are left as they are: their dataset is not the stream's. Called on the error
+    /// and stop paths, so a dataset that cannot be read (closing) leaves the reason as it is rather than throw there.
     /// </summary>
-    private string WithStreamPosition(string reason) =>
-        Machine.State == ReplState.BinlogSync && LineageStore.Read(_settings.Engine()) is { IsNone: false } lineage
-            ? string.Create(CultureInfo.InvariantCulture, $"{reason}; applied through offset {lineage.Offset}")
-            : reason;
+    private string WithStreamPosition(string reason)
+    {
+        if (Machine.State != ReplState.BinlogSync)
+        {
+            return reason;
+        }
+        try
+        {
+            return LineageStore.Read(_settings.Engine()) is { IsNone: false } lineage
+                ? string.Create(CultureInfo.InvariantCulture, $"{reason}; applied through offset {lineage.Offset}")
+                : reason;
+        }
+        catch (Exception ex) when (ex is ObjectDisposedException or RocksDbSharp.RocksDbException)
+        {
+            return reason;
+        }
+    }
 }
