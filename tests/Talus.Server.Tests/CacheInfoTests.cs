@@ -84,4 +84,48 @@ public class CacheInfoTests
         Assert.Equal("0", uncached.Info("stats")["talus_list_cache_hits"]);
         Assert.Equal("0", uncached.Info("memory")["talus_list_cache_capacity"]);
     }
+
+    [Fact]
+    public async Task A_server_with_the_subkey_cache_answers_as_one_without_it_and_INFO_counts_its_hits()
+    {
+        await using var cached = await TalusProcess.LaunchAsync();
+        await using var uncached = await TalusProcess.LaunchAsync("--subkey-cache-size", "0");
+        // Members, fields and elements read, written, removed and read again; collections deleted and made again
+        // under a new version; a list index popped and pushed again; FLUSHALL.
+        string[][] script =
+        [
+            ["SADD", "s", "a", "b"], ["SISMEMBER", "s", "a"], ["SISMEMBER", "s", "a"], ["SISMEMBER", "s", "x"],
+            ["SADD", "s", "x"], ["SISMEMBER", "s", "x"], ["SREM", "s", "a"], ["SISMEMBER", "s", "a"], ["SMISMEMBER", "s", "a", "b", "x"],
+            ["SMOVE", "s", "t", "b"], ["SISMEMBER", "s", "b"], ["SISMEMBER", "t", "b"], ["DEL", "s"], ["SADD", "s", "y"], ["SISMEMBER", "s", "x"],
+            ["HSET", "h", "f", "1"], ["HGET", "h", "f"], ["HSET", "h", "f", "2"], ["HGET", "h", "f"], ["HINCRBY", "h", "f", "5"], ["HGET", "h", "f"],
+            ["HSETNX", "h", "f", "9"], ["HDEL", "h", "f"], ["HGET", "h", "f"], ["HEXISTS", "h", "f"], ["HSET", "h", "g", "v"], ["HSTRLEN", "h", "g"],
+            ["ZADD", "z", "1", "m"], ["ZSCORE", "z", "m"], ["ZINCRBY", "z", "2", "m"], ["ZSCORE", "z", "m"], ["ZREM", "z", "m"], ["ZSCORE", "z", "m"],
+            ["RPUSH", "l", "a", "b"], ["LPOP", "l"], ["LPUSH", "l", "c"], ["LPOP", "l"], ["LINDEX", "l", "0"], ["LSET", "l", "0", "d"], ["LINDEX", "l", "0"],
+            ["RENAME", "h", "h2"], ["HGET", "h2", "g"], ["HGET", "h", "g"], ["COPY", "h2", "h"], ["HGET", "h", "g"],
+            ["FLUSHALL"], ["SISMEMBER", "s", "y"], ["HGET", "h", "g"], ["SADD", "s", "y"], ["SISMEMBER", "s", "y"],
+        ];
+        using var c = cached.Client();
+        using var u = uncached.Client();
+        foreach (var command in script)
+        {
+            Assert.Equal(u.Call(command).ToString(), c.Call(command).ToString());
+        }
+
+        var stats = cached.Info("stats");
+        Assert.True(long.Parse(stats["talus_subkey_cache_hits"]) > 5, stats["talus_subkey_cache_hits"]);
+        Assert.True(long.Parse(stats["talus_subkey_cache_misses"]) > 0, stats["talus_subkey_cache_misses"]);
+        Assert.Equal("0", uncached.Info("stats")["talus_subkey_cache_hits"]);
+        var memory = cached.Info("memory");
+        Assert.Equal("67108864", memory["talus_subkey_cache_capacity"]);
+        Assert.True(long.Parse(memory["talus_subkey_cache_used"]) > 0);
+        Assert.Equal("0", uncached.Info("memory")["talus_subkey_cache_capacity"]);
+
+        // A member added to a set that exists is answered from the cache by the next read: SADD read it (missing)
+        // before it wrote it, and the write left it present.
+        Assert.Equal(1, c.Call("SADD", "s", "added").Integer);
+        var before = cached.Info("stats");
+        Assert.Equal(1, c.Call("SISMEMBER", "s", "added").Integer);
+        var after = cached.Info("stats");
+        Assert.Equal(long.Parse(before["talus_subkey_cache_hits"]) + 1, long.Parse(after["talus_subkey_cache_hits"]));
+    }
 }

@@ -23,7 +23,8 @@ public sealed class LargeCollectionTests(ITestOutputHelper output)
     {
         // Small caches, so that the collection is several times what the server may keep in memory.
         await using var talus = await TalusProcess.LaunchAsync(
-            "--rocksdb-block-cache-size", "16mb", "--rocksdb-write-buffer-size", "8mb", "--rocksdb-max-write-buffer-number", "2");
+            "--rocksdb-block-cache-size", "16mb", "--subkey-cache-size", "16mb", "--rocksdb-write-buffer-size", "8mb",
+            "--rocksdb-max-write-buffer-number", "2");
         using var c = new RespClient(talus.Port, timeoutMs: 120_000);
         var baseline = RawExchange.ResidentBytes(talus.Pid);
         using var sampler = new RssSampler(talus.Pid);

@@ -105,8 +105,9 @@ public static partial class ServerCommands
         var memtables = engine.PropertySum("rocksdb.cur-size-all-mem-tables");
         var cache = Prop("rocksdb.block-cache-usage"); // one cache shared by every family
         var keyCache = engine.KeyCache?.UsedBytes ?? 0;
+        var subKeyCache = engine.SubKeyCache?.UsedBytes ?? 0;
         var listCache = engine.ListCache?.UsedBytes ?? 0;
-        var used = managed + memtables + cache + keyCache;
+        var used = managed + memtables + cache + keyCache + subKeyCache;
         yield return ("used_memory", N(used));
         yield return ("used_memory_human", Human(used));
         yield return ("used_memory_rss", N(rss));
@@ -122,6 +123,8 @@ public static partial class ServerCommands
         // The key cache is native memory, outside the managed heap; its pages are touched only as entries arrive.
         yield return ("talus_key_cache_capacity", N(engine.KeyCache?.Capacity ?? 0));
         yield return ("talus_key_cache_used", N(keyCache));
+        yield return ("talus_subkey_cache_capacity", N(engine.SubKeyCache?.Capacity ?? 0));
+        yield return ("talus_subkey_cache_used", N(subKeyCache));
         // The list cache's entries are managed arrays, counted in talus_managed_heap already.
         yield return ("talus_list_cache_capacity", N(engine.ListCache?.Capacity ?? 0));
         yield return ("talus_list_cache_used", N(listCache));
@@ -201,6 +204,10 @@ public static partial class ServerCommands
         var keyCache = server.Dataset.Engine.KeyCache;
         yield return ("talus_key_cache_hits", N(keyCache?.Hits ?? 0));
         yield return ("talus_key_cache_misses", N(keyCache?.Misses ?? 0));
+        // The same for point reads of a member, a field or an element (the sub-key cache).
+        var subKeyCache = server.Dataset.Engine.SubKeyCache;
+        yield return ("talus_subkey_cache_hits", N(subKeyCache?.Hits ?? 0));
+        yield return ("talus_subkey_cache_misses", N(subKeyCache?.Misses ?? 0));
         // LRANGE reads answered by the list cache, and those read from RocksDB.
         var listCache = server.Dataset.Engine.ListCache;
         yield return ("talus_list_cache_hits", N(listCache?.Hits ?? 0));

@@ -99,6 +99,7 @@ public static class ConfigRegistry
                 "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction"),
             Mem("rocksdb-block-cache-size", false, o => o.BlockCacheSize, (o, v) => o.BlockCacheSize = v, 1024 * 1024),
             Mem("key-cache-size", false, o => o.KeyCacheSize, (o, v) => o.KeyCacheSize = v, 0),
+            Mem("subkey-cache-size", false, o => o.SubKeyCacheSize, (o, v) => o.SubKeyCacheSize = v, 0),
             Mem("list-cache-size", false, o => o.ListCacheSize, (o, v) => o.ListCacheSize = v, 0),
             Mem("rocksdb-write-buffer-size", false, o => o.WriteBufferSize, (o, v) => o.WriteBufferSize = v, 1024 * 1024),
             Int("rocksdb-max-write-buffer-number", false, o => o.MaxWriteBufferNumber, (o, v) => o.MaxWriteBufferNumber = v, 2, 64),

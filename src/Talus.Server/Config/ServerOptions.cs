@@ -65,6 +65,8 @@ public sealed class ServerOptions
 
     public long KeyCacheSize { get; set; } = 64L * 1024 * 1024;
 
+    public long SubKeyCacheSize { get; set; } = 64L * 1024 * 1024;
+
     public long ListCacheSize { get; set; } = 32L * 1024 * 1024;
 
     /// <summary>Memtable size per column family. 16 MB rather than 64: point reads and inserts walk a smaller skiplist (measured in docs/benchmarks.md).</summary>
@@ -129,6 +131,7 @@ public sealed class ServerOptions
         Fsync = AppendFsync,
         BlockCacheBytes = BlockCacheSize,
         KeyCacheBytes = KeyCacheSize,
+        SubKeyCacheBytes = SubKeyCacheSize,
         ListCacheBytes = ListCacheSize,
         WriteBufferBytes = WriteBufferSize,
         MaxWriteBufferNumber = MaxWriteBufferNumber,

@@ -6,9 +6,10 @@ using System.Runtime.Intrinsics.X86;
 namespace Talus.Storage.Engine;
 
 /// <summary>
-/// A bounded cache of the `meta` column family's committed point reads: per key, the stored record (a string's
-/// metadata and value, a collection's metadata) or the fact that there is none. A hit answers without RocksDB;
-/// the record is decoded as one from RocksDB is, so expiry, type and version checks stay where they are.
+/// A bounded cache of one column family's committed point reads: per key, the stored record or the fact that
+/// there is none. The engine keeps one for `meta` (a string's metadata and value, a collection's metadata) and
+/// one for `sub` (a member, a field, an element: the sub-key cache). A hit answers without RocksDB; the record is
+/// decoded as one from RocksDB is, so expiry, type and version checks stay where they are.
 /// <para>
 /// Memory: one native block of <see cref="Capacity"/> bytes cut into sets of <see cref="SetBytes"/>; a key hashes
 /// to one set, and a set holds entries back to back (header, key, record), oldest first. An entry that does not
@@ -26,8 +27,9 @@ namespace Talus.Storage.Engine;
 /// other write of the stripe began or ended since the stamp: then no other write of that key can have reached
 /// the database around this one, and the database holds exactly this state. The epoch moves on either way. A
 /// key that was cached goes back in its set, pushing the oldest out if need be; a key that was not cached goes
-/// in only if its set has room free, so a stream of writes to keys nobody reads never pushes a read key
-/// out, while a key read soon after its write (the common case) is answered from the cache.</item>
+/// in only if its set has room free (and never with <c>insertOnWrite</c> off), so a stream of writes to keys
+/// nobody reads never pushes a read key out, while a key read soon after its write (the common case) is
+/// answered from the cache.</item>
 /// <item>A read that misses takes the stripe's epoch as a ticket (none while a write of the stripe is in
 /// flight), reads the database, and offers what it read (<see cref="Fill"/>); it is kept only if the epoch
 /// has not moved. So a value read before a write reached the database never enters after it.</item>
@@ -54,14 +56,15 @@ public sealed class KeyCache
     private readonly int _stripeMask;
     private readonly uint _family;
 
+    /// <summary>
+    /// What a thread's <see cref="BeginWrite"/> left for its <see cref="EndWrite"/>, one per cache of an engine
+    /// (<see cref="_slot"/>): a batch is begun in every cache before it is written.
+    /// </summary>
     [ThreadStatic]
-    private static PendingWrite[]? t_writes;
+    private static WriteState?[]? t_states;
 
-    [ThreadStatic]
-    private static int t_count;
-
-    [ThreadStatic]
-    private static bool t_whole;
+    private readonly int _slot;
+    private readonly bool _insertOnWrite;
 
     /// <summary>What a lookup found.</summary>
     public enum Lookup
@@ -97,9 +100,16 @@ public sealed class KeyCache
     }
 
     /// <param name="capacity">Bytes for entries; rounded down to a power of two number of sets (at least 16).</param>
-    /// <param name="metaFamily">The `meta` column family's id in write batches.</param>
-    public KeyCache(long capacity, uint metaFamily)
+    /// <param name="family">The id in write batches of the column family cached.</param>
+    /// <param name="slot">This cache's place among the caches of one engine (0 or 1), for the per-thread state between
+    /// <see cref="BeginWrite"/> and <see cref="EndWrite"/>: the engine begins a batch in each of its caches.</param>
+    /// <param name="insertOnWrite">Whether a written key that was not cached enters where its set has room (the
+    /// `meta` cache); without it a write only updates keys already cached (the sub-key cache, where most written
+    /// keys, a list's pushed elements, are never read by key).</param>
+    public KeyCache(long capacity, uint family, int slot = 0, bool insertOnWrite = true)
     {
+        _slot = slot;
+        _insertOnWrite = insertOnWrite;
         var sets = 16L;
         while (sets * 2 * SetBytes <= capacity && sets * 2 * SetBytes <= Array.MaxLength)
         {
@@ -116,7 +126,7 @@ public sealed class KeyCache
         _setMask = (int)sets - 1;
         _stripes = new Stripe[Math.Min(sets, MaxStripes)];
         _stripeMask = _stripes.Length - 1;
-        _family = metaFamily;
+        _family = family;
     }
 
     /// <summary>Bytes the cache may fill.</summary>
@@ -147,6 +157,8 @@ public sealed class KeyCache
     {
         var hash = XxHash3.HashToUInt64(key);
         var set = (int)hash & _setMask;
+        // The set's lines load together rather than one after another as Find walks its entries.
+        Prefetch(set);
         ref var stripe = ref _stripes[set & _stripeMask];
         Enter(ref stripe);
         try
@@ -229,7 +241,8 @@ public sealed class KeyCache
     /// </summary>
     internal void BeginWrite(ReadOnlySpan<byte> batch)
     {
-        var writes = t_writes ??= new PendingWrite[64];
+        var state = State;
+        var writes = state.Writes;
         var n = 0;
         var whole = false;
         try
@@ -250,7 +263,7 @@ public sealed class KeyCache
                 if (n == writes.Length)
                 {
                     Array.Resize(ref writes, n * 2);
-                    t_writes = writes;
+                    state.Writes = writes;
                 }
                 var hash = XxHash3.HashToUInt64(batch.Slice(record.KeyStart, record.KeyLength));
                 writes[n++] = new PendingWrite { Record = record, Hash = hash };
@@ -261,13 +274,13 @@ public sealed class KeyCache
         {
             whole = true;
         }
-        t_whole = whole;
+        state.Whole = whole;
         if (whole)
         {
             BeginWhole();
             return;
         }
-        t_count = n;
+        state.Count = n;
         for (var i = 0; i < n; i++)
         {
             ref var write = ref writes[i];
@@ -289,14 +302,15 @@ public sealed class KeyCache
     /// <summary>After the write of a batch <see cref="BeginWrite"/> saw; <paramref name="written"/>: whether it reached the database.</summary>
     internal void EndWrite(ReadOnlySpan<byte> batch, bool written)
     {
-        if (t_whole)
+        var state = State;
+        if (state.Whole)
         {
-            t_whole = false;
+            state.Whole = false;
             EndWhole();
             return;
         }
-        var writes = t_writes!;
-        var n = t_count;
+        var writes = state.Writes;
+        var n = state.Count;
         for (var i = 0; i < n; i++)
         {
             ref var write = ref writes[i];
@@ -313,7 +327,7 @@ public sealed class KeyCache
             {
                 var found = record.Tag is 1 or 5;
                 var value = found ? batch.Slice(record.ValueStart, record.ValueLength) : default;
-                if (write.WasCached || HasRoom(set, key, value.Length))
+                if (write.WasCached || (_insertOnWrite && HasRoom(set, key, value.Length)))
                 {
                     Put(set, tag, key, found, value);
                 }
@@ -321,7 +335,23 @@ public sealed class KeyCache
             stripe.Epoch++;
             Exit(ref stripe);
         }
-        t_count = 0;
+        state.Count = 0;
+    }
+
+    private WriteState State
+    {
+        get
+        {
+            var states = t_states ??= new WriteState?[2];
+            return states[_slot] ??= new WriteState();
+        }
+    }
+
+    private sealed class WriteState
+    {
+        public PendingWrite[] Writes = new PendingWrite[64];
+        public int Count;
+        public bool Whole;
     }
 
     private void BeginWhole()

@@ -72,6 +72,10 @@ public sealed class StorageEngine : IDisposable
             }
             ReadAheadCarry = new ReadAheadCarry(KeyCache);
         }
+        if (options.SubKeyCacheBytes > 0)
+        {
+            SubKeyCache = new KeyCache(options.SubKeyCacheBytes, IdOf(Sub), slot: 1, insertOnWrite: false);
+        }
         _lastVersion = DateTime.UtcNow.Ticks;
         _walSyncTimer = new Timer(_ => SyncWalIfDirty(), null, 1000, 1000);
         Compaction = new BackgroundCompaction(this, logger);
@@ -79,6 +83,9 @@ public sealed class StorageEngine : IDisposable
 
     /// <summary>The cache of committed `meta` point reads (<see cref="Engine.KeyCache"/>); null when turned off.</summary>
     public KeyCache? KeyCache { get; }
+
+    /// <summary>The cache of committed `sub` point reads (members, fields, elements); null when turned off.</summary>
+    public KeyCache? SubKeyCache { get; }
 
     /// <summary>What pipeline groups read ahead of a list and hand on to the next group (<see cref="Engine.ReadAheadCarry"/>); null without the key cache.</summary>
     internal ReadAheadCarry? ReadAheadCarry { get; }
@@ -392,7 +399,10 @@ public sealed class StorageEngine : IDisposable
 
     /// <summary>The key cache when it answers this read: a `meta` key read without a snapshot.</summary>
     private KeyCache? CacheFor(ColumnFamilyHandle family, ReadOptions options) =>
-        ReferenceEquals(family, Meta) && ReferenceEquals(options, _readOptions) ? KeyCache : null;
+        !ReferenceEquals(options, _readOptions) ? null
+        : ReferenceEquals(family, Meta) ? KeyCache
+        : ReferenceEquals(family, Sub) ? SubKeyCache
+        : null;
 
     /// <summary>A point read of the database alone into the thread's read buffer (see <see cref="TryGet"/>).</summary>
     internal static bool ReadIntoThreadBuffer(RocksDb db, ColumnFamilyHandle family, ReadOnlySpan<byte> key, ReadOptions options, out ReadOnlySpan<byte> value)
@@ -466,9 +476,11 @@ public sealed class StorageEngine : IDisposable
     private void WriteToDb(WriteBatch batch, WriteOptions options)
     {
         var cache = KeyCache;
-        var records = cache is null ? default : batch.AsSpan();
+        var subCache = SubKeyCache;
+        var records = cache is null && subCache is null ? default : batch.AsSpan();
         var written = false;
         cache?.BeginWrite(records);
+        subCache?.BeginWrite(records);
         try
         {
             _db.Write(batch, options);
@@ -481,6 +493,7 @@ public sealed class StorageEngine : IDisposable
         }
         finally
         {
+            subCache?.EndWrite(records, written);
             cache?.EndWrite(records, written);
         }
         if (_lastWriteFailure is not null)

@@ -22,6 +22,12 @@ public sealed class StorageOptions
     /// <summary>Bytes of the key cache in front of `meta` point reads (<see cref="KeyCache"/>); 0 turns it off.</summary>
     public long KeyCacheBytes { get; init; } = 64L * 1024 * 1024;
 
+    /// <summary>
+    /// Bytes of the sub-key cache in front of `sub` point reads (a set's member, a hash's field, a list's element;
+    /// a second <see cref="KeyCache"/>); 0 turns it off.
+    /// </summary>
+    public long SubKeyCacheBytes { get; init; } = 64L * 1024 * 1024;
+
     /// <summary>Bytes of the list cache (<see cref="ListCache"/>); 0 turns it off, as does a key cache of 0.</summary>
     public long ListCacheBytes { get; init; } = 32L * 1024 * 1024;
 
