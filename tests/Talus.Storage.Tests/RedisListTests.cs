@@ -689,6 +689,36 @@ public class RedisListTests
     }
 
     [Fact]
+    public void A_hand_over_whose_list_is_being_refilled_by_its_taker_is_still_matched_by_its_first_key()
+    {
+        // The group that takes a hand-over refills its list in place once it has popped what it held; a group
+        // popping from another list may have read the slot's entry just before it was taken, and look at it only
+        // then. Emptying the list (as a refill starts) while the entry is still in its slot puts every look at the
+        // slot in that state: it must neither fail nor take the entry for another list's, and the list's own key
+        // finds nothing in it.
+        using var f = new StorageFixture();
+        var engine = f.Dataset.Engine;
+        var carry = engine.ReadAheadCarry!;
+        var version = engine.NextVersion();
+        byte[] Element(string list, ulong index)
+        {
+            var key = KeyCodec.SubKey(f.Db.Index, B(list), version, new byte[8]);
+            BinaryPrimitives.WriteUInt64BigEndian(key.AsSpan(key.Length - 8), index);
+            return key;
+        }
+        var entries = new List<(byte[] Key, byte[] Value)> { (Element("a", 7), B("x")), (Element("a", 8), B("y")) };
+        carry.Offer(engine.Sub, forward: true, entries);
+        entries.Clear();
+        // Lists enough that some share the entry's slot (one in 64 does).
+        for (var i = 0; i < 2000; i++)
+        {
+            Assert.Null(carry.Take(engine.Sub, Element($"other{i}", 7), forward: true));
+        }
+        Assert.Null(carry.Take(engine.Sub, Element("a", 7), forward: true));
+        Assert.Equal(0, carry.Taken);
+    }
+
+    [Fact]
     public void A_read_ahead_takes_no_value_past_the_popped_one_that_would_take_it_over_its_byte_bound()
     {
         using var f = new StorageFixture();

@@ -89,6 +89,11 @@ internal sealed class ReadAheadCarry
 
     private sealed class Entry(ColumnFamilyHandle family, bool forward, List<(byte[] Key, byte[] Value)> entries, int prefixLength, ulong hash, long stamp)
     {
+        // The list's first key, kept apart: a group popping from another list whose slot this is may read the entry
+        // (Matches) after the group that took it has begun to refill the list in place (ReadAhead), when the list
+        // may be empty. A key array is never written once read.
+        private readonly byte[] _firstKey = entries[0].Key;
+
         public List<(byte[] Key, byte[] Value)> Entries { get; } = entries;
 
         public ulong Hash { get; } = hash;
@@ -97,6 +102,6 @@ internal sealed class ReadAheadCarry
 
         public bool Matches(ColumnFamilyHandle other, ReadOnlySpan<byte> prefix, bool direction) =>
             ReferenceEquals(family, other) && forward == direction && prefix.Length == prefixLength
-            && prefix.SequenceEqual(Entries[0].Key.AsSpan(0, prefixLength));
+            && prefix.SequenceEqual(_firstKey.AsSpan(0, prefixLength));
     }
 }
