@@ -230,57 +230,20 @@ public class KeyCacheTests
         using var dataset = Dataset.Open(new StorageOptions { Path = path, Fsync = FsyncPolicy.No, BlockCacheBytes = 8 << 20, WriteBufferBytes = 4 << 20, KeyCacheBytes = 16 * KeyCache.SetBytes }, NullLogger.Instance);
         try
         {
-            const int Keys = 64;
-            const int Writers = 2;
-            var committed = new long[Keys];
             var db = dataset[0];
-            var stop = DateTime.UtcNow.AddSeconds(4);
-            var failures = new List<string>();
-            var reads = 0L;
-            var writers = Enumerable.Range(0, Writers).Select(w => new Thread(() =>
-            {
-                var random = new Random(w);
-                for (var round = 1L; round < 2_000_000 && DateTime.UtcNow < stop; round++)
+            var (failures, reads) = MonotonicReadRace.Run(keys: 64, keysPerWrite: 3,
+                (keys, round) =>
                 {
-                    // This writer owns the keys k with k % Writers == w: their values only grow.
-                    var keys = Enumerable.Range(0, 3).Select(_ => random.Next(Keys / Writers) * Writers + w).Distinct().ToArray();
                     using var batch = new WriteBatch();
                     foreach (var k in keys)
                     {
                         batch.Put(db.MetaKey(Utf8.UTF8.GetBytes($"key{k}")), Metadata(round), dataset.Engine.Meta);
                     }
                     dataset.Engine.Write(batch);
-                    foreach (var k in keys)
-                    {
-                        Volatile.Write(ref committed[k], round);
-                    }
-                }
-            })).ToList();
-            var readers = Enumerable.Range(0, 2).Select(r => new Thread(() =>
-            {
-                var random = new Random(100 + r);
-                while (DateTime.UtcNow < stop)
-                {
-                    var k = random.Next(Keys);
-                    var before = Volatile.Read(ref committed[k]);
-                    var seen = dataset.Engine.TryGet(dataset.Engine.Meta, db.MetaKey(Utf8.UTF8.GetBytes($"key{k}")), out var value)
-                        ? BitConverter.ToInt64(value[^8..])
-                        : 0;
-                    Interlocked.Increment(ref reads);
-                    if (seen < before)
-                    {
-                        lock (failures)
-                        {
-                            failures.Add($"key{k}: read {seen} after the write of {before} returned");
-                        }
-                        return;
-                    }
-                }
-            })).ToList();
-            writers.ForEach(t => t.Start());
-            readers.ForEach(t => t.Start());
-            writers.ForEach(t => t.Join());
-            readers.ForEach(t => t.Join());
+                },
+                k => dataset.Engine.TryGet(dataset.Engine.Meta, db.MetaKey(Utf8.UTF8.GetBytes($"key{k}")), out var value)
+                    ? BitConverter.ToInt64(value[^8..])
+                    : 0);
 
             Assert.Empty(failures);
             Assert.True(reads > 10_000, $"only {reads} reads");

@@ -150,48 +150,14 @@ public class SubKeyCacheTests
         using var dataset = Dataset.Open(options, NullLogger.Instance);
         try
         {
-            const int Fields = 64;
-            const int Writers = 2;
-            var committed = new long[Fields];
             var db = dataset[0];
-            var stop = DateTime.UtcNow.AddSeconds(4);
-            var failures = new List<string>();
-            var reads = 0L;
-            var writers = Enumerable.Range(0, Writers).Select(w => new Thread(() =>
-            {
-                var random = new Random(w);
-                for (var round = 1L; round < 2_000_000 && DateTime.UtcNow < stop; round++)
+            var (failures, reads) = MonotonicReadRace.Run(keys: 64, keysPerWrite: 1,
+                (fields, round) => db.Hashes.SetOne("h"u8, Utf8.UTF8.GetBytes($"f{fields[0]}"), BitConverter.GetBytes(round), out _),
+                k =>
                 {
-                    // This writer owns the fields k with k % Writers == w: their values only grow.
-                    var k = random.Next(Fields / Writers) * Writers + w;
-                    db.Hashes.SetOne("h"u8, Utf8.UTF8.GetBytes($"f{k}"), BitConverter.GetBytes(round), out _);
-                    Volatile.Write(ref committed[k], round);
-                }
-            })).ToList();
-            var readers = Enumerable.Range(0, 2).Select(r => new Thread(() =>
-            {
-                var random = new Random(100 + r);
-                while (DateTime.UtcNow < stop)
-                {
-                    var k = random.Next(Fields);
-                    var before = Volatile.Read(ref committed[k]);
                     db.Hashes.Get("h"u8, Utf8.UTF8.GetBytes($"f{k}"), out var value);
-                    var seen = value is null ? 0 : BitConverter.ToInt64(value);
-                    Interlocked.Increment(ref reads);
-                    if (seen < before)
-                    {
-                        lock (failures)
-                        {
-                            failures.Add($"f{k}: read {seen} after the write of {before} returned");
-                        }
-                        return;
-                    }
-                }
-            })).ToList();
-            writers.ForEach(t => t.Start());
-            readers.ForEach(t => t.Start());
-            writers.ForEach(t => t.Join());
-            readers.ForEach(t => t.Join());
+                    return value is null ? 0 : BitConverter.ToInt64(value);
+                });
 
             Assert.Empty(failures);
             Assert.True(reads > 10_000, $"only {reads} reads");
