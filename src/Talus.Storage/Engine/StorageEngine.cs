@@ -397,7 +397,7 @@ public sealed class StorageEngine : IDisposable
         return ReadCommitted(family, key, options, out var value) ? value.ToArray() : null;
     }
 
-    /// <summary>The key cache when it answers this read: a `meta` key read without a snapshot.</summary>
+    /// <summary>The cache that answers this read, if any: the key cache for a `meta` key, the sub-key cache for a `sub` key, read without a snapshot.</summary>
     private KeyCache? CacheFor(ColumnFamilyHandle family, ReadOptions options) =>
         !ReferenceEquals(options, _readOptions) ? null
         : ReferenceEquals(family, Meta) ? KeyCache
