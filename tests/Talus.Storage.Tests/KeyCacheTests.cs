@@ -222,6 +222,38 @@ public class KeyCacheTests
     }
 
     [Fact]
+    public void Every_key_a_set_still_holds_is_found_by_its_write_after_its_neighbours_were_pushed_out_or_removed()
+    {
+        // A set's summary answers "not here" for a key whose tag bit is clear, without reading the set: a bit
+        // lost by an eviction or a removal would leave the key's old value behind its write.
+        using var stores = new CacheOnEngine();
+        var cache = stores.Cache;
+        var capture = ValueCapture.Current;
+        var keys = Enumerable.Range(0, 3000).Select(i => Utf8.UTF8.GetBytes($"m:key{i:D4}")).ToList();
+        foreach (var key in keys)
+        {
+            MissAndFill(cache, key, found: true, Utf8.UTF8.GetBytes("old"));
+        }
+        // Every third key leaves the cache through a write that failed (nothing takes its place).
+        for (var i = 0; i < keys.Count; i += 3)
+        {
+            Write(stores, (keys[i], "failed"), written: false);
+        }
+        var cached = keys.Where(k => cache.TryRead(k, capture, out _) == KeyCache.Lookup.Found).ToList();
+        Assert.True(cached.Count > 64 * 4, $"only {cached.Count} keys cached");
+
+        foreach (var key in cached)
+        {
+            Write(stores, (key, "new"), written: true);
+        }
+        Assert.All(cached, k =>
+        {
+            Assert.Equal(KeyCache.Lookup.Found, cache.TryRead(k, capture, out _));
+            Assert.Equal("new", Utf8.UTF8.GetString(capture.Span));
+        });
+    }
+
+    [Fact]
     public void Readers_racing_writers_never_read_a_value_older_than_one_whose_write_had_returned()
     {
         // A cache of 16 sets: the 64 keys share sets and stripes, push each other out, and are written in

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.IO.Hashing;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics.X86;
 
@@ -14,7 +15,10 @@ namespace Talus.Storage.Engine;
 /// Memory: one native block of <see cref="Capacity"/> bytes cut into sets of <see cref="SetBytes"/>; a key hashes
 /// to one set, and a set holds entries back to back (header, key, record), oldest first. An entry that does not
 /// fit pushes the oldest ones out of its set; one larger than a set is not cached. Nothing is allocated per read
-/// or write. The block is a zeroed mapping: the pages of sets never used are never touched.
+/// or write. The block is a zeroed mapping: the pages of sets never used are never touched. Beside the block, a
+/// small summary per set (its fill, and one bit per entry's hash tag) lets a lookup of a key the set surely does
+/// not hold skip the set: in a large cache that read is a cache miss, paid otherwise by every write of a key
+/// nobody reads (the elements LPUSH writes).
 /// </para>
 /// <para>
 /// Coherence with writes (docs/storage-format.md, "The key cache"). Sets are guarded by stripe locks; each
@@ -50,7 +54,7 @@ public sealed class KeyCache
 
     private readonly unsafe byte* _data;
     private readonly long _capacity;
-    private readonly int[] _used;
+    private readonly SetSummary[] _summaries;
     private readonly Stripe[] _stripes;
     private readonly int _setMask;
     private readonly int _stripeMask;
@@ -89,6 +93,19 @@ public sealed class KeyCache
         public bool WasCached;
     }
 
+    /// <summary>
+    /// What a set holds, kept apart from its entries: the bytes its entries fill, and the bit (<see cref="TagBit"/>)
+    /// of every entry's hash tag. A lookup whose bit is clear knows the key is not in the set without reading the
+    /// set. A set bit may belong to another entry (64 bits for all of a set's entries), which costs a walk, never a
+    /// wrong answer. Four to a cache line; changed under the stripe's lock.
+    /// </summary>
+    [StructLayout(LayoutKind.Explicit, Size = 16)]
+    private struct SetSummary
+    {
+        [FieldOffset(0)] public ulong Tags;
+        [FieldOffset(8)] public int Used;
+    }
+
     [StructLayout(LayoutKind.Explicit, Size = 64)]
     private struct Stripe
     {
@@ -122,9 +139,10 @@ public sealed class KeyCache
             // GC runs. A large zeroed allocation is an anonymous mapping: pages cost memory once touched.
             _data = (byte*)NativeMemory.AllocZeroed((nuint)_capacity);
         }
-        _used = new int[sets];
+        // Pinned, like the stripes, so that a prefetch may take an element's address (PrefetchSummary).
+        _summaries = GC.AllocateArray<SetSummary>((int)sets, pinned: true);
         _setMask = (int)sets - 1;
-        _stripes = new Stripe[Math.Min(sets, MaxStripes)];
+        _stripes = GC.AllocateArray<Stripe>((int)Math.Min(sets, MaxStripes), pinned: true);
         _stripeMask = _stripes.Length - 1;
         _family = family;
     }
@@ -144,9 +162,9 @@ public sealed class KeyCache
         get
         {
             var total = 0L;
-            for (var i = 0; i < _used.Length; i++)
+            for (var i = 0; i < _summaries.Length; i++)
             {
-                total += Volatile.Read(ref _used[i]);
+                total += Volatile.Read(ref _summaries[i].Used);
             }
             return total;
         }
@@ -157,8 +175,12 @@ public sealed class KeyCache
     {
         var hash = XxHash3.HashToUInt64(key);
         var set = (int)hash & _setMask;
-        // The set's lines load together rather than one after another as Find walks its entries.
-        Prefetch(set);
+        // The stripe and the set's summary load together; the set itself only if the summary may hold the key.
+        PrefetchSummary(set);
+        if (MayHold(set, (uint)(hash >> 32)))
+        {
+            PrefetchSet(set);
+        }
         ref var stripe = ref _stripes[set & _stripeMask];
         Enter(ref stripe);
         try
@@ -239,48 +261,91 @@ public sealed class KeyCache
     /// and their stripes count a write in flight. Every call is followed by <see cref="EndWrite"/> on the same
     /// thread with the same batch, whether the write succeeded or not.
     /// </summary>
-    internal void BeginWrite(ReadOnlySpan<byte> batch)
+    internal void BeginWrite(ReadOnlySpan<byte> batch) => BeginWrite(batch, this, null);
+
+    /// <summary>
+    /// <see cref="BeginWrite(ReadOnlySpan{byte})"/> for the caches of one engine at once (either may be null; their
+    /// families differ), reading the batch's records once. Each cache is then ended on its own.
+    /// </summary>
+    internal static void BeginWrite(ReadOnlySpan<byte> batch, KeyCache? first, KeyCache? second)
     {
-        var state = State;
-        var writes = state.Writes;
-        var n = 0;
-        var whole = false;
+        var firstState = first?.State;
+        var secondState = second?.State;
+        firstState?.Clear();
+        secondState?.Clear();
         try
         {
             var pos = WriteBatchFormat.HeaderSize;
             while (pos < batch.Length)
             {
                 var record = WriteBatchFormat.ReadRecord(batch, ref pos);
-                if (record.Tag == WriteBatchFormat.LogDataTag || record.Family != _family)
+                if (record.Tag == WriteBatchFormat.LogDataTag)
                 {
                     continue;
                 }
-                if (record.Tag is 14 or 15)
+                if (first is not null && record.Family == first._family)
                 {
-                    whole = true;
-                    break;
+                    first.Collect(firstState!, batch, record);
                 }
-                if (n == writes.Length)
+                else if (second is not null && record.Family == second._family)
                 {
-                    Array.Resize(ref writes, n * 2);
-                    state.Writes = writes;
+                    second.Collect(secondState!, batch, record);
                 }
-                var hash = XxHash3.HashToUInt64(batch.Slice(record.KeyStart, record.KeyLength));
-                writes[n++] = new PendingWrite { Record = record, Hash = hash };
-                Prefetch((int)hash & _setMask);
             }
         }
         catch (InvalidDataException)
         {
-            whole = true;
+            // A record that cannot be read: neither cache can know which keys the batch writes.
+            firstState?.Whole = true;
+            secondState?.Whole = true;
         }
-        state.Whole = whole;
-        if (whole)
+        first?.Begin(batch, firstState!);
+        second?.Begin(batch, secondState!);
+    }
+
+    /// <summary>Notes one record of this cache's family, and starts loading its stripe and its set's summary.</summary>
+    private void Collect(WriteState state, ReadOnlySpan<byte> batch, WriteBatchRecord record)
+    {
+        if (state.Whole)
         {
+            return;
+        }
+        if (record.Tag is 14 or 15)
+        {
+            state.Whole = true;
+            return;
+        }
+        var writes = state.Writes;
+        if (state.Count == writes.Length)
+        {
+            Array.Resize(ref writes, writes.Length * 2);
+            state.Writes = writes;
+        }
+        var hash = XxHash3.HashToUInt64(batch.Slice(record.KeyStart, record.KeyLength));
+        writes[state.Count++] = new PendingWrite { Record = record, Hash = hash };
+        PrefetchSummary((int)hash & _setMask);
+    }
+
+    /// <summary>Takes the noted keys out of the cache and counts their writes in flight (all of them, for a whole-cache write).</summary>
+    private void Begin(ReadOnlySpan<byte> batch, WriteState state)
+    {
+        if (state.Whole)
+        {
+            state.Count = 0;
             BeginWhole();
             return;
         }
-        state.Count = n;
+        var writes = state.Writes;
+        var n = state.Count;
+        // The summaries loaded by now: the sets that may hold their key start loading too, together.
+        for (var i = 0; i < n; i++)
+        {
+            var set = (int)writes[i].Hash & _setMask;
+            if (MayHold(set, (uint)(writes[i].Hash >> 32)))
+            {
+                PrefetchSet(set);
+            }
+        }
         for (var i = 0; i < n; i++)
         {
             ref var write = ref writes[i];
@@ -289,7 +354,7 @@ public sealed class KeyCache
             Enter(ref stripe);
             stripe.InFlight++;
             write.Stamp = ++stripe.Epoch;
-            var at = _used[set] == 0 ? -1 : Find(set, (uint)(write.Hash >> 32), batch.Slice(write.Record.KeyStart, write.Record.KeyLength));
+            var at = Find(set, (uint)(write.Hash >> 32), batch.Slice(write.Record.KeyStart, write.Record.KeyLength));
             if (at >= 0)
             {
                 Remove(set, at);
@@ -352,6 +417,12 @@ public sealed class KeyCache
         public PendingWrite[] Writes = new PendingWrite[64];
         public int Count;
         public bool Whole;
+
+        public void Clear()
+        {
+            Count = 0;
+            Whole = false;
+        }
     }
 
     private void BeginWhole()
@@ -364,7 +435,7 @@ public sealed class KeyCache
             stripe.Epoch++;
             for (var set = s; set <= _setMask; set += _stripes.Length)
             {
-                _used[set] = 0;
+                _summaries[set] = default;
             }
             Exit(ref stripe);
         }
@@ -396,17 +467,31 @@ public sealed class KeyCache
         }
     }
 
-    /// <summary>
-    /// Starts loading the entries of a set a batch writes (they are read again at <see cref="EndWrite"/>), so the
-    /// cache misses of a batch's keys overlap instead of following one another.
-    /// </summary>
-    private unsafe void Prefetch(int set)
+    /// <summary>The summary bit of an entry whose hash tag is <paramref name="tag"/>.</summary>
+    private static ulong TagBit(uint tag) => 1UL << (int)(tag & 63);
+
+    /// <summary>False when the set surely does not hold a key of hash tag <paramref name="tag"/> (its summary's bit is clear).</summary>
+    private bool MayHold(int set, uint tag) => (Volatile.Read(ref _summaries[set].Tags) & TagBit(tag)) != 0;
+
+    /// <summary>Starts loading what every lookup of <paramref name="set"/> reads: its stripe and its summary.</summary>
+    private unsafe void PrefetchSummary(int set)
+    {
+        if (Sse.IsSupported)
+        {
+            // Both arrays are pinned (see the constructor): the addresses stay valid.
+            Sse.Prefetch0(Unsafe.AsPointer(ref _stripes[set & _stripeMask]));
+            Sse.Prefetch0(Unsafe.AsPointer(ref _summaries[set]));
+        }
+    }
+
+    /// <summary>Starts loading the lines of a set's entries, so that they arrive together rather than one after another.</summary>
+    private unsafe void PrefetchSet(int set)
     {
         if (Sse.IsSupported)
         {
             var start = _data + (long)set * SetBytes;
-            var end = Math.Max(_used[set], 1);
-            for (var line = 0; line < end; line += 64)
+            var used = Volatile.Read(ref _summaries[set].Used);
+            for (var line = 0; line < used; line += 64)
             {
                 Sse.Prefetch0(start + line);
             }
@@ -414,7 +499,7 @@ public sealed class KeyCache
     }
 
     private bool HasRoom(int set, ReadOnlySpan<byte> key, int recordLength) =>
-        _used[set] + EntryHeader + key.Length + recordLength <= SetBytes;
+        _summaries[set].Used + EntryHeader + key.Length + recordLength <= SetBytes;
 
     private static bool Fits(ReadOnlySpan<byte> key, int recordLength) =>
         key.Length < Absent && recordLength < Absent && EntryHeader + key.Length + recordLength <= SetBytes;
@@ -422,8 +507,13 @@ public sealed class KeyCache
     /// <summary>The offset of <paramref name="key"/>'s entry in its set, or -1. Under the stripe's lock.</summary>
     private int Find(int set, uint tag, ReadOnlySpan<byte> key)
     {
+        ref var summary = ref _summaries[set];
+        if ((summary.Tags & TagBit(tag)) == 0)
+        {
+            return -1;
+        }
         var data = Set(set);
-        var used = _used[set];
+        var used = summary.Used;
         var pos = 0;
         while (pos < used)
         {
@@ -448,10 +538,10 @@ public sealed class KeyCache
     private void Remove(int set, int at)
     {
         var data = Set(set);
-        var used = _used[set];
+        var used = _summaries[set].Used;
         var size = Size(data[at..]);
         data[(at + size)..used].CopyTo(data[at..]);
-        Volatile.Write(ref _used[set], used - size);
+        Settle(set, data, used - size);
     }
 
     /// <summary>
@@ -471,8 +561,9 @@ public sealed class KeyCache
         }
         var size = EntryHeader + key.Length + (found ? record.Length : 0);
         var data = Set(set);
-        var used = _used[set];
-        if (used + size > SetBytes)
+        var used = _summaries[set].Used;
+        var evicted = used + size > SetBytes;
+        if (evicted)
         {
             var drop = 0;
             while (used - drop + size > SetBytes)
@@ -491,7 +582,34 @@ public sealed class KeyCache
         {
             record.CopyTo(entry[(EntryHeader + key.Length)..]);
         }
-        Volatile.Write(ref _used[set], used + size);
+        if (evicted)
+        {
+            // The move above read every line of the set: recomputing its bits costs no cache miss.
+            Settle(set, data, used + size);
+        }
+        else
+        {
+            // Appended: the entries before it are unchanged (and need not be read again).
+            ref var summary = ref _summaries[set];
+            Volatile.Write(ref summary.Tags, summary.Tags | TagBit(tag));
+            Volatile.Write(ref summary.Used, used + size);
+        }
+    }
+
+    /// <summary>
+    /// Records a set's new fill and recomputes its tag bits from the entries it now holds, after a change that read
+    /// them all (a removal walked up to the entry and moved the rest). Under the stripe's lock.
+    /// </summary>
+    private void Settle(int set, ReadOnlySpan<byte> data, int used)
+    {
+        var tags = 0UL;
+        for (var pos = 0; pos < used; pos += Size(data[pos..]))
+        {
+            tags |= TagBit(BinaryPrimitives.ReadUInt32LittleEndian(data[pos..]));
+        }
+        ref var summary = ref _summaries[set];
+        Volatile.Write(ref summary.Tags, tags);
+        Volatile.Write(ref summary.Used, used);
     }
 
     private static void Enter(ref Stripe stripe)

@@ -479,8 +479,7 @@ public sealed class StorageEngine : IDisposable
         var subCache = SubKeyCache;
         var records = cache is null && subCache is null ? default : batch.AsSpan();
         var written = false;
-        cache?.BeginWrite(records);
-        subCache?.BeginWrite(records);
+        KeyCache.BeginWrite(records, cache, subCache);
         try
         {
             _db.Write(batch, options);
