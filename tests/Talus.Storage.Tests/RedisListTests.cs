@@ -719,6 +719,37 @@ public class RedisListTests
     }
 
     [Fact]
+    public void An_element_is_found_in_a_read_ahead_buffer_whatever_its_place_direction_or_the_hint_given()
+    {
+        // A buffer holds consecutive indices; the lookup tries the hint, then the place the key's index gives, then
+        // every entry. Each way must give the entry that holds the key, and no entry for a key the buffer lacks.
+        var version = 42UL;
+        byte[] Element(string list, ulong index)
+        {
+            var key = KeyCodec.SubKey(0, B(list), version, new byte[8]);
+            BinaryPrimitives.WriteUInt64BigEndian(key.AsSpan(key.Length - 8), index);
+            return key;
+        }
+        List<(byte[] Key, byte[] Value)> Read(IEnumerable<ulong> indices) => [.. indices.Select(i => (Element("l", i), B($"v{i}")))];
+
+        var forward = Read(Enumerable.Range(0, ReadAhead.Depth).Select(i => 1000UL + (ulong)i));
+        var backward = Read(Enumerable.Range(0, ReadAhead.Depth).Select(i => 5000UL - (ulong)i));
+        foreach (var hint in new[] { -1, 0, 17, ReadAhead.Depth })
+        {
+            Assert.Equal(200, ReadAhead.IndexOf(forward, Element("l", 1200), hint));
+            Assert.Equal(200, ReadAhead.IndexOf(backward, Element("l", 4800), hint));
+            Assert.Equal(-1, ReadAhead.IndexOf(forward, Element("l", 1000 + (ulong)ReadAhead.Depth), hint));
+            Assert.Equal(-1, ReadAhead.IndexOf(forward, Element("other", 1200), hint));
+            Assert.Equal(-1, ReadAhead.IndexOf(backward, Element("l", 5001), hint));
+        }
+        // Indices that are not consecutive (a gap after the 10th) are still found, by the walk.
+        var gapped = Read(Enumerable.Range(0, 20).Select(i => 100UL + (ulong)i + (i >= 10 ? 5UL : 0UL)));
+        Assert.Equal(15, ReadAhead.IndexOf(gapped, Element("l", 120), hint: -1));
+        Assert.Equal(-1, ReadAhead.IndexOf(gapped, Element("l", 112), hint: -1));
+        Assert.Equal(-1, ReadAhead.IndexOf([], Element("l", 1), hint: 0));
+    }
+
+    [Fact]
     public void A_read_ahead_takes_no_value_past_the_popped_one_that_would_take_it_over_its_byte_bound()
     {
         using var f = new StorageFixture();

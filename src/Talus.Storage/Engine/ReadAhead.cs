@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using RocksDbSharp;
 
 namespace Talus.Storage.Engine;
@@ -22,13 +23,20 @@ namespace Talus.Storage.Engine;
 internal sealed class ReadAhead
 {
     /// <summary>
-    /// Most keys one refill reads: enough for four groups of 16 pipelined pops, what one group leaves handed on
-    /// to the next (<see cref="ReadAheadCarry"/>).
+    /// Most keys one refill reads: enough for sixteen groups of 16 pipelined pops, what one group leaves handed on
+    /// to the next (<see cref="ReadAheadCarry"/>). Positioning the iterator is most of a refill's cost (a seek in
+    /// every memtable and SST file the list's range touches); the keys after it cost a step each.
     /// </summary>
-    public const int Depth = 64;
+    public const int Depth = 256;
 
     /// <summary>A refill takes no value past the first that would make it hold more than this many bytes.</summary>
     public const int MaxBytes = 64 * 1024;
+
+    /// <summary>
+    /// The entries of a lane that has handed its buffer on (and has none until its next refill, which allocates
+    /// one): never written, so a group that pops once per buffer allocates no buffer it does not fill.
+    /// </summary>
+    private static readonly List<(byte[] Key, byte[] Value)> None = new(0);
 
     private readonly Lane _forward = new();
     private readonly Lane _backward = new();
@@ -55,6 +63,7 @@ internal sealed class ReadAhead
             // An earlier group's read-ahead of this list, handed on untouched (ReadAheadCarry).
             lane.Family = family;
             lane.Entries = carried;
+            lane.Next = 0;
             lane.ReadOnce = true;
             Served++;
             return lane.Find(family, key);
@@ -66,7 +75,12 @@ internal sealed class ReadAhead
         }
         lane.ReadOnce = true;
         Refill(lane, engine, family, key, lower, upper, forward);
-        return lane.Entries.Count > 0 && key.SequenceEqual(lane.Entries[0].Key) ? lane.Entries[0].Value : null;
+        if (lane.Entries.Count > 0 && key.SequenceEqual(lane.Entries[0].Key))
+        {
+            lane.Next = 1;
+            return lane.Entries[0].Value;
+        }
+        return null;
     }
 
     /// <summary>
@@ -84,14 +98,20 @@ internal sealed class ReadAhead
         if (lane.Family is { } family && lane.Entries.Count > 0)
         {
             carry.Offer(family, forward, lane.Entries);
-            lane.Entries = new List<(byte[] Key, byte[] Value)>(Depth);
+            lane.Entries = None;
+            lane.Next = 0;
         }
     }
 
     private static void Refill(Lane lane, StorageEngine engine, ColumnFamilyHandle family, ReadOnlySpan<byte> key, byte[] lower, byte[] upper, bool forward)
     {
         var entries = lane.Entries;
+        if (ReferenceEquals(entries, None))
+        {
+            entries = lane.Entries = new List<(byte[] Key, byte[] Value)>(Depth);
+        }
         entries.Clear();
+        lane.Next = 0;
         lane.Family = family;
         var options = new ReadOptions();
         options.SetIterateLowerBound(lower);
@@ -128,26 +148,63 @@ internal sealed class ReadAhead
         }
     }
 
+    /// <summary>
+    /// Where <paramref name="key"/> is among <paramref name="entries"/> (keys of one list's elements, read in one
+    /// direction), or -1. Tried first: <paramref name="hint"/> (the entry after the last one found), then the place
+    /// the key's element index gives (the entries are consecutive indices), and only then every entry; so a group's
+    /// pops find each element at once, also in a buffer of <see cref="Depth"/> handed on to it.
+    /// </summary>
+    internal static int IndexOf(List<(byte[] Key, byte[] Value)> entries, ReadOnlySpan<byte> key, int hint)
+    {
+        var count = entries.Count;
+        if ((uint)hint < (uint)count && key.SequenceEqual(entries[hint].Key))
+        {
+            return hint;
+        }
+        if (count > 0 && key.Length >= 8 && entries[0].Key.Length == key.Length)
+        {
+            var offset = (long)(BinaryPrimitives.ReadUInt64BigEndian(key[^8..]) - BinaryPrimitives.ReadUInt64BigEndian(entries[0].Key.AsSpan(key.Length - 8)));
+            foreach (var at in (ReadOnlySpan<long>)[offset, -offset])
+            {
+                if ((ulong)at < (ulong)count && key.SequenceEqual(entries[(int)at].Key))
+                {
+                    return (int)at;
+                }
+            }
+        }
+        for (var i = 0; i < count; i++)
+        {
+            if (key.SequenceEqual(entries[i].Key))
+            {
+                return i;
+            }
+        }
+        return -1;
+    }
+
     /// <summary>What was read ahead in one direction.</summary>
     private sealed class Lane
     {
-        public List<(byte[] Key, byte[] Value)> Entries = new(Depth);
+        public List<(byte[] Key, byte[] Value)> Entries = None;
         public ColumnFamilyHandle? Family;
         public bool ReadOnce;
 
+        /// <summary>The entry after the last one found: a group's pops read consecutive elements.</summary>
+        public int Next;
+
         public byte[]? Find(ColumnFamilyHandle family, ReadOnlySpan<byte> key)
         {
-            if (ReferenceEquals(family, Family))
+            if (!ReferenceEquals(family, Family))
             {
-                foreach (var (k, v) in Entries)
-                {
-                    if (key.SequenceEqual(k))
-                    {
-                        return v;
-                    }
-                }
+                return null;
             }
-            return null;
+            var at = IndexOf(Entries, key, Next);
+            if (at < 0)
+            {
+                return null;
+            }
+            Next = at + 1;
+            return Entries[at].Value;
         }
     }
 }

@@ -74,13 +74,10 @@ internal sealed class ReadAheadCarry
         {
             return null;
         }
-        foreach (var (k, _) in seen.Entries)
+        if (ReadAhead.IndexOf(seen.Entries, key, -1) >= 0)
         {
-            if (key.SequenceEqual(k))
-            {
-                Interlocked.Increment(ref _taken);
-                return seen.Entries;
-            }
+            Interlocked.Increment(ref _taken);
+            return seen.Entries;
         }
         return null;
     }
