@@ -700,12 +700,7 @@ public class RedisListTests
         var engine = f.Dataset.Engine;
         var carry = engine.ReadAheadCarry!;
         var version = engine.NextVersion();
-        byte[] Element(string list, ulong index)
-        {
-            var key = KeyCodec.SubKey(f.Db.Index, B(list), version, new byte[8]);
-            BinaryPrimitives.WriteUInt64BigEndian(key.AsSpan(key.Length - 8), index);
-            return key;
-        }
+        byte[] Element(string list, ulong index) => ElementKey(f.Db.Index, list, version, index);
         var entries = new List<(byte[] Key, byte[] Value)> { (Element("a", 7), B("x")), (Element("a", 8), B("y")) };
         carry.Offer(engine.Sub, forward: true, entries);
         entries.Clear();
@@ -723,13 +718,7 @@ public class RedisListTests
     {
         // A buffer holds consecutive indices; the lookup tries the hint, then the place the key's index gives, then
         // every entry. Each way must give the entry that holds the key, and no entry for a key the buffer lacks.
-        var version = 42UL;
-        byte[] Element(string list, ulong index)
-        {
-            var key = KeyCodec.SubKey(0, B(list), version, new byte[8]);
-            BinaryPrimitives.WriteUInt64BigEndian(key.AsSpan(key.Length - 8), index);
-            return key;
-        }
+        byte[] Element(string list, ulong index) => ElementKey(0, list, 42, index);
         List<(byte[] Key, byte[] Value)> Read(IEnumerable<ulong> indices) => [.. indices.Select(i => (Element("l", i), B($"v{i}")))];
 
         var forward = Read(Enumerable.Range(0, ReadAhead.Depth).Select(i => 1000UL + (ulong)i));
@@ -747,6 +736,14 @@ public class RedisListTests
         Assert.Equal(15, ReadAhead.IndexOf(gapped, Element("l", 120), hint: -1));
         Assert.Equal(-1, ReadAhead.IndexOf(gapped, Element("l", 112), hint: -1));
         Assert.Equal(-1, ReadAhead.IndexOf([], Element("l", 1), hint: 0));
+    }
+
+    /// <summary>The sub-key of a list's element at <paramref name="index"/>.</summary>
+    private static byte[] ElementKey(int db, string list, ulong version, ulong index)
+    {
+        var key = KeyCodec.SubKey(db, B(list), version, new byte[8]);
+        BinaryPrimitives.WriteUInt64BigEndian(key.AsSpan(key.Length - 8), index);
+        return key;
     }
 
     [Fact]

@@ -85,6 +85,9 @@ public static class KeyCodec
         return true;
     }
 
+    /// <summary>The index a list element's sub-key ends with (big-endian, so that elements sort by index).</summary>
+    public static ulong ListElementIndex(ReadOnlySpan<byte> elementKey) => BinaryPrimitives.ReadUInt64BigEndian(elementKey[^8..]);
+
     /// <summary>
     /// Iterator bounds of a list's live elements, the indices [head, tail) of one version: outside them lie only
     /// popped elements that compaction has yet to drop (docs/storage-format.md, "Lists").

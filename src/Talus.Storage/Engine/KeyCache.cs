@@ -507,13 +507,12 @@ public sealed class KeyCache
     /// <summary>The offset of <paramref name="key"/>'s entry in its set, or -1. Under the stripe's lock.</summary>
     private int Find(int set, uint tag, ReadOnlySpan<byte> key)
     {
-        ref var summary = ref _summaries[set];
-        if ((summary.Tags & TagBit(tag)) == 0)
+        if (!MayHold(set, tag))
         {
             return -1;
         }
         var data = Set(set);
-        var used = summary.Used;
+        var used = _summaries[set].Used;
         var pos = 0;
         while (pos < used)
         {

@@ -1,5 +1,5 @@
-using System.Buffers.Binary;
 using RocksDbSharp;
+using Talus.Storage.Encoding;
 
 namespace Talus.Storage.Engine;
 
@@ -163,7 +163,7 @@ internal sealed class ReadAhead
         }
         if (count > 0 && key.Length >= 8 && entries[0].Key.Length == key.Length)
         {
-            var offset = (long)(BinaryPrimitives.ReadUInt64BigEndian(key[^8..]) - BinaryPrimitives.ReadUInt64BigEndian(entries[0].Key.AsSpan(key.Length - 8)));
+            var offset = (long)(KeyCodec.ListElementIndex(key) - KeyCodec.ListElementIndex(entries[0].Key));
             foreach (var at in (ReadOnlySpan<long>)[offset, -offset])
             {
                 if ((ulong)at < (ulong)count && key.SequenceEqual(entries[(int)at].Key))

@@ -212,7 +212,7 @@ public sealed partial class RedisList
             for (; it.Valid() && (maxLength == 0 || index < maxLength); index++)
             {
                 // Positions are counted, so an element missing under the snapshot (CheckAttempt) would shift them.
-                if (IndexOf(it.GetKeySpan()) != (fromTail ? meta.Tail - 1 - (ulong)index : meta.Head + (ulong)index))
+                if (KeyCodec.ListElementIndex(it.GetKeySpan()) != (fromTail ? meta.Tail - 1 - (ulong)index : meta.Head + (ulong)index))
                 {
                     whole = false;
                     break;
@@ -251,7 +251,7 @@ public sealed partial class RedisList
         {
             if (it.GetValueSpan().SequenceEqual(value))
             {
-                return IndexOf(it.GetKeySpan());
+                return KeyCodec.ListElementIndex(it.GetKeySpan());
             }
         }
         return null;
@@ -275,7 +275,7 @@ public sealed partial class RedisList
         {
             if (it.GetValueSpan().SequenceEqual(value))
             {
-                matches.Add(IndexOf(it.GetKeySpan()));
+                matches.Add(KeyCodec.ListElementIndex(it.GetKeySpan()));
             }
             if (fromTail)
             {
@@ -311,7 +311,7 @@ public sealed partial class RedisList
             var next = 0;
             for (it.Seek(lower); it.Valid(); it.Next())
             {
-                var index = IndexOf(it.GetKeySpan());
+                var index = KeyCodec.ListElementIndex(it.GetKeySpan());
                 if (next < removed.Count && removed[next] == index)
                 {
                     next++;
@@ -332,7 +332,7 @@ public sealed partial class RedisList
             var after = 0UL;
             for (it.SeekToLast(); it.Valid(); it.Prev())
             {
-                var index = IndexOf(it.GetKeySpan());
+                var index = KeyCodec.ListElementIndex(it.GetKeySpan());
                 if (next >= 0 && removed[next] == index)
                 {
                     next--;
@@ -359,7 +359,7 @@ public sealed partial class RedisList
         using var it = _db.Engine.NewIterator(_db.Engine.Sub, lower, upper);
         for (it.Seek(lower); it.Valid(); it.Next())
         {
-            SetIndex(elementKey, shift < 0 ? IndexOf(it.GetKeySpan()) - 1 : IndexOf(it.GetKeySpan()) + 1);
+            SetIndex(elementKey, shift < 0 ? KeyCodec.ListElementIndex(it.GetKeySpan()) - 1 : KeyCodec.ListElementIndex(it.GetKeySpan()) + 1);
             batch.Put(elementKey, it.GetValueSpan(), _db.Engine.Sub);
         }
     }

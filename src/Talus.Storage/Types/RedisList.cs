@@ -483,9 +483,6 @@ public sealed partial class RedisList
     private static void SetIndex(Span<byte> elementKey, ulong index) =>
         BinaryPrimitives.WriteUInt64BigEndian(elementKey[^8..], index);
 
-    /// <summary>The index encoded in an element sub-key.</summary>
-    private static ulong IndexOf(ReadOnlySpan<byte> elementKey) => BinaryPrimitives.ReadUInt64BigEndian(elementKey[^8..]);
-
     /// <summary>
     /// The per-thread batch for small writes, a batch of its own for large ones (so one huge command does not
     /// leave a huge buffer on a thread). Dispose releases only an owned batch.
