@@ -36,6 +36,7 @@ elif [[ $# -gt 0 ]]; then
   exit 2
 fi
 load_start="$(cut -d' ' -f1-3 /proc/loadavg)"
+time_start="$(date -u '+%Y-%m-%d %H:%M')"
 tests="${BENCH_TESTS:-set,get,incr,mset,lpush,lpop,sadd,hset,zadd,lrange_100}"
 servers="${BENCH_SERVERS:-talus redis garnet}"
 rounds="${BENCH_ROUNDS:-1}"
@@ -332,7 +333,7 @@ has() {
 
 report() {
   echo "redis-benchmark -t $tests -n $n -r $keyspace -c $clients -P $pipeline --csv"
-  echo "date: $(date -u '+%Y-%m-%d %H:%M UTC'); machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo) RAM, $(uname -sr)"
+  echo "date: $time_start to $(date -u '+%H:%M') UTC; machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo) RAM, $(uname -sr)"
   echo "load average (1/5/15 min): $load_start at start, $load_end at end"
   if [[ "$rounds" -gt 1 ]]; then
     echo "rounds: $rounds, servers in turn; ops/s and ratios are medians over the rounds"
