@@ -415,4 +415,50 @@ public class RedisZSetTests
         Assert.Equal(300, seen.Count);
         Assert.Equal(300, seen.Distinct().Count());
     }
+
+    [Fact]
+    public void Scan_returns_every_member_once_while_the_scores_of_those_not_yet_returned_move_behind_the_cursor()
+    {
+        using var f = new StorageFixture();
+        var members = Enumerable.Range(0, 400).Select(i => "m" + i.ToString("D3", System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        Add(f.Db, "z", members.Select((m, i) => ((double)i, m)).ToArray());
+        var returned = new List<string>();
+        long cursor = 0;
+        var calls = 0;
+        do
+        {
+            f.Db.ZSets.Scan(B("z"), cursor, null, 20, out var page);
+            Assert.False(page.Compact);
+            returned.AddRange(page.Items.Select(e => S(e.Member)));
+            cursor = page.Cursor;
+            calls++;
+            // Every member not returned yet takes a score below all the others: in score order, each would now lie
+            // behind the cursor.
+            var pending = members.Except(returned).ToList();
+            if (pending.Count > 0)
+            {
+                Add(f.Db, "z", pending.Select(m => (-1000.0 - calls, m)).ToArray());
+            }
+        }
+        while (cursor != 0 && calls < 200);
+        Assert.Equal(0, cursor);
+        Assert.Equal(members.Count, returned.Count);
+        Assert.Equal(members, returned.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void Scan_of_a_large_set_resumes_at_the_same_member_after_the_set_is_recreated()
+    {
+        using var f = new StorageFixture();
+        var entries = Enumerable.Range(0, 300).Select(i => ((double)(300 - i), "m" + i.ToString("D3", System.Globalization.CultureInfo.InvariantCulture))).ToArray();
+        Add(f.Db, "z", entries);
+        f.Db.ZSets.Scan(B("z"), 0, null, 100, out var first);
+        Assert.Equal(entries.Take(100).Select(e => e.Item2), first.Items.Select(e => S(e.Member)));
+        Assert.Equal(300.0, first.Items[0].Score);
+        f.Db.Keys.Delete(B("z"));
+        Add(f.Db, "z", entries);
+        f.Db.ZSets.Scan(B("z"), first.Cursor, null, 1000, out var rest);
+        Assert.Equal(0, rest.Cursor);
+        Assert.Equal(entries.Skip(100).Select(e => e.Item2), rest.Items.Select(e => S(e.Member)));
+    }
 }

@@ -281,8 +281,11 @@ public sealed partial class RedisZSet
 
     /// <summary>
     /// ZSCAN. A set of at most <see cref="CompactEntries"/> members comes back whole with cursor 0, in score
-    /// order (what Redis does for its small listpack encoding); a bigger one is paged over the score index,
-    /// about <paramref name="count"/> entries examined per call. The pattern (null: none) matches members.
+    /// order (what Redis does for its small listpack encoding); a bigger one is paged in member order over the
+    /// member index, about <paramref name="count"/> entries examined per call. Member order, not score order: a
+    /// member keeps its place whatever its score becomes, so a member present from the first call to the last is
+    /// returned, once, however the scores change between calls (Redis' SCAN guarantee). The pattern (null: none)
+    /// matches members.
     /// </summary>
     public KeyLookup Scan(ReadOnlySpan<byte> key, long cursor, byte[]? pattern, long count, out ZScanPage page)
     {
@@ -298,24 +301,21 @@ public sealed partial class RedisZSet
             var prefix = Prefix(key, meta);
             var matchAll = pattern is null || Glob.IsMatchAll(pattern);
             var compact = meta.Size <= CompactEntries;
-            var resume = compact ? null : _db.Dataset.Cursors.Resume(cursor);
-            if (resume is not null && !resume.AsSpan().StartsWith(prefix))
-            {
-                resume = null; // a cursor of another key or of an older version of this one: start over
-            }
-            using var it = ScoreIterator(prefix);
+            var start = compact ? prefix : SubKeyCollection.ResumePoint(_db.Index, key, prefix, _db.Dataset.Cursors.Resume(cursor));
+            using var it = compact ? ScoreIterator(prefix) : MemberIterator(prefix);
+            var memberStart = prefix.Length + (compact ? 8 : 0);
             long examined = 0;
-            for (it.Seek(resume ?? prefix); it.Valid(); it.Next())
+            for (it.Seek(start); it.Valid(); it.Next())
             {
                 if (!compact && examined++ >= count)
                 {
                     page = new ZScanPage(_db.Dataset.Cursors.Save(it.Key()), items, false);
                     return lookup;
                 }
-                var member = it.GetKeySpan()[(prefix.Length + 8)..];
+                var member = it.GetKeySpan()[memberStart..];
                 if (matchAll || Glob.Match(pattern, member))
                 {
-                    items.Add(ReadScoreEntry(it, prefix.Length));
+                    items.Add(compact ? ReadScoreEntry(it, prefix.Length) : ReadMemberEntry(it, prefix.Length));
                 }
             }
             page = new ZScanPage(0, items, compact);

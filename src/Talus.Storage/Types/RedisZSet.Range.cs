@@ -363,6 +363,9 @@ public sealed partial class RedisZSet
     private Iterator ScoreIterator(byte[] prefix) =>
         _db.Engine.NewIterator(_db.Engine.ZScore, prefix, KeyCodec.PrefixUpperBound(prefix));
 
+    private Iterator MemberIterator(byte[] prefix) =>
+        _db.Engine.NewIterator(_db.Engine.Sub, prefix, KeyCodec.PrefixUpperBound(prefix));
+
     private static void Start(Iterator it, bool fromBack)
     {
         if (fromBack)

@@ -238,7 +238,7 @@ public abstract class SubKeyCollection
             return found == KeyLookup.WrongType ? OpStatus.WrongType : OpStatus.Ok;
         }
         var prefix = KeyCodec.SubKeyPrefix(Db.Index, key, meta.Version);
-        var start = ResumePoint(key, prefix, Db.Dataset.Cursors.Resume(cursor));
+        var start = ResumePoint(Db.Index, key, prefix, Db.Dataset.Cursors.Resume(cursor));
         var matchAll = pattern.IsEmpty || Glob.IsMatchAll(pattern);
         using var it = Engine.NewIterator(Engine.Sub, prefix, KeyCodec.PrefixUpperBound(prefix));
         long examined = 0;
@@ -263,10 +263,11 @@ public abstract class SubKeyCollection
     }
 
     /// <summary>
-    /// Where a scan resumes: the saved sub-key when it belongs to this version of the key, the same element in
-    /// the current version when the key was re-created meanwhile, else the start (a cursor of another key).
+    /// Where a scan of the `sub` keys under <paramref name="prefix"/> (key <paramref name="key"/> of database
+    /// <paramref name="dbIndex"/>) resumes: the saved sub-key when it belongs to this version of the key, the same
+    /// element in the current version when the key was re-created meanwhile, else the start (a cursor of another key).
     /// </summary>
-    private byte[] ResumePoint(ReadOnlySpan<byte> key, byte[] prefix, byte[]? saved)
+    internal static byte[] ResumePoint(int dbIndex, ReadOnlySpan<byte> key, byte[] prefix, byte[]? saved)
     {
         if (saved is null)
         {
@@ -276,7 +277,7 @@ public abstract class SubKeyCollection
         {
             return saved;
         }
-        if (KeyCodec.TryDecodeSubKey(saved, out var db, out var userKey, out _, out var element) && db == Db.Index && userKey.SequenceEqual(key))
+        if (KeyCodec.TryDecodeSubKey(saved, out var db, out var userKey, out _, out var element) && db == dbIndex && userKey.SequenceEqual(key))
         {
             var resume = new byte[prefix.Length + element.Length];
             prefix.CopyTo(resume, 0);
