@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Talus.TestKit;
+using Xunit.Abstractions;
 
 namespace Talus.Server.Tests;
 
@@ -8,7 +9,7 @@ namespace Talus.Server.Tests;
 /// Talus against a real redis-server on a seeded random stream of sorted-set commands: every reply must be
 /// byte-identical (ZRANDMEMBER: same shape, members from the set). Set TALUS_DIFF_SEED to replay a seed.
 /// </summary>
-public class SortedSetDifferentialTests
+public class SortedSetDifferentialTests(ITestOutputHelper output)
 {
     private const int Resp2Operations = 100_000;
     private const int Resp3Operations = 15_000;
@@ -72,7 +73,7 @@ public class SortedSetDifferentialTests
         pipeline.Flush();
     }
 
-    private static async Task RunAsync(int seed, int operations, bool resp3)
+    private async Task RunAsync(int seed, int operations, bool resp3)
     {
         await using var talus = await TalusProcess.LaunchAsync();
         await using var redis = await RedisProcess.LaunchAsync();
@@ -101,6 +102,7 @@ public class SortedSetDifferentialTests
             pipeline.Add(new DiffStep(["ZRANGE"u8.ToArray(), System.Text.Encoding.UTF8.GetBytes(key), "0"u8.ToArray(), "-1"u8.ToArray(), "WITHSCORES"u8.ToArray()]));
         }
         pipeline.Flush();
+        output.WriteLine($"seed {seed}: {sent} operations sent, {pipeline.Compared} replies compared");
         Assert.True(sent >= operations, $"seed {seed}: only {sent} of {operations} operations ran within the time bound");
     }
 }
