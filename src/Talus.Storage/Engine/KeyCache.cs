@@ -518,7 +518,7 @@ public sealed class KeyCache
         {
             var entry = data[pos..];
             var keyLength = BinaryPrimitives.ReadUInt16LittleEndian(entry[4..]);
-            if (BinaryPrimitives.ReadUInt32LittleEndian(entry) == tag && keyLength == key.Length
+            if (TagOf(entry) == tag && keyLength == key.Length
                 && entry.Slice(EntryHeader, keyLength).SequenceEqual(key))
             {
                 return pos;
@@ -527,6 +527,9 @@ public sealed class KeyCache
         }
         return -1;
     }
+
+    /// <summary>The hash tag an entry's header starts with.</summary>
+    private static uint TagOf(ReadOnlySpan<byte> entry) => BinaryPrimitives.ReadUInt32LittleEndian(entry);
 
     private static int Size(ReadOnlySpan<byte> entry)
     {
@@ -604,7 +607,7 @@ public sealed class KeyCache
         var tags = 0UL;
         for (var pos = 0; pos < used; pos += Size(data[pos..]))
         {
-            tags |= TagBit(BinaryPrimitives.ReadUInt32LittleEndian(data[pos..]));
+            tags |= TagBit(TagOf(data[pos..]));
         }
         ref var summary = ref _summaries[set];
         Volatile.Write(ref summary.Tags, tags);

@@ -359,7 +359,8 @@ public sealed partial class RedisList
         using var it = _db.Engine.NewIterator(_db.Engine.Sub, lower, upper);
         for (it.Seek(lower); it.Valid(); it.Next())
         {
-            SetIndex(elementKey, shift < 0 ? KeyCodec.ListElementIndex(it.GetKeySpan()) - 1 : KeyCodec.ListElementIndex(it.GetKeySpan()) + 1);
+            var index = KeyCodec.ListElementIndex(it.GetKeySpan());
+            SetIndex(elementKey, shift < 0 ? index - 1 : index + 1);
             batch.Put(elementKey, it.GetValueSpan(), _db.Engine.Sub);
         }
     }
